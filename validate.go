@@ -178,7 +178,7 @@ func (r *Record) Validate() error {
 }
 
 // ValidCountry reports whether code is an ISO 3166-1 alpha-2 country code in
-// upper case, or "EU".
+// upper case (XK included), or "EU".
 func ValidCountry(code string) bool {
 	if code == "EU" {
 		return true
@@ -186,8 +186,19 @@ func ValidCountry(code string) bool {
 	if len(code) != 2 || strings.ToUpper(code) != code {
 		return false
 	}
+	if notAssigned[code] {
+		return false
+	}
 	reg, err := language.ParseRegion(code)
 	return err == nil && reg.IsCountry() && reg.String() == code
+}
+
+// notAssigned are codes CLDR knows as regions but ISO 3166-1 only reserves
+// (exceptionally or transitionally): they name no country. XK (Kosovo), a
+// user-assigned code that the EU itself uses, is accepted.
+var notAssigned = map[string]bool{
+	"AC": true, "CP": true, "CQ": true, "DG": true, "EA": true, "EZ": true,
+	"FX": true, "IC": true, "SU": true, "TA": true, "UK": true, "UN": true,
 }
 
 type namedURL struct{ key, url string }
