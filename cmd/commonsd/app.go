@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/demo"
+	"github.com/commons-directory/commons/store"
+	"github.com/commons-directory/commons/web"
+)
+
+// app is one running instance: its store and its HTTP handler. Tests build
+// several in one process.
+type app struct {
+	cfg     Config
+	logger  *slog.Logger
+	db      *store.DB
+	handler http.Handler
+}
+
+// newApp opens the store and builds the handler. The caller closes it.
+func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) {
+	db, err := store.Open(ctx, store.Options{
+		Path:    cfg.Store.Path,
+		BaseURL: cfg.Server.BaseURL,
+		Logger:  logger.With("component", "store"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, logger: logger, db: db}
+	a.handler = web.New(web.Options{
+		Directory:    db,
+		BaseURL:      cfg.Server.BaseURL,
+		InstanceName: cfg.Server.InstanceName,
+		Version:      buildVersion(),
+		Logger:       logger.With("component", "web"),
+		MaxBodyBytes: cfg.Server.MaxBodyBytes,
+	})
+	return a, nil
+}
+
+// Close releases the store.
+func (a *app) Close() error { return a.db.Close() }
+
+// seedDemo loads the demo records of the given homes (all when none) if the
+// database holds no record at all.
+func (a *app) seedDemo(ctx context.Context, homes ...string) (int, error) {
+	local, remote, err := a.db.CountRecords(ctx)
+	if err != nil || local+remote > 0 {
+		return 0, err
+	}
+	if len(homes) == 0 {
+		homes = demo.Homes
+	}
+	var rs []*commons.Record
+	for _, h := range homes {
+		share, err := demo.ForHome(h)
+		if err != nil {
+			return 0, err
+		}
+		rs = append(rs, share...)
+	}
+	res, err := a.db.ImportRecords(ctx, rs, store.ImportOptions{Actor: "demo"})
+	if err != nil {
+		return 0, fmt.Errorf("load demo records: %w", err)
+	}
+	return res.Created, nil
+}
+
+// serve answers HTTP on ln until ctx ends, then drains open requests for at
+// most the shutdown timeout.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       a.cfg.Server.ReadTimeout.Duration,
+		WriteTimeout:      a.cfg.Server.WriteTimeout.Duration,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	a.logger.Info("shutting down", "timeout", a.cfg.Server.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.Server.ShutdownTimeout.Duration)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func cmdServe(ctx context.Context, c *cli, args []string) error {
+	fs, configPath := newFlags(c, "serve", "", "run the server")
+	if _, err := parse(c, fs, args); err != nil {
+		return helpOK(err)
+	}
+	cfg, err := LoadConfig(*configPath, c.getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.Log, c.stderr)
+	a, err := newApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if cfg.Demo.LoadWhenEmpty {
+		n, err := a.seedDemo(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			logger.Info("database was empty: loaded the demo directory", "records", n)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	logger.Info("serving", "url", cfg.Server.BaseURL, "listen", ln.Addr().String(), "db", cfg.Store.Path, "version", buildVersion())
+	return a.serve(ctx, ln)
+}
+
+func cmdMigrate(ctx context.Context, c *cli, args []string) error {
+	fs, configPath := newFlags(c, "migrate", "", "apply pending database migrations and exit")
+	if _, err := parse(c, fs, args); err != nil {
+		return helpOK(err)
+	}
+	cfg, err := LoadConfig(*configPath, c.getenv)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, store.Options{Path: cfg.Store.Path, BaseURL: cfg.Server.BaseURL, Logger: newLogger(cfg.Log, c.stderr)})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if applied := db.AppliedMigrations(); len(applied) > 0 {
+		fmt.Fprintf(c.stdout, "applied migrations %v; %s is at schema version %d\n", applied, cfg.Store.Path, v)
+	} else {
+		fmt.Fprintf(c.stdout, "%s is up to date at schema version %d\n", cfg.Store.Path, v)
+	}
+	return nil
+}

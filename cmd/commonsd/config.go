@@ -1,0 +1,222 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration of one instance. config.example.toml
+// mirrors it key for key; TestConfigExample keeps the two in step. Every key
+// can be overridden by an environment variable COMMONSD_<SECTION>_<KEY>,
+// e.g. COMMONSD_SERVER_LISTEN.
+type Config struct {
+	Server Server `toml:"server"`
+	Store  Store  `toml:"store"`
+	Log    Log    `toml:"log"`
+	Demo   Demo   `toml:"demo"`
+}
+
+// Server configures the HTTP listener and the instance's public identity.
+type Server struct {
+	Listen          string   `toml:"listen"`
+	BaseURL         string   `toml:"base_url"`
+	InstanceName    string   `toml:"instance_name"`
+	MaxBodyBytes    int64    `toml:"max_body_bytes"`
+	ReadTimeout     Duration `toml:"read_timeout"`
+	WriteTimeout    Duration `toml:"write_timeout"`
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+}
+
+// Store configures the database.
+type Store struct {
+	Path string `toml:"path"`
+}
+
+// Log configures the structured log written to standard error.
+type Log struct {
+	Level  string `toml:"level"`
+	Format string `toml:"format"`
+}
+
+// Demo configures the demo directory loaded into an empty database.
+type Demo struct {
+	LoadWhenEmpty bool `toml:"load_when_empty"`
+}
+
+// Duration is a time.Duration written as "10s" in TOML and environment.
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as 10s or 1m30s", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// DefaultConfig is what an instance runs with when no file sets a key: a
+// development server on loopback with an embedded SQLite database in ./data.
+func DefaultConfig() Config {
+	return Config{
+		Server: Server{
+			Listen:          "127.0.0.1:8080",
+			BaseURL:         "http://127.0.0.1:8080",
+			InstanceName:    "Commons Directory",
+			MaxBodyBytes:    1 << 20,
+			ReadTimeout:     Duration{30 * time.Second},
+			WriteTimeout:    Duration{60 * time.Second},
+			ShutdownTimeout: Duration{15 * time.Second},
+		},
+		Store: Store{Path: "data/commons.db"},
+		Log:   Log{Level: "info", Format: "text"},
+		Demo:  Demo{LoadWhenEmpty: true},
+	}
+}
+
+// LoadConfig reads the TOML file at path (none if path is empty) over the
+// defaults, then applies COMMONSD_* variables from getenv, then validates.
+// Errors name the file and line, or the variable, or the key.
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	cfg := DefaultConfig()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config: %w", err)
+		}
+		md, err := toml.Decode(string(b), &cfg)
+		if err != nil {
+			var perr toml.ParseError
+			if errors.As(err, &perr) {
+				return cfg, fmt.Errorf("%s:%d: %s", path, perr.Position.Line, perr.Message)
+			}
+			return cfg, fmt.Errorf("%s: %w", path, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return cfg, fmt.Errorf("%s: unknown key %s", path, und[0])
+		}
+	}
+	if err := applyEnv(&cfg, getenv); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// applyEnv overrides every key for which COMMONSD_<SECTION>_<KEY> is set.
+func applyEnv(cfg *Config, getenv func(string) string) error {
+	for _, k := range configKeys(cfg) {
+		name := "COMMONSD_" + strings.ToUpper(k.section+"_"+k.key)
+		v := getenv(name)
+		if v == "" {
+			continue
+		}
+		if err := setValue(k.field, v); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+type configKey struct {
+	section, key string
+	field        reflect.Value
+}
+
+// configKeys lists every section.key of cfg with a settable field.
+func configKeys(cfg *Config) []configKey {
+	var keys []configKey
+	root := reflect.ValueOf(cfg).Elem()
+	for i := range root.NumField() {
+		section := root.Type().Field(i).Tag.Get("toml")
+		sv := root.Field(i)
+		for j := range sv.NumField() {
+			keys = append(keys, configKey{section, sv.Type().Field(j).Tag.Get("toml"), sv.Field(j)})
+		}
+	}
+	return keys
+}
+
+func setValue(f reflect.Value, v string) error {
+	if d, ok := f.Addr().Interface().(*Duration); ok {
+		return d.UnmarshalText([]byte(v))
+	}
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(v)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		f.SetBool(b)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		f.SetInt(n)
+	default:
+		return fmt.Errorf("cannot be set from the environment")
+	}
+	return nil
+}
+
+// Validate checks every key and names the first wrong one.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
+		return fmt.Errorf("server.listen: %q is not host:port", c.Server.Listen)
+	}
+	u, err := url.Parse(c.Server.BaseURL)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return fmt.Errorf("server.base_url: %q is not an absolute http(s) URL", c.Server.BaseURL)
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return fmt.Errorf("server.base_url: %q must be scheme://host[:port] with no path", c.Server.BaseURL)
+	case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+		return fmt.Errorf("server.base_url: http is allowed only on loopback for development; use https for %s", u.Host)
+	}
+	if strings.TrimSpace(c.Server.InstanceName) == "" {
+		return errors.New("server.instance_name: must not be empty")
+	}
+	if c.Server.MaxBodyBytes < 1024 {
+		return fmt.Errorf("server.max_body_bytes: %d is below the minimum of 1024", c.Server.MaxBodyBytes)
+	}
+	for name, d := range map[string]Duration{"server.read_timeout": c.Server.ReadTimeout, "server.write_timeout": c.Server.WriteTimeout, "server.shutdown_timeout": c.Server.ShutdownTimeout} {
+		if d.Duration <= 0 {
+			return fmt.Errorf("%s: must be positive", name)
+		}
+	}
+	if c.Store.Path == "" {
+		return errors.New("store.path: must not be empty")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		return fmt.Errorf("log.format: %q is not text or json", c.Log.Format)
+	}
+	return nil
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}

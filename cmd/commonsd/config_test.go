@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func noEnv(string) string { return "" }
+
+// The example documents every key with its default: loading it must give
+// exactly DefaultConfig, and every key of Config must appear in it.
+func TestConfigExample(t *testing.T) {
+	cfg, err := LoadConfig("../../config.example.toml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, DefaultConfig()) {
+		t.Errorf("config.example.toml differs from DefaultConfig:\n got %+v\nwant %+v", cfg, DefaultConfig())
+	}
+	b, err := os.ReadFile("../../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def Config = DefaultConfig()
+	for _, k := range configKeys(&def) {
+		if !strings.Contains(string(b), "\n"+k.key+" = ") {
+			t.Errorf("config.example.toml does not document %s.%s", k.section, k.key)
+		}
+	}
+}
+
+func TestConfigEnv(t *testing.T) {
+	env := map[string]string{
+		"COMMONSD_SERVER_LISTEN":         "127.0.0.1:9999",
+		"COMMONSD_SERVER_BASE_URL":       "https://commons.example.eu",
+		"COMMONSD_STORE_PATH":            "/var/lib/commonsd/commons.db",
+		"COMMONSD_SERVER_READ_TIMEOUT":   "5s",
+		"COMMONSD_SERVER_MAX_BODY_BYTES": "2048",
+		"COMMONSD_DEMO_LOAD_WHEN_EMPTY":  "false",
+	}
+	cfg, err := LoadConfig("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.BaseURL != "https://commons.example.eu" ||
+		cfg.Store.Path != "/var/lib/commonsd/commons.db" || cfg.Server.ReadTimeout.Duration != 5*time.Second ||
+		cfg.Server.MaxBodyBytes != 2048 || cfg.Demo.LoadWhenEmpty {
+		t.Errorf("environment not applied: %+v", cfg)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name, file string
+		env        map[string]string
+		want       string
+	}{
+		{"UnknownKey", "[server]\nlisen = \"x\"\n", nil, "unknown key server.lisen"},
+		{"Syntax", "[server]\nlisten = \n", nil, "config.toml:2"},
+		{"WrongType", "[server]\nmax_body_bytes = \"big\"\n", nil, "max_body_bytes"},
+		{"BadDuration", "[server]\nread_timeout = \"soon\"\n", nil, "read_timeout"},
+		{"BaseURLPath", "[server]\nbase_url = \"https://x.eu/dir\"\n", nil, "server.base_url"},
+		{"HTTPPublic", "[server]\nbase_url = \"http://commons.example.eu\"\n", nil, "http is allowed only on loopback"},
+		{"Listen", "[server]\nlisten = \"8080\"\n", nil, "server.listen"},
+		{"LogLevel", "[log]\nlevel = \"loud\"\n", nil, "log.level"},
+		{"EnvBool", "", map[string]string{"COMMONSD_DEMO_LOAD_WHEN_EMPTY": "maybe"}, "COMMONSD_DEMO_LOAD_WHEN_EMPTY"},
+		{"EnvInt", "", map[string]string{"COMMONSD_SERVER_MAX_BODY_BYTES": "1k"}, "COMMONSD_SERVER_MAX_BODY_BYTES"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = filepath.Join(t.TempDir(), "config.toml")
+				if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := LoadConfig(path, func(k string) string { return tt.env[k] })
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// it comes from the module build information.
+var version = ""
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// usageError is a mistake in the command line; main exits 2 for it.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// cli carries the process's surroundings, so that tests run commands
+// in-process with their own environment and buffers.
+type cli struct {
+	getenv         func(string) string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+type command struct {
+	name, args, help string
+	run              func(ctx context.Context, c *cli, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "", "run the server (the default command)", cmdServe},
+		{"migrate", "", "apply pending database migrations and exit", cmdMigrate},
+		{"user add", "NAME --role editor|admin", "create a user; the password is read from a prompt or standard input", cmdUserAdd},
+		{"user list", "", "list users", cmdUserList},
+		{"token create", "USER [--label TEXT]", "create an API token for a user and print it once", cmdTokenCreate},
+		{"record import", "FILE|- [--skip-invalid]", "import records from JSON Lines (one transaction unless --skip-invalid)", cmdRecordImport},
+		{"record export", "[--output FILE] [--remote]", "export records as JSON Lines", cmdRecordExport},
+		{"demo", "[--host H] [--port P] [--data DIR]", "run three federated demo instances on loopback", cmdDemo},
+		{"version", "", "print the version", cmdVersion},
+	}
+}
+
+// run is the whole program: main only adds the process's signals and exit
+// codes. args[0] is the program name.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	c := &cli{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	rest := args[1:]
+	if len(rest) == 0 || strings.HasPrefix(rest[0], "-") && rest[0] != "-h" && rest[0] != "--help" {
+		return cmdServe(ctx, c, rest)
+	}
+	if rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
+		printUsage(stdout)
+		return nil
+	}
+	for _, cmd := range commands() {
+		words := strings.Fields(cmd.name)
+		if len(rest) >= len(words) && strings.Join(rest[:len(words)], " ") == cmd.name {
+			return cmd.run(ctx, c, rest[len(words):])
+		}
+	}
+	printUsage(stderr)
+	return usagef("unknown command %q", strings.Join(rest, " "))
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, "commonsd %s — a federated directory of digital commons\n\nUsage: commonsd <command> [flags]\n\nCommands:\n", buildVersion())
+	for _, cmd := range commands() {
+		fmt.Fprintf(w, "  %-14s %-40s %s\n", cmd.name, cmd.args, cmd.help)
+	}
+	fmt.Fprint(w, "\nEvery command takes --config FILE (or COMMONSD_CONFIG) and --help.\n")
+}
+
+// newFlags returns a flag set for a subcommand whose --help prints the
+// command's usage to stdout.
+func newFlags(c *cli, name, args, help string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	config := fs.String("config", c.getenv("COMMONSD_CONFIG"), "TOML configuration `file`")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: commonsd %s %s\n\n%s.\n\nFlags:\n", name, args, help)
+		fs.PrintDefaults()
+	}
+	return fs, config
+}
+
+// parse parses args with fs, turning --help into a clean exit and any other
+// mistake into a usage error. Flags may come before or after positional
+// arguments.
+func parse(c *cli, fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(c.stdout)
+				fs.Usage()
+				return nil, errHelp
+			}
+			return nil, usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// errHelp ends a command after it printed its help.
+var errHelp = errors.New("help shown")
+
+func helpOK(err error) error {
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func cmdVersion(_ context.Context, c *cli, args []string) error {
+	fs, _ := newFlags(c, "version", "", "print the version")
+	if _, err := parse(c, fs, args); err != nil {
+		return helpOK(err)
+	}
+	fmt.Fprintln(c.stdout, "commonsd", buildVersion())
+	return nil
+}
+
+// newLogger builds the one logger of the process.
+func newLogger(cfg Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level)) // validated by Config.Validate
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

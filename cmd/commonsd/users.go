@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store"
+)
+
+// openStore loads the configuration and opens the store for a chore.
+func openStore(ctx context.Context, c *cli, configPath string) (*store.DB, error) {
+	cfg, err := LoadConfig(configPath, c.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, store.Options{Path: cfg.Store.Path, BaseURL: cfg.Server.BaseURL, Logger: newLogger(cfg.Log, c.stderr)})
+}
+
+func cmdUserAdd(ctx context.Context, c *cli, args []string) error {
+	fs, configPath := newFlags(c, "user add", "NAME --role editor|admin", "create a user; the password is read from a prompt, or from the first line of standard input")
+	role := fs.String("role", commons.RoleEditor, "role: editor or admin")
+	pos, err := parse(c, fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) != 1 {
+		return usagef("user add: want exactly one user NAME, got %d arguments", len(pos))
+	}
+	password, err := readPassword(c)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, c, *configPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.CreateUser(ctx, pos[0], *role, password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "created %s %s\n", u.Role, u.Name)
+	return nil
+}
+
+func cmdUserList(ctx context.Context, c *cli, args []string) error {
+	fs, configPath := newFlags(c, "user list", "", "list users")
+	if _, err := parse(c, fs, args); err != nil {
+		return helpOK(err)
+	}
+	db, err := openStore(ctx, c, *configPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	users, err := db.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		fmt.Fprintf(c.stdout, "%-24s %-8s %s\n", u.Name, u.Role, u.Created.Format("2006-01-02"))
+	}
+	return nil
+}
+
+func cmdTokenCreate(ctx context.Context, c *cli, args []string) error {
+	fs, configPath := newFlags(c, "token create", "USER [--label TEXT]", "create an API token for a user and print it once")
+	label := fs.String("label", "cli", "what the token is for")
+	pos, err := parse(c, fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(pos) != 1 {
+		return usagef("token create: want exactly one USER, got %d arguments", len(pos))
+	}
+	db, err := openStore(ctx, c, *configPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tok, err := db.CreateToken(ctx, pos[0], *label)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, tok)
+	return nil
+}
+
+// readPassword asks twice on a terminal, or reads the first line of a pipe.
+// A password is never taken from the command line, where ps would show it.
+func readPassword(c *cli) (string, error) {
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(c.stderr, "Password (12 characters or more): ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.stderr)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		fmt.Fprint(c.stderr, "Again: ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.stderr)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		if string(p1) != string(p2) {
+			return "", errors.New("password: the two entries differ")
+		}
+		return string(p1), nil
+	}
+	line, err := bufio.NewReader(c.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("password: standard input is empty; pipe the password in or run on a terminal")
+	}
+	return line, nil
+}
