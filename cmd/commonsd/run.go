@@ -55,6 +55,7 @@ func commands() []command {
 		{"record import", "FILE|- [--skip-invalid]", "import records from JSON Lines (one transaction unless --skip-invalid)", cmdRecordImport},
 		{"record export", "[--output FILE] [--remote]", "export records as JSON Lines", cmdRecordExport},
 		{"demo", "[--host H] [--port P] [--data DIR]", "run three federated demo instances on loopback", cmdDemo},
+		{"healthcheck", "", "exit 0 if the local server answers /healthz", cmdHealthcheck},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
