@@ -1,0 +1,348 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testEnv is a configuration given through the environment, as an operator
+// would: a fresh database file and a free loopback port.
+type testEnv struct {
+	t    *testing.T
+	vars map[string]string
+	url  string
+}
+
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	port := freePorts(t, 1)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	return &testEnv{t: t, url: "http://" + addr, vars: map[string]string{
+		"COMMONSD_SERVER_LISTEN":        addr,
+		"COMMONSD_SERVER_BASE_URL":      "http://" + addr,
+		"COMMONSD_STORE_PATH":           filepath.Join(t.TempDir(), "commons.db"),
+		"COMMONSD_LOG_LEVEL":            "warn",
+		"COMMONSD_DEMO_LOAD_WHEN_EMPTY": "false",
+	}}
+}
+
+func (e *testEnv) getenv(k string) string { return e.vars[k] }
+
+// run runs one command in-process and returns its output and error.
+func (e *testEnv) run(ctx context.Context, stdin string, args ...string) (stdout, stderr string, err error) {
+	var out, errb bytes.Buffer
+	err = run(ctx, append([]string{"commonsd"}, args...), e.getenv, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func (e *testEnv) mustRun(stdin string, args ...string) string {
+	e.t.Helper()
+	out, errOut, err := e.run(context.Background(), stdin, args...)
+	if err != nil {
+		e.t.Fatalf("commonsd %s: %v\n%s", strings.Join(args, " "), err, errOut)
+	}
+	return out
+}
+
+// serve starts `commonsd serve` and waits until /healthz answers. The server
+// stops (and must stop cleanly) when the test ends.
+func (e *testEnv) serve() {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var serveErr error
+	var logs bytes.Buffer
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		serveErr = run(ctx, []string{"commonsd", "serve"}, e.getenv, strings.NewReader(""), io.Discard, &logs)
+	}()
+	e.t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		if serveErr != nil {
+			e.t.Errorf("serve did not stop cleanly: %v\n%s", serveErr, logs.String())
+		}
+	})
+	eventually(e.t, 10*time.Second, func() bool {
+		resp, err := http.Get(e.url + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+func eventually(t *testing.T, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s", timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// freePorts finds n consecutive free loopback ports.
+func freePorts(t *testing.T, n int) int {
+	t.Helper()
+	for range 50 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		ok := base+n <= 65535
+		for i := 1; ok && i < n; i++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			l.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no free ports")
+	return 0
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if v != nil {
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+const osmLine = `{"slug":"openstreetmap","name":{"en":"OpenStreetMap","fr":"OpenStreetMap"},"kinds":["geodata"],"status":"stable","licences":[{"expression":"ODbL-1.0","applies_to":"data"}]}`
+const banLine = `{"slug":"base-adresse-nationale","name":{"fr":"Base Adresse Nationale"},"summary":{"fr":"La base de référence des adresses de l'État"},"kinds":["data"],"status":"stable","countries":[{"code":"FR","role":"origin"}]}`
+
+func TestCommandLine(t *testing.T) {
+	e := newTestEnv(t)
+	dir := t.TempDir()
+
+	t.Run("Help", func(t *testing.T) {
+		for _, cmd := range commands() {
+			out := e.mustRun("", append(strings.Fields(cmd.name), "--help")...)
+			if !strings.Contains(out, "Usage: commonsd "+cmd.name) {
+				t.Errorf("%s --help printed %q", cmd.name, out)
+			}
+		}
+		if out := e.mustRun("", "help"); !strings.Contains(out, "record import") {
+			t.Errorf("help printed %q", out)
+		}
+	})
+	t.Run("UnknownCommand", func(t *testing.T) {
+		_, _, err := e.run(context.Background(), "", "frobnicate")
+		if _, ok := err.(usageError); !ok || !strings.Contains(err.Error(), "frobnicate") {
+			t.Errorf("err = %v, want a usage error naming the command", err)
+		}
+	})
+	t.Run("Migrate", func(t *testing.T) {
+		if out := e.mustRun("", "migrate"); !strings.Contains(out, "schema version") {
+			t.Errorf("migrate printed %q", out)
+		}
+		if out := e.mustRun("", "migrate"); !strings.Contains(out, "up to date") {
+			t.Errorf("second migrate printed %q", out)
+		}
+	})
+	t.Run("UserAndToken", func(t *testing.T) {
+		if out := e.mustRun("correct horse battery staple\n", "user", "add", "alice", "--role", "editor"); !strings.Contains(out, "created editor alice") {
+			t.Errorf("user add printed %q", out)
+		}
+		if _, _, err := e.run(context.Background(), "short\n", "user", "add", "bob"); err == nil || !strings.Contains(err.Error(), "password") {
+			t.Errorf("short password: err = %v", err)
+		}
+		if _, _, err := e.run(context.Background(), "", "user", "add", "carol"); err == nil || !strings.Contains(err.Error(), "standard input is empty") {
+			t.Errorf("no password: err = %v", err)
+		}
+		if _, _, err := e.run(context.Background(), "correct horse battery staple\n", "user", "add", "alice"); err == nil {
+			t.Error("duplicate user accepted")
+		}
+		tok := strings.TrimSpace(e.mustRun("", "token", "create", "alice"))
+		if !strings.HasPrefix(tok, "cdt_") || len(tok) < 40 {
+			t.Errorf("token %q", tok)
+		}
+		if _, _, err := e.run(context.Background(), "", "token", "create", "nobody"); err == nil {
+			t.Error("token for unknown user created")
+		}
+	})
+	t.Run("ImportAllOrNothing", func(t *testing.T) {
+		path := filepath.Join(dir, "bad.jsonl")
+		bad := osmLine + "\n\n" + `{"slug":"x","name":{"en":"X"},"kinds":["data"],"status":"stable","licences":[{"expression":"GPL-9"}]}` + "\n"
+		os.WriteFile(path, []byte(bad), 0o600)
+		_, _, err := e.run(context.Background(), "", "record", "import", path)
+		if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), `licences[0].expression: "GPL-9" is not a valid SPDX expression`) || !strings.Contains(err.Error(), "nothing was imported") {
+			t.Fatalf("err = %v", err)
+		}
+		if out := e.mustRun("", "record", "export"); out != "" {
+			t.Errorf("a failed import stored records: %q", out)
+		}
+		os.WriteFile(path, []byte(osmLine+"\n{not json}\n"), 0o600)
+		if _, _, err := e.run(context.Background(), "", "record", "import", path); err == nil || !strings.Contains(err.Error(), "line 2") {
+			t.Fatalf("malformed line: err = %v", err)
+		}
+	})
+	t.Run("ImportSkipInvalid", func(t *testing.T) {
+		in := osmLine + "\n" + `{"slug":"y","name":{"en":"Y"},"kinds":["rocket"],"status":"stable"}` + "\n" + `{"slug":"z","nope":1}` + "\n" + banLine + "\n"
+		out, errOut, err := e.run(context.Background(), in, "record", "import", "--skip-invalid", "-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, "2 created") || !strings.Contains(out, "2 rejected") {
+			t.Errorf("stdout %q", out)
+		}
+		if !strings.Contains(errOut, "line 2 (y): ") || !strings.Contains(errOut, "kinds[0]") || !strings.Contains(errOut, "line 3: ") || !strings.Contains(errOut, "nope") {
+			t.Errorf("stderr %q", errOut)
+		}
+		out = e.mustRun(osmLine+"\n", "record", "import", "-")
+		if !strings.Contains(out, "1 unchanged") {
+			t.Errorf("re-import printed %q", out)
+		}
+	})
+	t.Run("Export", func(t *testing.T) {
+		path := filepath.Join(dir, "out.jsonl")
+		e.mustRun("", "record", "export", "--output", path)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) != 2 || !strings.Contains(lines[0], `"slug":"base-adresse-nationale"`) || !strings.Contains(lines[1], `"slug":"openstreetmap"`) {
+			t.Errorf("export:\n%s", b)
+		}
+	})
+	t.Run("Serve", func(t *testing.T) {
+		e.serve()
+		var page struct {
+			Items []struct{ Slug string } `json:"items"`
+			Total int                     `json:"total"`
+		}
+		if code := getJSON(t, e.url+"/api/v1/records?q=Etat", &page); code != 200 || page.Total != 1 || page.Items[0].Slug != "base-adresse-nationale" {
+			t.Errorf("search Etat: %d %+v", code, page)
+		}
+		tok := strings.TrimSpace(e.mustRun("", "token", "create", "alice"))
+		req, _ := http.NewRequest("POST", e.url+"/api/v1/records", strings.NewReader(`{"slug":"wikidata","name":{"en":"Wikidata"},"kinds":["knowledge"],"status":"stable","licences":[{"expression":"CC0-1.0","applies_to":"data"}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("POST: %s", resp.Status)
+		}
+		// The CLI writes while the server runs; the server must see it.
+		e.mustRun(`{"slug":"wikipedia","name":{"en":"Wikipedia"},"kinds":["knowledge"],"status":"stable"}`+"\n", "record", "import", "-")
+		eventually(t, 5*time.Second, func() bool {
+			return getJSON(t, e.url+"/api/v1/records/wikipedia", nil) == http.StatusOK
+		})
+	})
+}
+
+func TestServeLoadsDemoWhenEmpty(t *testing.T) {
+	e := newTestEnv(t)
+	e.vars["COMMONSD_DEMO_LOAD_WHEN_EMPTY"] = "true"
+	e.serve()
+	for q, want := range map[string]string{"openstreetmap": "openstreetmap", "adresse": "base-adresse-nationale", "Etat": ""} {
+		var page struct {
+			Items []struct{ Slug string } `json:"items"`
+			Total int                     `json:"total"`
+		}
+		if code := getJSON(t, e.url+"/api/v1/records?q="+q, &page); code != 200 || page.Total == 0 {
+			t.Errorf("search %q: status %d, %d results", q, code, page.Total)
+			continue
+		}
+		if want != "" && page.Items[0].Slug != want {
+			t.Errorf("search %q: first result %q, want %q", q, page.Items[0].Slug, want)
+		}
+	}
+	var page struct{ Total int }
+	getJSON(t, e.url+"/api/v1/records?limit=1", &page)
+	if page.Total < 40 {
+		t.Errorf("demo directory has %d records", page.Total)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	port := freePorts(t, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	var mu sync.Mutex
+	done := make(chan error, 1)
+	go func() {
+		w := &lockedWriter{w: &out, mu: &mu}
+		done <- run(ctx, []string{"commonsd", "demo", "--port", fmt.Sprint(port)}, noEnv, strings.NewReader(""), w, io.Discard)
+	}()
+	total := 0
+	for i := range 3 {
+		url := fmt.Sprintf("http://127.0.0.1:%d", port+i)
+		eventually(t, 20*time.Second, func() bool {
+			resp, err := http.Get(url + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+			}
+			return err == nil && resp.StatusCode == 200
+		})
+		var page struct{ Total int }
+		getJSON(t, url+"/api/v1/records?limit=1", &page)
+		if page.Total < 10 {
+			t.Errorf("%s holds %d records", url, page.Total)
+		}
+		total += page.Total
+	}
+	if total < 40 {
+		t.Errorf("the three instances hold %d records in all", total)
+	}
+	mu.Lock()
+	printed := out.String()
+	mu.Unlock()
+	if strings.Count(printed, "API token: cdt_") != 3 || strings.Count(printed, "editor login: editor / ") != 3 {
+		t.Errorf("demo printed:\n%s", printed)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("demo stopped with %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("demo did not stop")
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
