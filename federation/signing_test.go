@@ -1,0 +1,186 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/commons-directory/commons"
+)
+
+var (
+	testKeyOnce sync.Once
+	testKeys    [2]*rsa.PrivateKey
+)
+
+// testKey returns one of two RSA-2048 keys generated once per test binary.
+func testKey(t testing.TB, i int) *rsa.PrivateKey {
+	testKeyOnce.Do(func() {
+		for j := range testKeys {
+			k, err := rsa.GenerateKey(rand.Reader, 2048)
+			if err != nil {
+				panic(err)
+			}
+			testKeys[j] = k
+		}
+	})
+	return testKeys[i]
+}
+
+// received captures what a real HTTP server got, so verification runs on a
+// server-side request as the inbox sees it.
+type received struct {
+	r    *http.Request
+	body []byte
+}
+
+func roundTrip(t *testing.T, mutate func(*http.Request, []byte) []byte, method string, body []byte, key SigningKey, at time.Time) received {
+	t.Helper()
+	got := make(chan received, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- received{r, b}
+	}))
+	defer srv.Close()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, srv.URL+"/records/osm/inbox", rd)
+	if err := SignRequest(req, body, key, at); err != nil {
+		t.Fatal(err)
+	}
+	if mutate != nil {
+		if nb := mutate(req, body); nb != nil {
+			req.Body = io.NopCloser(bytes.NewReader(nb))
+			req.ContentLength = int64(len(nb))
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return <-got
+}
+
+func TestVerifyRequest(t *testing.T) {
+	now := time.Now()
+	const actor = "https://mastodon.example/users/alice"
+	key := SigningKey{ID: actor + "#main-key", Private: testKey(t, 0)}
+	resolver := func(pub *rsa.PublicKey) KeyResolver {
+		return func(_ context.Context, id string, _ bool) (string, *rsa.PublicKey, error) {
+			if id != key.ID {
+				return "", nil, commons.Errorf(commons.EUNAUTHORIZED, "unknown key %s", id)
+			}
+			return actor, pub, nil
+		}
+	}
+	good := resolver(&testKey(t, 0).PublicKey)
+	body := []byte(`{"type":"Follow"}`)
+
+	tests := []struct {
+		name    string
+		method  string
+		body    []byte
+		at      time.Time
+		mutate  func(*http.Request, []byte) []byte
+		resolve KeyResolver
+		want    string // "" = accepted, else part of the reason
+	}{
+		{"PostOK", "POST", body, now, nil, good, ""},
+		{"GetOK", "GET", nil, now, nil, good, ""},
+		{"RSASHA256Label", "POST", body, now, func(r *http.Request, _ []byte) []byte {
+			r.Header.Set("Signature", strings.Replace(r.Header.Get("Signature"), `algorithm="hs2019"`, `algorithm="rsa-sha256"`, 1))
+			return nil
+		}, good, ""},
+		{"Unsigned", "POST", body, now, func(r *http.Request, _ []byte) []byte { r.Header.Del("Signature"); return nil }, good, "not signed"},
+		{"WrongDigest", "POST", body, now, func(r *http.Request, _ []byte) []byte { return []byte(`{"type":"Delete"}`) }, good, "Digest header does not match"},
+		{"StaleDate", "POST", body, now.Add(-2 * time.Hour), nil, good, "from our clock"},
+		{"FutureDate", "POST", body, now.Add(2 * time.Hour), nil, good, "from our clock"},
+		{"NoDigestSigned", "POST", body, now, func(r *http.Request, _ []byte) []byte {
+			r.Header.Set("Signature", strings.Replace(r.Header.Get("Signature"), ` digest"`, `"`, 1))
+			return nil
+		}, good, `does not cover "digest"`},
+		{"NoHostSigned", "GET", nil, now, func(r *http.Request, _ []byte) []byte {
+			r.Header.Set("Signature", strings.Replace(r.Header.Get("Signature"), ` host`, ``, 1))
+			return nil
+		}, good, `does not cover "host"`},
+		{"BadAlgorithm", "POST", body, now, func(r *http.Request, _ []byte) []byte {
+			r.Header.Set("Signature", strings.Replace(r.Header.Get("Signature"), `hs2019`, `hmac-sha256`, 1))
+			return nil
+		}, good, "not supported"},
+		{"WrongKey", "POST", body, now, nil, resolver(&testKey(t, 1).PublicKey), "does not verify"},
+		{"TamperedSignedHeader", "POST", body, now, func(r *http.Request, _ []byte) []byte {
+			r.Header.Set("Date", time.Now().Add(time.Minute).UTC().Format(http.TimeFormat))
+			return nil
+		}, good, "does not verify"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := roundTrip(t, tt.mutate, tt.method, tt.body, key, tt.at)
+			_, owner, err := VerifyRequest(context.Background(), got.r, got.body, now, tt.resolve)
+			if tt.want == "" {
+				if err != nil || owner != actor {
+					t.Fatalf("rejected: owner %q, err %v", owner, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted; want rejection for %q", tt.want)
+			}
+			if commons.ErrorCode(err) != commons.EUNAUTHORIZED || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v (code %s), want EUNAUTHORIZED containing %q", err, commons.ErrorCode(err), tt.want)
+			}
+		})
+	}
+}
+
+// A rotated key: the cached key fails, the resolver is asked again with
+// refresh and the fresh key verifies.
+func TestVerifyRequestRefreshesKey(t *testing.T) {
+	key := SigningKey{ID: "https://a.example/actor#main-key", Private: testKey(t, 1)}
+	got := roundTrip(t, nil, "POST", []byte("{}"), key, time.Now())
+	var refreshed bool
+	_, _, err := VerifyRequest(context.Background(), got.r, got.body, time.Now(), func(_ context.Context, _ string, refresh bool) (string, *rsa.PublicKey, error) {
+		if refresh {
+			refreshed = true
+			return "https://a.example/actor", &testKey(t, 1).PublicKey, nil
+		}
+		return "https://a.example/actor", &testKey(t, 0).PublicKey, nil
+	})
+	if err != nil || !refreshed {
+		t.Fatalf("err %v, refreshed %v", err, refreshed)
+	}
+	// A resolver error is passed through as it is.
+	boom := errors.New("fetch failed")
+	_, _, err = VerifyRequest(context.Background(), got.r, got.body, time.Now(), func(context.Context, string, bool) (string, *rsa.PublicKey, error) {
+		return "", nil, boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCheckDigestCaseInsensitive(t *testing.T) {
+	body := []byte("hello")
+	// echo -n hello | openssl dgst -sha256 -binary | base64
+	const b64 = "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
+	for _, h := range []string{"SHA-256=" + b64, "sha-256=" + b64, "SHA-512=xxx, SHA-256=" + b64} {
+		if err := checkDigest([]string{h}, body); err != nil {
+			t.Errorf("%q: %v", h, err)
+		}
+	}
+	if err := checkDigest([]string{"SHA-512=abc"}, body); err == nil {
+		t.Error("no SHA-256 entry accepted")
+	}
+}
