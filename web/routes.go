@@ -1,0 +1,46 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+)
+
+// routes returns the instance's handler: the router inside the middleware
+// that logs and sets security headers.
+func (s *server) routes() http.Handler { return s.serve(s.router()) }
+
+// router lists every URL the instance answers, on one screen.
+func (s *server) router() *mux.Router {
+	const (
+		get    = http.MethodGet
+		head   = http.MethodHead
+		post   = http.MethodPost
+		put    = http.MethodPut
+		patch  = http.MethodPatch
+		delete = http.MethodDelete
+	)
+	r := mux.NewRouter()
+	r.NotFoundHandler = s.handle(s.handleNotFound)
+	r.MethodNotAllowedHandler = s.handle(s.handleMethodNotAllowed)
+
+	// Pages: HTML for browsers, JSON to Accept: application/json (negotiated).
+	r.Handle("/", s.handle(s.handleHome)).Methods(get, head)
+	r.Handle("/records/{slug}", s.handle(s.handleRecordPage)).Methods(get, head)
+	r.Handle("/static/style.css", s.handle(s.handleStyle)).Methods(get, head)
+	r.Handle("/healthz", s.handle(s.handleHealth)).Methods(get, head)
+
+	// JSON API. Reads are open; writes need an editor's bearer token.
+	r.Handle("/api/openapi.json", s.handle(s.handleOpenAPI)).Methods(get, head)
+	api := r.PathPrefix("/api/v1").Subrouter()
+	api.Handle("/instance", s.handle(s.handleInstance)).Methods(get, head)
+	api.Handle("/records", s.handle(s.handleRecordSearch)).Methods(get, head)
+	api.Handle("/records", s.handle(s.editor(s.handleRecordCreate))).Methods(post)
+	api.Handle("/records/{slug}", s.handle(s.handleRecordGet)).Methods(get, head)
+	api.Handle("/records/{slug}", s.handle(s.editor(s.handleRecordPut))).Methods(put)
+	api.Handle("/records/{slug}", s.handle(s.editor(s.handleRecordPatch))).Methods(patch)
+	api.Handle("/records/{slug}", s.handle(s.editor(s.handleRecordDelete))).Methods(delete)
+	api.Handle("/records/{slug}/history", s.handle(s.handleRecordHistory)).Methods(get, head)
+
+	return r
+}

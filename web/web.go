@@ -1,0 +1,127 @@
+// Package web is the HTTP surface of a Commons Directory instance: the JSON
+// API under /api/v1 (RFC 9457 problem details, described by an embedded
+// OpenAPI 3.1 document), the small HTML pages, content negotiation, security
+// headers, write rate limiting and the access log.
+//
+// It owns no data: it decodes a request, calls the Directory it is handed
+// (in production the store's *store.DB) and encodes the answer. It imports
+// only the domain package; cmd wires the concrete store in.
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/commons-directory/commons"
+)
+
+// Directory is what web needs from the store. *store.DB satisfies it.
+type Directory interface {
+	Record(ctx context.Context, slug string) (*commons.Record, error)
+	RecordHistory(ctx context.Context, slug string) ([]commons.Revision, error)
+	SearchRecords(ctx context.Context, f commons.RecordFilter) (*commons.RecordPage, error)
+	CreateRecord(ctx context.Context, r *commons.Record, actor string) error
+	UpdateRecord(ctx context.Context, r *commons.Record, ifVersion int, actor string) error
+	DeleteRecord(ctx context.Context, slug string, ifVersion int, actor string) error
+	CountRecords(ctx context.Context) (local, remote int, err error)
+	UserByToken(ctx context.Context, token string) (*commons.User, error)
+}
+
+// Options configure the handler New returns. Directory is required; every
+// other field has a default.
+type Options struct {
+	Directory    Directory
+	BaseURL      string // e.g. "https://commons.example.eu"; used for Location headers, links, problem types
+	InstanceName string // shown in pages; default "Commons Directory"
+	Version      string // software version, shown by /api/v1/instance
+	Logger       *slog.Logger
+	MaxBodyBytes int64 // largest request body; default 1 MiB
+
+	// WriteRate and WriteBurst size the per-client token bucket that write
+	// requests (POST, PUT, PATCH, DELETE) draw from: WriteRate tokens a
+	// second, at most WriteBurst at once. Defaults: 10 and 50.
+	WriteRate  float64
+	WriteBurst int
+
+	// TrustForwardedFor makes the rate limiter and the access log take the
+	// client address from the last X-Forwarded-For entry, which is the one
+	// a reverse proxy in front of commonsd appends. Leave it off when
+	// clients reach commonsd directly: they could forge the header.
+	TrustForwardedFor bool
+
+	// RecordCacheSize bounds how many encoded records the GET cache keeps;
+	// default 10,000. The cache is keyed by record id, version and content
+	// hash, so it never serves a stale document.
+	RecordCacheSize int
+}
+
+// Defaults for the zero Options fields.
+const (
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultWriteRate       = 10
+	DefaultWriteBurst      = 50
+	DefaultRecordCacheSize = 10000
+	defaultInstanceName    = "Commons Directory"
+)
+
+// server holds what every handler needs. It is immutable after New, except
+// for the caches and limiters, which lock themselves.
+type server struct {
+	dir      Directory
+	base     string // BaseURL without a trailing slash
+	https    bool
+	name     string
+	version  string
+	log      *slog.Logger
+	maxBody  int64
+	trustXFF bool
+	records  *recordCache
+	limits   *limiter
+	pages    *pages
+}
+
+// New returns the instance's HTTP handler. It panics if opts.Directory is
+// nil or the embedded templates do not parse, both programming errors.
+func New(opts Options) http.Handler {
+	if opts.Directory == nil {
+		panic("web: Options.Directory is nil")
+	}
+	s := &server{
+		dir:      opts.Directory,
+		base:     strings.TrimRight(opts.BaseURL, "/"),
+		name:     opts.InstanceName,
+		version:  opts.Version,
+		log:      opts.Logger,
+		maxBody:  opts.MaxBodyBytes,
+		trustXFF: opts.TrustForwardedFor,
+	}
+	s.https = strings.HasPrefix(s.base, "https://")
+	if s.name == "" {
+		s.name = defaultInstanceName
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	rate, burst := opts.WriteRate, opts.WriteBurst
+	if rate <= 0 {
+		rate = DefaultWriteRate
+	}
+	if burst <= 0 {
+		burst = DefaultWriteBurst
+	}
+	s.limits = newLimiter(rate, burst, 10*time.Minute)
+	size := opts.RecordCacheSize
+	if size <= 0 {
+		size = DefaultRecordCacheSize
+	}
+	s.records = newRecordCache(size)
+	s.pages = mustParsePages()
+	return s.routes()
+}
