@@ -1,0 +1,92 @@
+package federation
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/commons-directory/commons"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got (JSON) with testdata/name, indented; -update rewrites it.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, got, "", "  "); err != nil {
+		t.Fatalf("%s: output is not JSON: %v\n%s", name, err, got)
+	}
+	buf.WriteByte('\n')
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n got: %s\nwant: %s", name, buf.Bytes(), want)
+	}
+}
+
+const testPEM = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAtest\n-----END PUBLIC KEY-----\n"
+
+func goldenRecord() *commons.Record {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	return &commons.Record{
+		ID:          "https://commons.example.eu/records/openstreetmap",
+		Slug:        "openstreetmap",
+		Name:        commons.Text{"en": "OpenStreetMap", "fr": "OpenStreetMap"},
+		Summary:     commons.Text{"en": "The free map of the world, made by <everyone>.", "fr": "La carte libre du monde."},
+		Kinds:       []string{"geodata"},
+		Status:      "stable",
+		Countries:   []commons.Country{{Code: "GB", Role: "origin"}},
+		Licences:    []commons.Licence{{Expression: "ODbL-1.0", AppliesTo: "data"}},
+		Governance:  &commons.Governance{Model: "foundation", LegalEntity: "OpenStreetMap Foundation"},
+		Funding:     &commons.Funding{Channels: []commons.FundingChannel{{Kind: "donation", URL: "https://supporting.openstreetmap.org/"}}},
+		Links:       commons.Links{Homepage: "https://www.openstreetmap.org/"},
+		Identifiers: []commons.Identifier{{Scheme: "wikidata", Value: "Q936"}},
+		Provenance:  commons.Provenance{Origin: "https://commons.example.eu", Created: at, Updated: at.Add(24 * time.Hour), Version: 2},
+	}
+}
+
+func TestGoldenRecordActor(t *testing.T) {
+	doc, err := RecordActor("https://commons.example.eu", "en", goldenRecord(), testPEM).Document("https://commons.example.eu/inbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "actor-record.json", doc)
+
+	// What Mastodon requires, checked on the document itself as well.
+	var m map[string]any
+	json.Unmarshal(doc, &m)
+	if _, ok := m["attachment"].([]any); !ok {
+		t.Error("attachment is not an array")
+	}
+	if m["id"] != "https://commons.example.eu/records/openstreetmap" || m["type"] != "Service" || m["preferredUsername"] != "openstreetmap" {
+		t.Errorf("id/type/preferredUsername wrong: %v %v %v", m["id"], m["type"], m["preferredUsername"])
+	}
+	key, _ := m["publicKey"].(map[string]any)
+	if key["id"] != "https://commons.example.eu/records/openstreetmap#main-key" || key["owner"] != m["id"] || key["publicKeyPem"] != testPEM {
+		t.Errorf("publicKey wrong: %v", key)
+	}
+}
+
+func TestGoldenRecordActorOneField(t *testing.T) {
+	r := goldenRecord()
+	r.Licences, r.Governance, r.Funding, r.Countries = nil, nil, nil, nil
+	doc, err := RecordActor("https://commons.example.eu", "fr", r, testPEM).Document("https://commons.example.eu/inbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "actor-record-one-field.json", doc)
+}
