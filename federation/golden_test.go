@@ -90,3 +90,51 @@ func TestGoldenRecordActorOneField(t *testing.T) {
 	}
 	golden(t, "actor-record-one-field.json", doc)
 }
+
+func goldenPost() *Post {
+	r := goldenRecord()
+	tags := []Tag{{Hashtag("geodata"), "https://commons.example.eu/topics/geodata"}, {Hashtag("GB"), "https://commons.example.eu/topics/gb"}}
+	return &Post{
+		ID:        r.ID + "/posts/01J0000000000000000000000A",
+		Actor:     r.ID,
+		Lang:      "en",
+		Content:   ChangeContent("OpenStreetMap", r.ID, []string{"Licence changed from ODbL-1.0 to CC-BY-SA-4.0."}, tags),
+		Tags:      tags,
+		Published: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC),
+	}
+}
+
+func TestGoldenNote(t *testing.T) {
+	note, err := goldenPost().NoteDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "note.json", note)
+	create, err := goldenPost().CreateDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "create-note.json", create)
+
+	var m struct {
+		To         []string          `json:"to"`
+		Cc         []string          `json:"cc"`
+		Content    string            `json:"content"`
+		ContentMap map[string]string `json:"contentMap"`
+		Tag        []map[string]any  `json:"tag"`
+	}
+	if err := json.Unmarshal(note, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.To) != 1 || m.To[0] != Public || len(m.Cc) != 1 || m.ContentMap["en"] != m.Content || len(m.Tag) != 2 {
+		t.Errorf("note addressing/content/tags wrong: %+v", m)
+	}
+}
+
+func TestHashtag(t *testing.T) {
+	for in, want := range map[string]string{"ai-model": "AiModel", "geodata": "Geodata", "FR": "FR", "maintained-only": "MaintainedOnly"} {
+		if got := Hashtag(in); got != want {
+			t.Errorf("Hashtag(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
