@@ -138,3 +138,39 @@ func TestHashtag(t *testing.T) {
 		}
 	}
 }
+
+func TestGoldenActivities(t *testing.T) {
+	at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	const rec = "https://commons.example.eu/records/openstreetmap"
+	follow := map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       "https://mastodon.example/8f2f2b1e", "type": "Follow",
+		"actor": "https://mastodon.example/users/alice", "object": rec,
+	}
+	actorDoc, err := RecordActor("https://commons.example.eu", "en", goldenRecord(), testPEM).Document("https://commons.example.eu/inbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]func() ([]byte, error){
+		"accept.json":       func() ([]byte, error) { return AcceptDocument(rec+"#accepts/1", rec, follow) },
+		"update-actor.json": func() ([]byte, error) { return UpdateActorDocument(rec+"#updates/2", actorDoc, at) },
+		"delete-actor.json": func() ([]byte, error) { return DeleteDocument(rec+"#delete", rec, rec, at) },
+		"tombstone.json":    func() ([]byte, error) { return TombstoneDocument(rec, at) },
+		"announce.json": func() ([]byte, error) {
+			return AnnounceDocument("https://commons.example.eu/topics/geodata/announces/1", "https://commons.example.eu/topics/geodata", rec+"/posts/1", at)
+		},
+		"outbox.json": func() ([]byte, error) { return OrderedCollectionDocument(rec+"/outbox", 1, rec+"/outbox?page=true") },
+		"outbox-page.json": func() ([]byte, error) {
+			return OrderedCollectionPageDocument(rec+"/outbox?page=true", rec+"/outbox", []any{rec + "/posts/1/activity"}, "")
+		},
+	}
+	for name, build := range docs {
+		t.Run(name, func(t *testing.T) {
+			b, err := build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name, b)
+		})
+	}
+}
