@@ -1,0 +1,308 @@
+// Package fedtest is a minimal fediverse server for tests, written to
+// behave as the reference notes describe Mastodon: it finds actors by
+// WebFinger and checks the round trip, fetches them with signed GETs and
+// checks what Mastodon checks, follows with signed POSTs, and verifies the
+// signature of everything delivered to its inbox against the sender's
+// published key. It verifies with go-fed/httpsig directly and its own
+// digest and date checks, not with the code under test.
+package fedtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-fed/httpsig"
+)
+
+// Delivery is one POST the peer's inbox received.
+type Delivery struct {
+	Activity map[string]any
+	KeyID    string
+	Err      error // why its signature did not verify; nil if it did
+}
+
+// Peer is one fediverse server with one user, on loopback.
+type Peer struct {
+	URL    string // base URL, http://127.0.0.1:port
+	Actor  string // the user's actor IRI
+	Key    *rsa.PrivateKey
+	Algo   string // the algorithm label it signs with: "hs2019" (default) or "rsa-sha256"
+	server *httptest.Server
+
+	mu         sync.Mutex
+	deliveries []Delivery
+}
+
+// NewPeer starts a peer whose user is called name. It stops with the test.
+func NewPeer(t testing.TB, name string) *Peer {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Peer{Key: key, Algo: "hs2019"}
+	mux := http.NewServeMux()
+	p.server = httptest.NewServer(mux)
+	t.Cleanup(p.server.Close)
+	p.URL = p.server.URL
+	p.Actor = p.URL + "/users/" + name
+	pubDER, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	mux.HandleFunc("GET /users/"+name, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/activity+json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"@context":          []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
+			"id":                p.Actor,
+			"type":              "Person",
+			"preferredUsername": name,
+			"inbox":             p.Actor + "/inbox",
+			"outbox":            p.Actor + "/outbox",
+			"followers":         p.Actor + "/followers",
+			"endpoints":         map[string]any{"sharedInbox": p.URL + "/inbox"},
+			"publicKey":         map[string]any{"id": p.Actor + "#main-key", "owner": p.Actor, "publicKeyPem": pubPEM},
+		})
+	})
+	inbox := func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		var act map[string]any
+		if err := json.Unmarshal(body, &act); err != nil {
+			http.Error(w, "bad json", 400)
+			return
+		}
+		keyID, verr := p.verify(r, body)
+		p.mu.Lock()
+		p.deliveries = append(p.deliveries, Delivery{Activity: act, KeyID: keyID, Err: verr})
+		p.mu.Unlock()
+		if verr != nil {
+			http.Error(w, verr.Error(), http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}
+	mux.HandleFunc("POST /inbox", inbox)
+	mux.HandleFunc("POST /users/"+name+"/inbox", inbox)
+	return p
+}
+
+// Deliveries returns what the inbox has received so far.
+func (p *Peer) Deliveries() []Delivery {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Delivery(nil), p.deliveries...)
+}
+
+// WaitFor polls until a delivered activity satisfies match, or fails the
+// test after timeout.
+func (p *Peer) WaitFor(t testing.TB, timeout time.Duration, what string, match func(map[string]any) bool) Delivery {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, d := range p.Deliveries() {
+			if match(d.Activity) {
+				return d
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("peer %s: no %s delivered within %s; got %d deliveries", p.URL, what, timeout, len(p.Deliveries()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// verify checks a delivery as Mastodon does: signed (request-target), host,
+// date and digest; Digest matches; Date within an hour; the signature
+// verifies with the key the keyId names, fetched from the sender.
+func (p *Peer) verify(r *http.Request, body []byte) (string, error) {
+	sig := r.Header.Get("Signature")
+	if sig == "" {
+		return "", fmt.Errorf("unsigned")
+	}
+	params := map[string]string{}
+	for _, kv := range strings.Split(sig, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		params[k] = strings.Trim(v, `"`)
+	}
+	for _, h := range []string{"(request-target)", "host", "date", "digest"} {
+		if !strings.Contains(" "+params["headers"]+" ", " "+h+" ") {
+			return params["keyId"], fmt.Errorf("%s not signed", h)
+		}
+	}
+	sum := sha256.Sum256(body)
+	if r.Header.Get("Digest") != "SHA-256="+base64.StdEncoding.EncodeToString(sum[:]) {
+		return params["keyId"], fmt.Errorf("digest mismatch")
+	}
+	date, err := http.ParseTime(r.Header.Get("Date"))
+	if err != nil || time.Since(date).Abs() > time.Hour {
+		return params["keyId"], fmt.Errorf("bad date %q", r.Header.Get("Date"))
+	}
+	v, err := httpsig.NewVerifier(r)
+	if err != nil {
+		return params["keyId"], err
+	}
+	actor, err := p.Get(r.Context(), strings.SplitN(v.KeyId(), "#", 2)[0])
+	if err != nil {
+		return v.KeyId(), fmt.Errorf("fetch key owner: %w", err)
+	}
+	pk, _ := actor["publicKey"].(map[string]any)
+	pemStr, _ := pk["publicKeyPem"].(string)
+	if pk["id"] != v.KeyId() {
+		return v.KeyId(), fmt.Errorf("actor publishes key %v, not %s", pk["id"], v.KeyId())
+	}
+	block, _ := pem.Decode([]byte(pemStr))
+	if block == nil {
+		return v.KeyId(), fmt.Errorf("no PEM")
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return v.KeyId(), err
+	}
+	return v.KeyId(), v.Verify(pub, httpsig.RSA_SHA256)
+}
+
+// Get fetches an ActivityPub document with a GET signed by the peer's user,
+// and checks what Mastodon checks: an ActivityPub content type and an id
+// equal to the URL fetched.
+func (p *Peer) Get(ctx context.Context, iri string) (map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, iri, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
+	if err := p.sign(req, nil); err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", iri, resp.Status)
+	}
+	mt, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if mt != "application/activity+json" && !(mt == "application/ld+json" && params["profile"] == "https://www.w3.org/ns/activitystreams") {
+		return nil, fmt.Errorf("GET %s: content type %q is not ActivityPub", iri, resp.Header.Get("Content-Type"))
+	}
+	var doc map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return nil, err
+	}
+	if doc["id"] != iri {
+		return nil, fmt.Errorf("GET %s: document id is %v", iri, doc["id"])
+	}
+	return doc, nil
+}
+
+// Post delivers an activity to inbox, signed by the peer's user.
+func (p *Peer) Post(ctx context.Context, inbox string, activity map[string]any) (*http.Response, error) {
+	body, err := json.Marshal(activity)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inbox, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/activity+json")
+	if err := p.sign(req, body); err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp, nil
+}
+
+func (p *Peer) sign(req *http.Request, body []byte) error {
+	req.Header.Set("Host", req.URL.Host)
+	req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	headers := []string{httpsig.RequestTarget, "host", "date"}
+	if body != nil {
+		headers = append(headers, "digest")
+	}
+	s, _, err := httpsig.NewSigner([]httpsig.Algorithm{httpsig.RSA_SHA256}, httpsig.DigestSha256, headers, httpsig.Signature, 0)
+	if err != nil {
+		return err
+	}
+	if err := s.SignRequest(p.Key, p.Actor+"#main-key", req, body); err != nil {
+		return err
+	}
+	if p.Algo != "hs2019" {
+		req.Header.Set("Signature", strings.Replace(req.Header.Get("Signature"), `algorithm="hs2019"`, `algorithm="`+p.Algo+`"`, 1))
+	}
+	return nil
+}
+
+// WebFinger resolves acct:user@host at base (http on loopback, as tests run)
+// and checks the round trip Mastodon makes: the actor's preferredUsername
+// and host give back the same subject and the same self link.
+func (p *Peer) WebFinger(ctx context.Context, base, handle string) (string, error) {
+	self, subject, err := webfinger(ctx, base, "acct:"+handle)
+	if err != nil {
+		return "", err
+	}
+	actor, err := p.Get(ctx, self)
+	if err != nil {
+		return "", err
+	}
+	u, _ := url.Parse(self)
+	back := fmt.Sprintf("acct:%v@%s", actor["preferredUsername"], u.Host)
+	self2, subject2, err := webfinger(ctx, base, back)
+	if err != nil {
+		return "", fmt.Errorf("round trip: %w", err)
+	}
+	if !strings.EqualFold(subject2, subject) || self2 != self {
+		return "", fmt.Errorf("round trip: %s gives %s / %s, first lookup gave %s / %s", back, subject2, self2, subject, self)
+	}
+	return self, nil
+}
+
+func webfinger(ctx context.Context, base, resource string) (self, subject string, err error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/.well-known/webfinger?resource="+url.QueryEscape(resource), nil)
+	req.Header.Set("Accept", "application/jrd+json, application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", "", fmt.Errorf("webfinger %s: %s", resource, resp.Status)
+	}
+	var jrd struct {
+		Subject string `json:"subject"`
+		Links   []struct{ Rel, Type, Href string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&jrd); err != nil {
+		return "", "", err
+	}
+	for _, l := range jrd.Links {
+		if l.Rel == "self" && (l.Type == "application/activity+json" || l.Type == `application/ld+json; profile="https://www.w3.org/ns/activitystreams"`) {
+			return l.Href, jrd.Subject, nil
+		}
+	}
+	return "", "", fmt.Errorf("webfinger %s: no self link", resource)
+}
