@@ -1,0 +1,42 @@
+package store
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/commons-directory/commons"
+)
+
+// cloneRecord returns a deep copy of r: the caches share their records, and
+// a caller that changes what it was given must not change them.
+// TestCloneRecordIsDeep fails when a new reference field is not copied here.
+func cloneRecord(r *commons.Record) *commons.Record {
+	c := *r
+	c.Name = maps.Clone(r.Name)
+	c.Summary = maps.Clone(r.Summary)
+	c.Description = maps.Clone(r.Description)
+	c.Kinds = slices.Clone(r.Kinds)
+	c.Sectors = slices.Clone(r.Sectors)
+	c.Keywords = slices.Clone(r.Keywords)
+	c.Countries = slices.Clone(r.Countries)
+	c.Languages = slices.Clone(r.Languages)
+	c.Licences = slices.Clone(r.Licences)
+	if r.Governance != nil {
+		g := *r.Governance
+		if g.OpenMembership != nil {
+			b := *g.OpenMembership
+			g.OpenMembership = &b
+		}
+		c.Governance = &g
+	}
+	c.Organisations = slices.Clone(r.Organisations)
+	if r.Funding != nil {
+		f := *r.Funding
+		f.Channels = slices.Clone(f.Channels)
+		f.Calls = slices.Clone(f.Calls)
+		c.Funding = &f
+	}
+	c.Identifiers = slices.Clone(r.Identifiers)
+	c.Relations = slices.Clone(r.Relations)
+	return &c
+}

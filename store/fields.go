@@ -1,0 +1,206 @@
+package store
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/github/go-spdx/v2/spdxexp"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/commons-directory/commons"
+)
+
+// Full-text tiers: each is an FTS5 table, and a word's weight in the ranking
+// depends on the tier it matched in.
+const (
+	tierName = iota // names
+	tierMeta        // slug, keywords, sectors, organisations, summaries
+	tierDesc        // descriptions
+	nTiers
+)
+
+// tierTables are the FTS5 tables of the tiers, by tier.
+var tierTables = [nTiers]string{"records_name", "records_meta", "records_desc"}
+
+// nFacets is the number of facets, in the order of commons.Facets.
+var nFacets = len(commons.Facets)
+
+// derived is what the store keeps beside a record's JSON so that the index,
+// the full-text tables and sorting never decode the JSON.
+type derived struct {
+	sortName string
+	facets   string         // "facet\tvalue\n" lines, facets in commons.Facets order
+	text     [nTiers]string // full text by tier, NFC
+	lens     [nTiers]int    // words by tier
+	values   [][]string     // facet values, by facet index
+}
+
+// derive computes the derived fields of a normalised record.
+func derive(r *commons.Record) derived {
+	var d derived
+	d.sortName = foldKey(r.Name.String())
+
+	var name, meta, desc []string
+	for _, k := range r.Name.Languages() {
+		name = append(name, r.Name[k])
+	}
+	meta = append(meta, r.Slug)
+	meta = append(meta, r.Keywords...)
+	meta = append(meta, r.Sectors...)
+	for _, o := range r.Organisations {
+		meta = append(meta, o.Name)
+	}
+	for _, k := range r.Summary.Languages() {
+		meta = append(meta, r.Summary[k])
+	}
+	for _, k := range r.Description.Languages() {
+		desc = append(desc, r.Description[k])
+	}
+	for t, parts := range [nTiers][]string{name, meta, desc} {
+		d.text[t] = norm.NFC.String(strings.Join(parts, "\n"))
+		d.lens[t] = countWords(d.text[t])
+	}
+
+	d.values = facetValues(r)
+	var b strings.Builder
+	for i, vs := range d.values {
+		for _, v := range vs {
+			b.WriteString(commons.Facets[i])
+			b.WriteByte('\t')
+			b.WriteString(v)
+			b.WriteByte('\n')
+		}
+	}
+	d.facets = b.String()
+	return d
+}
+
+// facetValues returns the record's value of every facet, by facet index.
+// Values are deduplicated and sorted.
+func facetValues(r *commons.Record) [][]string {
+	out := make([][]string, nFacets)
+	for i, f := range commons.Facets {
+		var vs []string
+		switch f {
+		case commons.FacetKind:
+			vs = append(vs, r.Kinds...)
+		case commons.FacetCountry:
+			for _, c := range r.Countries {
+				vs = append(vs, c.Code)
+			}
+		case commons.FacetLicence:
+			for _, l := range r.Licences {
+				ids, err := spdxexp.ExtractLicenses(l.Expression)
+				if err != nil {
+					continue // Validate rejects such expressions for local records
+				}
+				vs = append(vs, ids...)
+			}
+		case commons.FacetLanguage:
+			vs = append(vs, r.Languages...)
+		case commons.FacetStatus:
+			if r.Status != "" {
+				vs = append(vs, r.Status)
+			}
+		case commons.FacetOrigin:
+			if h := originHost(r.Provenance.Origin); h != "" {
+				vs = append(vs, h)
+			}
+		}
+		slices.Sort(vs)
+		out[i] = slices.Compact(vs)
+	}
+	return out
+}
+
+// originHost returns the host (with port, if any) of an origin URL.
+func originHost(origin string) string {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+// parseFacets reverses derived.facets: it calls fn with each facet index and
+// value.
+func parseFacets(s string, fn func(facet int, value string)) {
+	for len(s) > 0 {
+		line, rest, _ := strings.Cut(s, "\n")
+		s = rest
+		name, value, ok := strings.Cut(line, "\t")
+		if !ok {
+			continue
+		}
+		if i := slices.Index(commons.Facets, name); i >= 0 {
+			fn(i, value)
+		}
+	}
+}
+
+// isWordRune reports whether c belongs to a word. FTS5's unicode61 tokenizer
+// treats letters, digits and private-use characters as token characters and
+// everything else as a separator; this is the same rule.
+func isWordRune(c rune) bool {
+	return unicode.IsLetter(c) || unicode.IsDigit(c) || unicode.IsNumber(c) || unicode.Is(unicode.Co, c)
+}
+
+// countWords counts the words of s as the tokenizer splits them.
+func countWords(s string) int {
+	n, in := 0, false
+	for _, c := range s {
+		w := isWordRune(c)
+		if w && !in {
+			n++
+		}
+		in = w
+	}
+	return n
+}
+
+// maxQueryWords caps the words of a query; more are ignored.
+const maxQueryWords = 10
+
+// queryWords splits a search query into lower-case words, in NFC, without
+// duplicates, at most maxQueryWords of them. Each is made only of word
+// characters, so quoting it for FTS5 can never produce a syntax error.
+func queryWords(q string) []string {
+	q = strings.ToLower(norm.NFC.String(q))
+	var ws []string
+	for _, w := range strings.FieldsFunc(q, func(c rune) bool { return !isWordRune(c) }) {
+		if !slices.Contains(ws, w) {
+			ws = append(ws, w)
+		}
+		if len(ws) == maxQueryWords {
+			break
+		}
+	}
+	return ws
+}
+
+// ftsPattern returns the FTS5 query for one word: a quoted prefix query, or
+// an exact one for a single character (a one-letter prefix would merge the
+// lists of a large part of the vocabulary and tell the user nothing).
+func ftsPattern(word string) string {
+	q := `"` + strings.ReplaceAll(word, `"`, `""`) + `"`
+	if len([]rune(word)) > 1 {
+		q += "*"
+	}
+	return q
+}
+
+// foldKey returns s folded for sorting: lower case, without diacritics, so
+// that "État" sorts with "etat" and before "Europe".
+func foldKey(s string) string {
+	// A chain keeps buffers, so each call builds its own.
+	folder := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(folder, s)
+	if err != nil {
+		out = s
+	}
+	return strings.ToLower(strings.TrimSpace(out))
+}

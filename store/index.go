@@ -1,0 +1,140 @@
+package store
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/commons-directory/commons"
+)
+
+// maxFacets bounds len(commons.Facets), so a row keeps its facet offsets in
+// a fixed array.
+const maxFacets = 8
+
+// searchIndex holds the index once built.
+type searchIndex struct{ p atomic.Pointer[index] }
+
+func (s *searchIndex) load() *index    { return s.p.Load() }
+func (s *searchIndex) store(ix *index) { s.p.Store(ix) }
+func (s *searchIndex) drop()           { s.p.Store(nil) }
+
+// index is an in-memory table of what searches filter, count and sort by,
+// for every record, by primary key: liveness, locality, update time, folded
+// name, facet values and words per full-text tier. Counting facets over a
+// match set of 100,000 records takes a few milliseconds here; a GROUP BY
+// over json_each would take seconds.
+type index struct {
+	mu     sync.RWMutex
+	rows   []irow // by pk; pks are dense (AUTOINCREMENT, never reused)
+	live   int
+	sumLen [nTiers]int64 // over live rows, for the average lengths of BM25
+	dicts  [maxFacets]facetDict
+}
+
+// irow is one record in the index.
+type irow struct {
+	name    string // folded, for SortName
+	updated int64  // Unix milliseconds
+	vals    []uint32
+	off     [maxFacets + 1]uint8 // vals[off[f]:off[f+1]] are facet f's value ids
+	lens    [nTiers]uint16
+	state   uint8
+}
+
+const (
+	rowPresent = 1 << iota
+	rowLive
+	rowLocal
+)
+
+func (r *irow) live() bool  { return r.state&rowLive != 0 }
+func (r *irow) local() bool { return r.state&rowLocal != 0 }
+
+// values returns the ids of the row's values of facet f.
+func (r *irow) values(f int) []uint32 { return r.vals[r.off[f]:r.off[f+1]] }
+
+// facetDict numbers the values of one facet. Values are never forgotten:
+// there are few of them.
+type facetDict struct {
+	ids   map[string]uint32
+	names []string
+}
+
+func (d *facetDict) id(v string) uint32 {
+	if id, ok := d.ids[v]; ok {
+		return id
+	}
+	if d.ids == nil {
+		d.ids = map[string]uint32{}
+	}
+	id := uint32(len(d.names))
+	d.ids[v] = id
+	d.names = append(d.names, v)
+	return id
+}
+
+func newIndex() *index {
+	if len(commons.Facets) > maxFacets {
+		panic("store: more facets than maxFacets")
+	}
+	return &index{}
+}
+
+// apply puts changed rows in the index.
+func (ix *index) apply(rows []indexRow) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for i := range rows {
+		ix.put(&rows[i])
+	}
+}
+
+func (ix *index) put(r *indexRow) {
+	if r.pk <= 0 || r.pk > 1<<31 {
+		return // not an AUTOINCREMENT key this index can hold
+	}
+	if n := int(r.pk) + 1; n > len(ix.rows) {
+		if n > cap(ix.rows) {
+			grown := make([]irow, n, max(n, 2*cap(ix.rows)))
+			copy(grown, ix.rows)
+			ix.rows = grown
+		}
+		ix.rows = ix.rows[:n]
+	}
+	old := &ix.rows[r.pk]
+	if old.live() {
+		ix.live--
+		for t := range nTiers {
+			ix.sumLen[t] -= int64(old.lens[t])
+		}
+	}
+	nr := irow{name: r.sortName, updated: r.updated, state: rowPresent}
+	if !r.deleted {
+		nr.state |= rowLive
+	}
+	if r.local {
+		nr.state |= rowLocal
+	}
+	for t := range nTiers {
+		nr.lens[t] = uint16(min(r.lens[t], 0xffff))
+	}
+	var perFacet [maxFacets][]uint32
+	parseFacets(r.facets, func(f int, v string) {
+		perFacet[f] = append(perFacet[f], ix.dicts[f].id(v))
+	})
+	for f := range nFacets {
+		nr.off[f] = uint8(len(nr.vals))
+		nr.vals = append(nr.vals, perFacet[f]...)
+		if len(nr.vals) > 0xff {
+			nr.vals = nr.vals[:nr.off[f]] // more values than a record may hold
+		}
+	}
+	nr.off[nFacets] = uint8(len(nr.vals))
+	*old = nr
+	if nr.live() {
+		ix.live++
+		for t := range nTiers {
+			ix.sumLen[t] += int64(nr.lens[t])
+		}
+	}
+}

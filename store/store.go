@@ -1,0 +1,226 @@
+// Package store keeps the directory in one SQLite database (modernc.org/sqlite,
+// no cgo): records and their history, full-text search with facets, users and
+// API tokens.
+//
+// It owns the schema and its migrations, maps driver errors to *commons.Error
+// codes at its edge, and keeps three in-memory structures in step with the
+// database: a cache of decoded records, an index of the fields searches filter,
+// facet and sort by, and a cache of full-text match sets. Each process notices
+// the writes of other processes (the CLI importing while the server runs)
+// through a change sequence stored in the database; see sync.go.
+//
+// It knows nothing of HTTP or ActivityPub: web/ and federation/ call it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/commons-directory/commons"
+)
+
+// Options configures Open.
+type Options struct {
+	Path      string           // SQLite file path; the parent directory is created (0700)
+	BaseURL   string           // this instance, e.g. "https://commons.example.eu" (no trailing slash)
+	Now       func() time.Time // injectable clock; nil means time.Now
+	Logger    *slog.Logger     // nil discards
+	ReadConns int              // reader pool size; 0 means max(4, GOMAXPROCS)
+}
+
+// DB is the directory's database. It is safe for concurrent use.
+type DB struct {
+	w, r    *sql.DB // one writer connection; a pool of query-only readers
+	path    string
+	base    string
+	now     func() time.Time
+	log     *slog.Logger
+	applied []int
+
+	sync  syncState
+	recs  *recordCache
+	idx   searchIndex
+	terms *termCache
+}
+
+// busyTimeout is how long a connection waits for another's lock (another
+// process writing, a checkpoint) before SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// Open opens (creating if needed) the database at opts.Path and brings its
+// schema up to date. See the package documentation.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	if opts.Path == "" {
+		return nil, commons.Errorf(commons.EINVALID, "store: no database path")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o700); err != nil {
+		return nil, fmt.Errorf("create database directory: %w", err)
+	}
+	db := &DB{
+		path:  opts.Path,
+		base:  strings.TrimRight(opts.BaseURL, "/"),
+		now:   opts.Now,
+		log:   opts.Logger.With("component", "store"),
+		recs:  newRecordCache(),
+		terms: newTermCache(),
+	}
+	var err error
+	// The writer: one connection, so writes queue in database/sql rather than
+	// fight for SQLite's lock; BEGIN IMMEDIATE takes the lock at the start of
+	// a transaction, so a read that turns into a write cannot hit SQLITE_BUSY
+	// midway when another process writes.
+	db.w, err = sql.Open("sqlite", dsn(opts.Path, "_txlock=immediate",
+		"_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)", "_pragma=foreign_keys(1)"))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	db.w.SetConnMaxIdleTime(0)
+	if err := db.w.PingContext(ctx); err != nil {
+		db.w.Close()
+		return nil, db.openError(err)
+	}
+	if db.applied, err = db.migrate(ctx); err != nil {
+		db.w.Close()
+		return nil, db.openError(err)
+	}
+	db.r, err = sql.Open("sqlite", dsn(opts.Path,
+		"_pragma=query_only(1)", "_pragma=foreign_keys(1)", "_pragma=synchronous(NORMAL)"))
+	if err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
+	}
+	db.r.SetMaxOpenConns(opts.ReadConns)
+	db.r.SetMaxIdleConns(opts.ReadConns)
+	if err := db.initSync(ctx); err != nil {
+		db.Close()
+		return nil, db.openError(err)
+	}
+	for _, v := range db.applied {
+		db.log.Info("migration applied", "version", v, "path", opts.Path)
+	}
+	return db, nil
+}
+
+// dsn builds a modernc.org/sqlite data source name. Every pooled connection
+// runs the _pragma parameters when it opens, so no connection misses one.
+func dsn(path string, params ...string) string {
+	u := url.URL{Path: path}
+	return "file:" + u.EscapedPath() + "?" + strings.Join(append([]string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
+	}, params...), "&")
+}
+
+// openError names the path and says plainly when the file is not a usable
+// SQLite database.
+func (db *DB) openError(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("open database %s: the file is not a SQLite database", db.path)
+		case sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("open database %s: the database file is corrupt", db.path)
+		}
+	}
+	return fmt.Errorf("open database %s: %w", db.path, err)
+}
+
+// Close closes both connection pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	errs = append(errs, db.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close database %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// AppliedMigrations returns the schema versions this Open applied, oldest
+// first; empty when the schema was already current.
+func (db *DB) AppliedMigrations() []int { return append([]int(nil), db.applied...) }
+
+// SchemaVersion returns the newest migration applied to the database.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// write runs fn in one write transaction that has taken the next change
+// sequence number, commits, and then brings this process's caches and index
+// up to date, so the caller reads its own write. fn receives the sequence
+// number to stamp on the rows it changes.
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx, seq int64) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value`).Scan(&seq); err != nil {
+		return fmt.Errorf("next change sequence: %w", err)
+	}
+	if err := fn(tx, seq); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	// The write is durable: a failure to refresh the caches must not turn it
+	// into an error. syncNow marks them stale so the next read retries.
+	db.syncNow(context.WithoutCancel(ctx))
+	return nil
+}
+
+// errNoChange aborts a write transaction that found nothing to change.
+var errNoChange = errors.New("no change")
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// millis converts a time to the Unix milliseconds the schema stores.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMillis converts stored Unix milliseconds back to a UTC time.
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// nowMillis returns the injectable clock's time in UTC, truncated to the
+// millisecond the database keeps.
+func (db *DB) nowMillis() time.Time { return db.now().UTC().Truncate(time.Millisecond) }

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/commons-directory/commons"
+)
+
+// recordWriter writes records inside one write transaction, preparing each
+// statement once: an import of thousands of records reuses them.
+type recordWriter struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	seq   int64
+	base  string // this instance: records from elsewhere are remote
+	stmts map[string]*sql.Stmt
+}
+
+func (db *DB) newRecordWriter(ctx context.Context, tx *sql.Tx, seq int64) *recordWriter {
+	return &recordWriter{ctx: ctx, tx: tx, seq: seq, base: db.base, stmts: map[string]*sql.Stmt{}}
+}
+
+func (w *recordWriter) close() {
+	for _, s := range w.stmts {
+		s.Close()
+	}
+}
+
+func (w *recordWriter) stmt(query string) (*sql.Stmt, error) {
+	if s, ok := w.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := w.tx.PrepareContext(w.ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	w.stmts[query] = s
+	return s, nil
+}
+
+func (w *recordWriter) exec(query string, args ...any) error {
+	s, err := w.stmt(query)
+	if err != nil {
+		return err
+	}
+	if _, err := s.ExecContext(w.ctx, args...); err != nil {
+		if isUnique(err) {
+			return commons.Errorf(commons.ECONFLICT, "the record conflicts with a stored one")
+		}
+		return err
+	}
+	return nil
+}
+
+// storedRecord is the stored state of a local record that a write needs.
+type storedRecord struct {
+	pk      int64
+	doc     string
+	version int
+	hash    string
+	deleted bool
+}
+
+// current returns the local record with the slug, live or deleted, or nil.
+func (w *recordWriter) current(slug string) (*storedRecord, error) {
+	s, err := w.stmt(`SELECT pk, doc, version, hash, deleted_at IS NOT NULL FROM records WHERE local = 1 AND slug = ?`)
+	if err != nil {
+		return nil, err
+	}
+	var c storedRecord
+	err = s.QueryRowContext(w.ctx, slug).Scan(&c.pk, &c.doc, &c.version, &c.hash, &c.deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read record %s: %w", slug, err)
+	}
+	return &c, nil
+}
+
+// currentLive returns the live local record with the slug: ENOTFOUND, EGONE,
+// or EPRECONDITION when ifVersion is positive and not the stored version.
+func (w *recordWriter) currentLive(slug string, ifVersion int) (*storedRecord, error) {
+	c, err := w.current(slug)
+	switch {
+	case err != nil:
+		return nil, err
+	case c == nil:
+		return nil, commons.Errorf(commons.ENOTFOUND, "no record %s", slug)
+	case c.deleted:
+		return nil, commons.Errorf(commons.EGONE, "record %s was deleted", slug)
+	case ifVersion > 0 && ifVersion != c.version:
+		return nil, commons.Errorf(commons.EPRECONDITION, "record %s is at version %d, not %d", slug, c.version, ifVersion)
+	}
+	return c, nil
+}
+
+// insert stores a new record, its full text and a "create" revision. The
+// record is local if its origin is this instance.
+func (w *recordWriter) insert(r *commons.Record, actor string) error {
+	doc, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode record: %w", err)
+	}
+	d := derive(r)
+	p := &r.Provenance
+	s, err := w.stmt(`INSERT INTO records (id, slug, origin, local, doc, version, hash, created, updated,
+		received_at, seq, sort_name, facets, len_name, len_meta, len_desc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`)
+	if err != nil {
+		return err
+	}
+	var received *int64
+	if !p.ReceivedAt.IsZero() {
+		ms := millis(p.ReceivedAt)
+		received = &ms
+	}
+	var pk int64
+	err = s.QueryRowContext(w.ctx, r.ID, r.Slug, p.Origin, p.Origin == w.base, string(doc), p.Version, p.Hash,
+		millis(p.Created), millis(p.Updated), received, w.seq, d.sortName, d.facets,
+		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc]).Scan(&pk)
+	if isUnique(err) {
+		return commons.Errorf(commons.ECONFLICT, "a record with the id %s exists", r.ID)
+	} else if err != nil {
+		return fmt.Errorf("insert record: %w", err)
+	}
+	if err := w.insertText(pk, &d); err != nil {
+		return err
+	}
+	return w.history(pk, p.Version, "create", actor, p.Created, nil)
+}
+
+// update replaces the content of cur with r, whose provenance is set.
+func (w *recordWriter) update(cur *storedRecord, r *commons.Record, actor string) error {
+	doc, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode record: %w", err)
+	}
+	d := derive(r)
+	p := &r.Provenance
+	if err := w.exec(`UPDATE records SET doc = ?, version = ?, hash = ?, updated = ?, seq = ?,
+		sort_name = ?, facets = ?, len_name = ?, len_meta = ?, len_desc = ? WHERE pk = ?`,
+		string(doc), p.Version, p.Hash, millis(p.Updated), w.seq, d.sortName, d.facets,
+		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], cur.pk); err != nil {
+		return fmt.Errorf("update record: %w", err)
+	}
+	if err := w.deleteText(cur.pk); err != nil {
+		return err
+	}
+	if err := w.insertText(cur.pk, &d); err != nil {
+		return err
+	}
+	return w.history(cur.pk, p.Version, "update", actor, p.Updated, &cur.doc)
+}
+
+// delete turns cur into a tombstone.
+func (w *recordWriter) delete(cur *storedRecord, at time.Time, actor string) error {
+	if err := w.exec(`UPDATE records SET deleted_at = ?, seq = ? WHERE pk = ?`, millis(at), w.seq, cur.pk); err != nil {
+		return fmt.Errorf("delete record: %w", err)
+	}
+	if err := w.deleteText(cur.pk); err != nil {
+		return err
+	}
+	return w.history(cur.pk, cur.version, "delete", actor, at, &cur.doc)
+}
+
+func (w *recordWriter) insertText(pk int64, d *derived) error {
+	for t, table := range tierTables {
+		if d.text[t] == "" {
+			continue
+		}
+		if err := w.exec(`INSERT INTO `+table+` (rowid, text) VALUES (?, ?)`, pk, d.text[t]); err != nil {
+			return fmt.Errorf("index record text: %w", err)
+		}
+	}
+	return nil
+}
+
+func (w *recordWriter) deleteText(pk int64) error {
+	for _, table := range tierTables {
+		if err := w.exec(`DELETE FROM `+table+` WHERE rowid = ?`, pk); err != nil {
+			return fmt.Errorf("unindex record text: %w", err)
+		}
+	}
+	return nil
+}
+
+func (w *recordWriter) history(pk int64, version int, action, actor string, at time.Time, previous *string) error {
+	if err := w.exec(`INSERT INTO record_history (record, version, action, actor, at, previous) VALUES (?, ?, ?, ?, ?, ?)`,
+		pk, version, action, actor, millis(at), previous); err != nil {
+		return fmt.Errorf("record history: %w", err)
+	}
+	return nil
+}
