@@ -217,13 +217,20 @@ func (s *server) serve(next http.Handler) http.Handler {
 					s.writeError(rec, r, fmt.Errorf("panic: %v", v))
 				}
 			}
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			status := rec.statusCode()
+			attrs := [...]slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
-				slog.Int("status", rec.statusCode()),
+				slog.Int("status", status),
 				slog.Int64("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)),
-				slog.String("client", s.clientIP(r)))
+				{},
+			}
+			n := 5 // slog keeps five attributes without allocating: the client only for refusals
+			if status >= 400 {
+				attrs[5], n = slog.String("client", s.clientIP(r)), 6
+			}
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:n]...)
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -12,7 +12,10 @@ import (
 	"github.com/gorilla/mux"
 )
 
-var hdrNoCache = []string{"no-cache"}
+var (
+	hdrNoCache = []string{"no-cache"}
+	hdrJSON    = []string{mediaJSON}
+)
 
 // handleRecordGet answers GET /api/v1/records/{slug}: the record's JSON
 // document with a strong ETag, or 304 to a matching If-None-Match.
@@ -40,7 +43,7 @@ func (s *server) writeRecord(w http.ResponseWriter, r *http.Request, status int,
 			return nil
 		}
 	}
-	h["Content-Type"] = []string{mediaJSON}
+	h["Content-Type"] = hdrJSON
 	h["Content-Length"] = e.lengthHdr
 	w.WriteHeader(status)
 	w.Write(e.body) //nolint:errcheck // the client went away; nothing to do

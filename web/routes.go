@@ -32,15 +32,14 @@ func (s *server) router() *mux.Router {
 
 	// JSON API. Reads are open; writes need an editor's bearer token.
 	r.Handle("/api/openapi.json", s.handle(s.handleOpenAPI)).Methods(get, head)
-	api := r.PathPrefix("/api/v1").Subrouter()
-	api.Handle("/instance", s.handle(s.handleInstance)).Methods(get, head)
-	api.Handle("/records", s.handle(s.handleRecordSearch)).Methods(get, head)
-	api.Handle("/records", s.handle(s.editor(s.handleRecordCreate))).Methods(post)
-	api.Handle("/records/{slug}", s.handle(s.handleRecordGet)).Methods(get, head)
-	api.Handle("/records/{slug}", s.handle(s.editor(s.handleRecordPut))).Methods(put)
-	api.Handle("/records/{slug}", s.handle(s.editor(s.handleRecordPatch))).Methods(patch)
-	api.Handle("/records/{slug}", s.handle(s.editor(s.handleRecordDelete))).Methods(delete)
-	api.Handle("/records/{slug}/history", s.handle(s.handleRecordHistory)).Methods(get, head)
+	r.Handle("/api/v1/instance", s.handle(s.handleInstance)).Methods(get, head)
+	r.Handle("/api/v1/records", s.handle(s.handleRecordSearch)).Methods(get, head)
+	r.Handle("/api/v1/records", s.handle(s.editor(s.handleRecordCreate))).Methods(post)
+	r.Handle("/api/v1/records/{slug}", s.handle(s.handleRecordGet)).Methods(get, head)
+	r.Handle("/api/v1/records/{slug}", s.handle(s.editor(s.handleRecordPut))).Methods(put)
+	r.Handle("/api/v1/records/{slug}", s.handle(s.editor(s.handleRecordPatch))).Methods(patch)
+	r.Handle("/api/v1/records/{slug}", s.handle(s.editor(s.handleRecordDelete))).Methods(delete)
+	r.Handle("/api/v1/records/{slug}/history", s.handle(s.handleRecordHistory)).Methods(get, head)
 
 	return r
 }
