@@ -101,6 +101,9 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		if err != nil {
 			var perr toml.ParseError
 			if errors.As(err, &perr) {
+				if perr.LastKey != "" {
+					return cfg, fmt.Errorf("%s:%d: %s: %s", path, perr.Position.Line, perr.LastKey, perr.Message)
+				}
 				return cfg, fmt.Errorf("%s:%d: %s", path, perr.Position.Line, perr.Message)
 			}
 			return cfg, fmt.Errorf("%s: %w", path, err)
