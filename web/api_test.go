@@ -27,7 +27,11 @@ var unreachable = map[string]string{
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	spec = loadSpec(&testing.T{})
+	var err error
+	if spec, err = newSpec(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.bench").Value.String() == "" {
 		var missing []string

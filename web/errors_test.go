@@ -2,7 +2,9 @@ package web
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -290,5 +292,26 @@ func TestInternalErrors(t *testing.T) {
 	}
 	if logs := s.logs.String(); !strings.Contains(logs, `"level":"ERROR"`) {
 		t.Errorf("the causes were not logged:\n%s", logs)
+	}
+}
+
+// TestPanicRecovered checks that a handler's panic becomes a logged 500
+// problem rather than a dropped connection.
+func TestPanicRecovered(t *testing.T) {
+	logs := &syncBuffer{}
+	s := &server{log: slog.New(slog.NewJSONHandler(logs, nil))}
+	ts := httptest.NewServer(s.serve(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") })))
+	defer ts.Close()
+	resp, err := ts.Client().Get(ts.URL + "/api/v1/anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := readAll(t, resp)
+	expect(t, resp, b, 500)
+	if p := problemOf(t, b); p.Detail != "Internal error." {
+		t.Errorf("problem = %+v", p)
+	}
+	if l := logs.String(); !strings.Contains(l, "panic: boom") || !strings.Contains(l, `"status":500`) {
+		t.Errorf("log lacks the panic or the access line:\n%s", l)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -211,10 +212,12 @@ func (s *server) serve(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.LogAttrs(r.Context(), slog.LevelError, "panic",
-					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("panic", v))
+				err := fmt.Errorf("panic: %v\n%s", v, debug.Stack())
 				if rec.status == 0 {
-					s.writeError(rec, r, fmt.Errorf("panic: %v", v))
+					s.writeError(rec, r, err) // logs it
+				} else {
+					s.log.LogAttrs(r.Context(), slog.LevelError, "request failed after its response started",
+						slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 				}
 			}
 			status := rec.statusCode()

@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -37,17 +39,25 @@ type apiSpec struct {
 
 func loadSpec(t testing.TB) *apiSpec {
 	t.Helper()
+	sp, err := newSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
+}
+
+func newSpec() (*apiSpec, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(openAPI))
 	if err != nil {
-		t.Fatalf("parse openapi.json: %v", err)
+		return nil, fmt.Errorf("parse openapi.json: %w", err)
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
 	if err := c.AddResource(specURL, doc); err != nil {
-		t.Fatalf("add openapi.json: %v", err)
+		return nil, fmt.Errorf("add openapi.json: %w", err)
 	}
-	return &apiSpec{doc: doc.(map[string]any), c: c, schemas: map[string]*jsonschema.Schema{}, seen: map[string]bool{}}
+	return &apiSpec{doc: doc.(map[string]any), c: c, schemas: map[string]*jsonschema.Schema{}, seen: map[string]bool{}}, nil
 }
 
 // schema compiles the schema at a JSON pointer into the document.
@@ -161,15 +171,7 @@ func (sp *apiSpec) check(t testing.TB, method, path string, resp *http.Response,
 	}
 }
 
-func keys(m map[string]any) []string {
-	return slices.Sorted(func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-}
+func keys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 // documented lists every "METHOD path status" the document declares.
 func (sp *apiSpec) documented() []string {
