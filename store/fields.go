@@ -4,7 +4,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/github/go-spdx/v2/spdxexp"
 	"golang.org/x/text/runes"
@@ -94,11 +97,7 @@ func facetValues(r *commons.Record) [][]string {
 			}
 		case commons.FacetLicence:
 			for _, l := range r.Licences {
-				ids, err := spdxexp.ExtractLicenses(l.Expression)
-				if err != nil {
-					continue // Validate rejects such expressions for local records
-				}
-				vs = append(vs, ids...)
+				vs = append(vs, licenceIDs(l.Expression)...)
 			}
 		case commons.FacetLanguage:
 			vs = append(vs, r.Languages...)
@@ -115,6 +114,35 @@ func facetValues(r *commons.Record) [][]string {
 		out[i] = slices.Compact(vs)
 	}
 	return out
+}
+
+// licenceIDCache remembers the identifiers of the licence expressions seen:
+// a directory uses a few hundred expressions, and parsing one costs more
+// than the rest of a record's derived fields.
+var licenceIDCache sync.Map // expression → []string
+
+// maxLicenceIDCache bounds licenceIDCache against a flood of odd expressions.
+const maxLicenceIDCache = 4096
+
+var licenceIDCacheSize atomic.Int64
+
+// licenceIDs returns the SPDX licence identifiers in an expression, none if
+// it does not parse (Validate rejects those for local records).
+func licenceIDs(expr string) []string {
+	if ids, ok := licenceIDCache.Load(expr); ok {
+		return ids.([]string)
+	}
+	ids, err := spdxexp.ExtractLicenses(expr)
+	if err != nil {
+		ids = nil
+	}
+	slices.Sort(ids)
+	if licenceIDCacheSize.Load() < maxLicenceIDCache {
+		if _, loaded := licenceIDCache.LoadOrStore(expr, ids); !loaded {
+			licenceIDCacheSize.Add(1)
+		}
+	}
+	return ids
 }
 
 // originHost returns the host (with port, if any) of an origin URL.
@@ -153,7 +181,12 @@ func isWordRune(c rune) bool {
 func countWords(s string) int {
 	n, in := 0, false
 	for _, c := range s {
-		w := isWordRune(c)
+		var w bool
+		if c < utf8.RuneSelf {
+			w = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		} else {
+			w = isWordRune(c)
+		}
 		if w && !in {
 			n++
 		}
@@ -196,6 +229,9 @@ func ftsPattern(word string) string {
 // foldKey returns s folded for sorting: lower case, without diacritics, so
 // that "État" sorts with "etat" and before "Europe".
 func foldKey(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(strings.TrimSpace(s))
+	}
 	// A chain keeps buffers, so each call builds its own.
 	folder := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(folder, s)
@@ -203,4 +239,13 @@ func foldKey(s string) string {
 		out = s
 	}
 	return strings.ToLower(strings.TrimSpace(out))
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

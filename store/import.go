@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/commons-directory/commons"
@@ -33,12 +33,13 @@ type ImportRejection struct {
 	Err   error  // *commons.Error: EINVALID with Fields, or ECONFLICT
 }
 
-// importItem is one input record, checked and prepared outside the write
-// transaction.
+// importItem is one input record, checked and encoded (as a creation)
+// outside the write transaction.
 type importItem struct {
-	r    *commons.Record
-	hash string
-	err  error
+	r   *commons.Record // the input, normalised
+	c   commons.Record  // r with the provenance of a creation
+	enc *encoded        // c encoded
+	err error
 }
 
 // ImportRecords upserts local records by slug in one transaction: a new slug
@@ -51,56 +52,59 @@ type importItem struct {
 // whole import: the error's message names its index and slug ("record 3
 // (osm): …") and its Fields are prefixed "records[3].". With SkipInvalid the
 // others are stored and each refused record is reported in Rejected.
+//
+// Validation, hashing and encoding run on every core while the records
+// already prepared are written, so that the single writer is the limit.
 func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts ImportOptions) (*ImportResult, error) {
-	items := db.prepareImport(rs)
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("import records: %w", err)
-	}
+	now := db.nowMillis()
+	prep := db.prepareImport(rs, now)
+	defer prep.stop()
 	res := &ImportResult{}
-	first := map[string]int{}
-	for i, it := range items {
-		if it.err == nil {
-			if j, dup := first[it.r.Slug]; dup {
-				items[i].err = commons.Errorf(commons.ECONFLICT, "the slug %s is also record %d of this import", it.r.Slug, j)
-			} else {
-				first[it.r.Slug] = i
-			}
-		}
-		if items[i].err != nil {
-			if !opts.SkipInvalid {
-				return nil, importError(i, rs[i], items[i].err)
-			}
-			res.Rejected = append(res.Rejected, ImportRejection{Index: i, Slug: rsSlug(rs[i]), Err: items[i].err})
-		}
-	}
-	stored := make([]commons.Record, len(items))
+	stored := make([]bool, len(rs))
 	err := db.write(ctx, func(tx *sql.Tx, seq int64) error {
 		w := db.newRecordWriter(ctx, tx, seq)
 		defer w.close()
-		now := db.nowMillis()
-		for i, it := range items {
-			if it.err != nil {
-				continue
+		first := map[string]int{}
+		var existing map[string]*storedRecord
+		for i := range rs {
+			it, err := prep.item(ctx, i)
+			if err != nil {
+				return err
 			}
-			action, err := db.importOne(w, it, &stored[i], opts.Actor, now)
+			if i%importChunk == 0 {
+				// Look up the stored records of a whole chunk at once.
+				if existing, err = w.currentMany(prep.slugs(i)); err != nil {
+					return err
+				}
+			}
+			if it.err == nil {
+				if j, dup := first[it.r.Slug]; dup {
+					it.err = commons.Errorf(commons.ECONFLICT, "the slug %s is also record %d of this import", it.r.Slug, j)
+				} else {
+					first[it.r.Slug] = i
+				}
+			}
+			action := ""
+			if it.err == nil {
+				action, it.err = db.importOne(w, it, existing[it.c.Slug], opts.Actor, now)
+			}
 			var ce *commons.Error
-			if errors.As(err, &ce) && ce.Code == commons.ECONFLICT && opts.SkipInvalid {
-				items[i].err = err
-				res.Rejected = append(res.Rejected, ImportRejection{Index: i, Slug: it.r.Slug, Err: err})
+			switch {
+			case it.err != nil && !errors.As(it.err, &ce):
+				return fmt.Errorf("record %d (%s): %w", i, it.c.Slug, it.err)
+			case it.err != nil && !opts.SkipInvalid:
+				return importError(i, rs[i], it.err)
+			case it.err != nil:
+				res.Rejected = append(res.Rejected, ImportRejection{Index: i, Slug: rsSlug(rs[i]), Err: it.err})
 				continue
-			} else if errors.As(err, &ce) {
-				return importError(i, it.r, err)
-			} else if err != nil {
-				return fmt.Errorf("record %d (%s): %w", i, it.r.Slug, err)
-			}
-			switch action {
-			case "create":
+			case action == "create":
 				res.Created++
-			case "update":
+			case action == "update":
 				res.Updated++
 			default:
 				res.Unchanged++
 			}
+			stored[i] = true
 		}
 		if res.Created+res.Updated == 0 {
 			return errNoChange
@@ -110,66 +114,113 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 	if err != nil && !errors.Is(err, errNoChange) {
 		return nil, fmt.Errorf("import records: %w", err)
 	}
-	for i, it := range items {
-		if it.err == nil {
-			rs[i].ID, rs[i].Provenance = stored[i].ID, stored[i].Provenance
+	for i, ok := range stored {
+		if ok {
+			c := &prep.items[i].c
+			rs[i].ID, rs[i].Provenance = c.ID, c.Provenance
 		}
 	}
-	sort.Slice(res.Rejected, func(i, j int) bool { return res.Rejected[i].Index < res.Rejected[j].Index })
 	return res, nil
 }
 
-// prepareImport normalises, validates and hashes the records on every core:
-// validation (SPDX parsing) and hashing cost more than the inserts.
-func (db *DB) prepareImport(rs []*commons.Record) []importItem {
-	items := make([]importItem, len(rs))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(rs)/64))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(rs); i += workers {
-				r := rs[i]
-				if r == nil {
-					items[i].err = commons.Errorf(commons.EINVALID, "the record is empty")
-					continue
+// importChunk is how many records a preparing worker takes at a time.
+const importChunk = 64
+
+// importPrep prepares the records of an import on every core, in order of
+// index, while the writer consumes them.
+type importPrep struct {
+	items   []importItem
+	ready   []chan struct{} // closed when a chunk is prepared
+	next    atomic.Int64    // next chunk to prepare
+	stopped atomic.Bool
+	wg      sync.WaitGroup
+}
+
+func (db *DB) prepareImport(rs []*commons.Record, now time.Time) *importPrep {
+	p := &importPrep{items: make([]importItem, len(rs)), ready: make([]chan struct{}, (len(rs)+importChunk-1)/importChunk)}
+	for i := range p.ready {
+		p.ready[i] = make(chan struct{})
+	}
+	// One core is the writer's; the others prepare.
+	for range min(max(1, runtime.GOMAXPROCS(0)-1), len(p.ready)) {
+		p.wg.Go(func() {
+			for {
+				c := int(p.next.Add(1) - 1)
+				if c >= len(p.ready) || p.stopped.Load() {
+					return
 				}
-				r.Normalize()
-				if err := r.Validate(); err != nil {
-					items[i].err = err
-					continue
+				for i := c * importChunk; i < min(len(rs), (c+1)*importChunk); i++ {
+					p.items[i] = db.prepareOne(rs[i], now)
 				}
-				items[i] = importItem{r: r, hash: r.ContentHash()}
+				close(p.ready[c])
 			}
 		})
 	}
-	wg.Wait()
-	return items
+	return p
 }
 
-// importOne creates or updates one valid record and reports which it did
-// ("create", "update" or "" when unchanged). out receives the stored record.
-func (db *DB) importOne(w *recordWriter, it importItem, out *commons.Record, actor string, now time.Time) (string, error) {
-	r := it.r
-	cur, err := w.current(r.Slug)
-	if err != nil {
-		return "", err
+// item waits for the i-th item to be prepared.
+func (p *importPrep) item(ctx context.Context, i int) (*importItem, error) {
+	select {
+	case <-p.ready[i/importChunk]:
+		return &p.items[i], nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	*out = *r
-	if cur == nil {
-		out.ID = db.recordID(r.Slug)
-		out.Provenance = commons.Provenance{
-			Origin:    db.base,
-			Source:    sourceOr(r.Provenance.Source, "import"),
-			SourceURL: r.Provenance.SourceURL,
-			Created:   now,
-			Updated:   now,
-			Version:   1,
-			Hash:      it.hash,
+}
+
+// slugs returns the slugs of the valid records of the chunk that starts at
+// i, which must be prepared.
+func (p *importPrep) slugs(i int) []string {
+	var out []string
+	for _, it := range p.items[i:min(len(p.items), i+importChunk)] {
+		if it.err == nil {
+			out = append(out, it.c.Slug)
 		}
-		return "create", w.insert(out, actor)
+	}
+	return out
+}
+
+// stop ends the workers and waits for them, so that none touches the input
+// after ImportRecords returns.
+func (p *importPrep) stop() {
+	p.stopped.Store(true)
+	p.wg.Wait()
+}
+
+// prepareOne normalises, validates and encodes one record as a creation.
+func (db *DB) prepareOne(r *commons.Record, now time.Time) importItem {
+	if r == nil {
+		return importItem{err: commons.Errorf(commons.EINVALID, "the record is empty")}
+	}
+	r.Normalize()
+	if err := r.Validate(); err != nil {
+		return importItem{r: r, err: err}
+	}
+	it := importItem{r: r, c: *r}
+	it.c.ID = db.recordID(r.Slug)
+	it.c.Provenance = commons.Provenance{
+		Origin:    db.base,
+		Source:    sourceOr(r.Provenance.Source, "import"),
+		SourceURL: r.Provenance.SourceURL,
+		Created:   now,
+		Updated:   now,
+		Version:   1,
+		Hash:      r.ContentHash(),
+	}
+	it.enc, it.err = encode(&it.c)
+	return it
+}
+
+// importOne creates or updates one valid record, given the stored one (nil
+// if none), and reports which it did ("create", "update" or "" when
+// unchanged). it.c becomes the stored record.
+func (db *DB) importOne(w *recordWriter, it *importItem, cur *storedRecord, actor string, now time.Time) (string, error) {
+	if cur == nil {
+		return "create", w.insert(&it.c, it.enc, actor)
 	}
 	if cur.deleted {
-		return "", slugTaken(r.Slug, cur)
+		return "", slugTaken(it.c.Slug, cur)
 	}
 	var old struct {
 		ID         string             `json:"id"`
@@ -178,18 +229,23 @@ func (db *DB) importOne(w *recordWriter, it importItem, out *commons.Record, act
 	if err := json.Unmarshal([]byte(cur.doc), &old); err != nil {
 		return "", fmt.Errorf("decode record: %w", err)
 	}
-	out.ID, out.Provenance = old.ID, old.Provenance
-	if cur.hash == it.hash {
+	hash := it.c.Provenance.Hash
+	source, sourceURL := it.c.Provenance.Source, it.c.Provenance.SourceURL
+	it.c.ID, it.c.Provenance = old.ID, old.Provenance
+	if cur.hash == hash {
 		return "", nil
 	}
-	out.Provenance.Source = sourceOr(r.Provenance.Source, "import")
-	if r.Provenance.SourceURL != "" {
-		out.Provenance.SourceURL = r.Provenance.SourceURL
+	p := &it.c.Provenance
+	p.Source = source
+	if sourceURL != "" {
+		p.SourceURL = sourceURL
 	}
-	out.Provenance.Updated = now
-	out.Provenance.Version = cur.version + 1
-	out.Provenance.Hash = it.hash
-	return "update", w.update(cur, out, actor)
+	p.Updated, p.Version, p.Hash = now, cur.version+1, hash
+	enc, err := encode(&it.c)
+	if err != nil {
+		return "", err
+	}
+	return "update", w.update(cur, &it.c, enc, actor)
 }
 
 // importError names the record in an application error: its message gets

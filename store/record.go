@@ -107,7 +107,11 @@ func (db *DB) CreateRecord(ctx context.Context, r *commons.Record, actor string)
 		Version:   1,
 		Hash:      r.ContentHash(),
 	}
-	err := db.write(ctx, func(tx *sql.Tx, seq int64) error {
+	enc, err := encode(&c)
+	if err != nil {
+		return fmt.Errorf("create record %s: %w", r.Slug, err)
+	}
+	err = db.write(ctx, func(tx *sql.Tx, seq int64) error {
 		w := db.newRecordWriter(ctx, tx, seq)
 		defer w.close()
 		cur, err := w.current(c.Slug)
@@ -117,7 +121,7 @@ func (db *DB) CreateRecord(ctx context.Context, r *commons.Record, actor string)
 		if cur != nil {
 			return slugTaken(c.Slug, cur)
 		}
-		return w.insert(&c, actor)
+		return w.insert(&c, enc, actor)
 	})
 	if err != nil {
 		return fmt.Errorf("create record %s: %w", r.Slug, err)
@@ -176,7 +180,11 @@ func (db *DB) UpdateRecord(ctx context.Context, r *commons.Record, ifVersion int
 			if r.Provenance.SourceURL != "" {
 				stored.Provenance.SourceURL = r.Provenance.SourceURL
 			}
-			return w.update(cur, &stored, actor)
+			enc, err := encode(&stored)
+			if err != nil {
+				return err
+			}
+			return w.update(cur, &stored, enc, actor)
 		}
 		return errNoChange
 	})

@@ -37,10 +37,14 @@ func putRemote(tb testing.TB, db *DB, r *commons.Record, origin string, at time.
 	r.ID = origin + "/records/" + r.Slug
 	r.Provenance = commons.Provenance{Origin: origin, Source: "federated", Created: at, Updated: at,
 		Version: 1, Hash: r.ContentHash(), ReceivedAt: at}
-	err := db.write(ctx, func(tx *sql.Tx, seq int64) error {
+	enc, err := encode(r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	err = db.write(ctx, func(tx *sql.Tx, seq int64) error {
 		w := db.newRecordWriter(ctx, tx, seq)
 		defer w.close()
-		return w.insert(r, origin+"/actor")
+		return w.insert(r, enc, origin+"/actor")
 	})
 	if err != nil {
 		tb.Fatalf("put remote %s: %v", r.ID, err)

@@ -118,7 +118,13 @@ func (db *DB) syncChanges(ctx context.Context) error {
 		db.sync.seq.Store(seq)
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+indexRowColumns+` FROM records WHERE seq > ?`, applied)
+	// Without a search index (a process that has not searched), the keys of
+	// the changed rows are all the caches need.
+	cols := indexRowColumns
+	if db.idx.load() == nil {
+		cols = `pk, seq, 0, 0, 0, '', '', 0, 0, 0`
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+cols+` FROM records WHERE seq > ?`, applied)
 	if err != nil {
 		return fmt.Errorf("read changed records: %w", err)
 	}

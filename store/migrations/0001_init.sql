@@ -56,15 +56,15 @@ CREATE INDEX record_history_record ON record_history (record, hid);
 -- into its tier. Contentless: the text lives in records.doc. rowid = pk.
 CREATE VIRTUAL TABLE records_name USING fts5 (
 	text, content = '', contentless_delete = 1, detail = column,
-	tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+	tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE records_meta USING fts5 (
 	text, content = '', contentless_delete = 1, detail = column,
-	tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+	tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE records_desc USING fts5 (
 	text, content = '', contentless_delete = 1, detail = column,
-	tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+	tokenize = 'unicode61 remove_diacritics 2'
 );
 
 CREATE TABLE users (

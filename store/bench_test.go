@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/commons-directory/commons"
+)
+
+// The 100,000-record benchmarks share one generated database, built on first
+// use (about 15 s) and kept in the temporary directory between runs; delete
+// it to rebuild. Benchmarks only run with -bench, never in go test ./....
+const benchRecords = 100_000
+
+var benchDBPath = filepath.Join(os.TempDir(), fmt.Sprintf("commons-store-bench-v1-%d.db", benchRecords))
+
+var buildBenchDB sync.Once
+
+// openBench opens the shared 100,000-record database, building it if needed.
+func openBench(b *testing.B) *DB {
+	b.Helper()
+	buildBenchDB.Do(func() {
+		if _, err := os.Stat(benchDBPath); err == nil {
+			return
+		}
+		tmp := benchDBPath + ".building"
+		os.Remove(tmp)
+		db, err := Open(context.Background(), Options{Path: tmp, BaseURL: testBase})
+		if err != nil {
+			b.Fatal(err)
+		}
+		g := newGen(1)
+		start := time.Now()
+		for i := 0; i < benchRecords; i += 10_000 {
+			rs := make([]*commons.Record, 10_000)
+			for j := range rs {
+				rs[j] = g.record(i + j)
+			}
+			if _, err := db.ImportRecords(context.Background(), rs, ImportOptions{Actor: "bench"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Logf("built %s in %v", benchDBPath, time.Since(start))
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		for _, suffix := range []string{"-wal", "-shm"} {
+			os.Remove(tmp + suffix)
+		}
+		if err := os.Rename(tmp, benchDBPath); err != nil {
+			b.Fatal(err)
+		}
+	})
+	return mustOpenPath(b, benchDBPath, nil)
+}
+
+// benchQueries returns n queries of a kind, drawn from the generator's
+// vocabulary: "one-word" uniformly over the vocabulary, "one-word-zipf" with
+// the words' own frequencies (popular words are searched more), "two-word"
+// uniformly, "prefix" the first three or four letters of a word, as typed.
+func benchQueries(kind string, n int) []string {
+	g := newGen(1)
+	rnd := rand.New(rand.NewPCG(42, 42))
+	uniform := func() string { return g.vocab[rnd.IntN(len(g.vocab))] }
+	out := make([]string, n)
+	for i := range out {
+		switch kind {
+		case "one-word":
+			out[i] = uniform()
+		case "one-word-zipf":
+			out[i] = g.word()
+		case "two-word":
+			out[i] = uniform() + " " + uniform()
+		case "prefix":
+			w := []rune(uniform())
+			out[i] = string(w[:min(len(w), 3+rnd.IntN(2))])
+		}
+	}
+	return out
+}
+
+// BenchmarkSearch100k reports p50 and p99 latencies of searches with facets
+// over 100,000 records. "warm" runs each query once before measuring (the
+// match-set cache holds what it would hold in a server that has been
+// answering queries), "cold" empties the cache before every query.
+//
+//	go test ./store -run '^$' -bench Search100k -benchtime 400x
+func BenchmarkSearch100k(b *testing.B) {
+	db := openBench(b)
+	ctx := context.Background()
+	if _, err := db.index(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for _, kind := range []string{"one-word", "one-word-zipf", "two-word", "prefix", "none"} {
+		for _, cache := range []string{"warm", "cold"} {
+			if kind == "none" && cache == "cold" {
+				continue
+			}
+			b.Run(kind+"/"+cache, func(b *testing.B) {
+				qs := benchQueries(kind, b.N)
+				filter := func(i int) commons.RecordFilter {
+					f := commons.RecordFilter{Query: qs[i], WithFacets: true, IncludeRemote: true}
+					if i%4 == 3 { // a quarter of the searches also filter
+						f.Filters = map[string][]string{commons.FacetKind: {"software", "data"}, commons.FacetCountry: {"FR"}}
+					}
+					return f
+				}
+				if cache == "warm" {
+					for i := range qs {
+						if _, err := db.SearchRecords(ctx, filter(i)); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				lat := make([]time.Duration, 0, b.N)
+				matches := 0
+				b.ResetTimer()
+				for i := range b.N {
+					if cache == "cold" {
+						db.terms.reset()
+					}
+					start := time.Now()
+					p, err := db.SearchRecords(ctx, filter(i))
+					lat = append(lat, time.Since(start))
+					if err != nil {
+						b.Fatal(err)
+					}
+					matches += p.Total
+				}
+				b.StopTimer()
+				reportLatency(b, lat)
+				b.ReportMetric(float64(matches)/float64(b.N), "matches/op")
+			})
+		}
+	}
+}
+
+// reportLatency reports the p50 and p99 of the durations in milliseconds.
+func reportLatency(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
+	at := func(q float64) float64 {
+		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))]) / 1e6
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+}
+
+// BenchmarkImport reports how many records per second ImportRecords stores,
+// 10,000 at a time into a fresh database.
+//
+//	go test ./store -run '^$' -bench Import -benchtime 3x
+func BenchmarkImport(b *testing.B) {
+	const n = 10_000
+	g := newGen(3)
+	for range b.N {
+		b.StopTimer()
+		db := mustOpenPath(b, filepath.Join(b.TempDir(), "import.db"), nil)
+		rs := g.records(n)
+		b.StartTimer()
+		res, err := db.ImportRecords(context.Background(), rs, ImportOptions{Actor: "bench"})
+		if err != nil || res.Created != n {
+			b.Fatalf("import: %+v, %v", res, err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkRecord measures Record on a popular record (cached), from every
+// core at once, and with the cache emptied before each read ("uncached": a
+// SQLite point read and a JSON decode).
+//
+//	go test ./store -run '^$' -bench 'Record$|Record/' -cpu 2
+func BenchmarkRecord(b *testing.B) {
+	ctx := context.Background()
+	db := MustOpen(b)
+	rs := newGen(5).records(1000)
+	if _, err := db.ImportRecords(ctx, rs, ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("cached", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if _, err := db.Record(ctx, rs[i%100].Slug); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	})
+	b.Run("uncached", func(b *testing.B) {
+		for i := range b.N {
+			db.recs.reset()
+			if _, err := db.Record(ctx, rs[i%len(rs)].Slug); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkMemory100k reports the memory of a process that has opened the
+// 100,000-record database, built its search index and answered searches of
+// every kind: the Go heap in use and the resident set size.
+// Run it alone, so that no other benchmark's garbage counts:
+//
+//	go test ./store -run '^$' -bench Memory100k -benchtime 1x
+func BenchmarkMemory100k(b *testing.B) {
+	openBench(b).Close() // build outside the measurement if needed
+	runtime.GC()
+	debug.FreeOSMemory()
+	before := rss(b)
+	for range b.N {
+		db := openBench(b)
+		ctx := context.Background()
+		for _, kind := range []string{"one-word", "two-word", "prefix", "one-word-zipf"} {
+			for _, q := range benchQueries(kind, 300) {
+				if _, err := db.SearchRecords(ctx, commons.RecordFilter{Query: q, WithFacets: true, IncludeRemote: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		for i := range 5000 {
+			if _, err := db.Record(ctx, fmt.Sprintf("%s-%d", "x", i)); commons.ErrorCode(err) == commons.EINTERNAL {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+		b.ReportMetric(float64(rss(b))/(1<<20), "rss-MB")
+		b.ReportMetric(float64(before)/(1<<20), "rss-before-MB")
+		db.Close()
+	}
+}
+
+// rss returns the resident set size of this process, from /proc.
+func rss(b *testing.B) int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Skip("no /proc/self/status")
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	b.Skip("no VmRSS")
+	return 0
+}
