@@ -28,15 +28,15 @@ type index struct {
 	rows   []irow // by pk; pks are dense (AUTOINCREMENT, never reused)
 	live   int
 	sumLen [nTiers]int64 // over live rows, for the average lengths of BM25
-	dicts  [maxFacets]facetDict
+	values valueDict
 }
 
 // irow is one record in the index.
 type irow struct {
-	name    string // folded, for SortName
-	updated int64  // Unix milliseconds
-	vals    []uint32
-	off     [maxFacets + 1]uint8 // vals[off[f]:off[f+1]] are facet f's value ids
+	name    string               // folded, for SortName
+	updated int64                // Unix milliseconds
+	vals    []uint32             // facet value ids (see valueDict), grouped by facet
+	off     [maxFacets + 1]uint8 // vals[off[f]:off[f+1]] are facet f's
 	lens    [nTiers]uint16
 	state   uint8
 }
@@ -53,22 +53,25 @@ func (r *irow) local() bool { return r.state&rowLocal != 0 }
 // values returns the ids of the row's values of facet f.
 func (r *irow) values(f int) []uint32 { return r.vals[r.off[f]:r.off[f+1]] }
 
-// facetDict numbers the values of one facet. Values are never forgotten:
+// valueDict numbers facet values, all facets in one space, so that counting
+// a record's values is one loop over one array. Values are never forgotten:
 // there are few of them.
-type facetDict struct {
-	ids   map[string]uint32
-	names []string
+type valueDict struct {
+	ids   [maxFacets]map[string]uint32
+	facet []uint8  // by id
+	names []string // by id
 }
 
-func (d *facetDict) id(v string) uint32 {
-	if id, ok := d.ids[v]; ok {
+func (d *valueDict) id(facet int, v string) uint32 {
+	if id, ok := d.ids[facet][v]; ok {
 		return id
 	}
-	if d.ids == nil {
-		d.ids = map[string]uint32{}
+	if d.ids[facet] == nil {
+		d.ids[facet] = map[string]uint32{}
 	}
 	id := uint32(len(d.names))
-	d.ids[v] = id
+	d.ids[facet][v] = id
+	d.facet = append(d.facet, uint8(facet))
 	d.names = append(d.names, v)
 	return id
 }
@@ -120,7 +123,7 @@ func (ix *index) put(r *indexRow) {
 	}
 	var perFacet [maxFacets][]uint32
 	parseFacets(r.facets, func(f int, v string) {
-		perFacet[f] = append(perFacet[f], ix.dicts[f].id(v))
+		perFacet[f] = append(perFacet[f], ix.values.id(f, v))
 	})
 	for f := range nFacets {
 		nr.off[f] = uint8(len(nr.vals))

@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/commons-directory/commons"
 )
@@ -108,14 +110,20 @@ func (db *DB) SearchRecords(ctx context.Context, f commons.RecordFilter) (*commo
 	if err != nil {
 		return nil, fmt.Errorf("search records: %w", err)
 	}
+	// The match sets of every word in every tier, read in parallel: a set
+	// missing from the cache costs a scan of its FTS5 lists.
 	sets := make([][nTiers]*termSet, len(s.words))
+	errs := make([]error, len(s.words)*nTiers)
+	var wg sync.WaitGroup
 	for i, w := range s.words {
 		p := ftsPattern(w)
 		for t := range nTiers {
-			if sets[i][t], err = db.termSet(ctx, t, p); err != nil {
-				return nil, fmt.Errorf("search records: %w", err)
-			}
+			wg.Go(func() { sets[i][t], errs[i*nTiers+t] = db.termSet(ctx, t, p) })
 		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("search records: %w", err)
 	}
 	res := ix.evaluate(s, sets)
 	page := &commons.RecordPage{Total: res.total, Records: []*commons.Record{}}
@@ -160,18 +168,17 @@ func (ix *index) evaluate(s *search, sets [][nTiers]*termSet) evaluation {
 	defer ix.mu.RUnlock()
 	n := len(ix.rows)
 
-	// Facet filters as a bitmap of accepted value ids per facet.
-	var accept [maxFacets][]bool
+	// Facet filters: the accepted value ids, and which facets filter.
+	accept := make([]bool, len(ix.values.names))
 	var active uint32
 	for f, vs := range s.filters[:nFacets] {
 		if vs == nil {
 			continue
 		}
 		active |= 1 << f
-		accept[f] = make([]bool, len(ix.dicts[f].names))
 		for _, v := range vs {
-			if id, ok := ix.dicts[f].ids[v]; ok {
-				accept[f][id] = true
+			if id, ok := ix.values.ids[f][v]; ok {
+				accept[id] = true
 			}
 		}
 	}
@@ -203,11 +210,9 @@ func (ix *index) evaluate(s *search, sets [][nTiers]*termSet) evaluation {
 		avg[t] = max(float64(ix.sumLen[t])/live, 1)
 	}
 
-	var counts [maxFacets][]int
+	var counts []int32 // by value id
 	if s.facets {
-		for f := range nFacets {
-			counts[f] = make([]int, len(ix.dicts[f].names))
-		}
+		counts = make([]int32, len(ix.values.names))
 	}
 	top := topK{order: s.order, k: s.limit + 1}
 	total := 0
@@ -220,22 +225,26 @@ func (ix *index) evaluate(s *search, sets [][nTiers]*termSet) evaluation {
 			return
 		}
 		var fail uint32
-		for f := range nFacets {
-			if active&(1<<f) != 0 && !acceptsAny(accept[f], r.values(f)) {
+		for a := active; a != 0; a &= a - 1 {
+			f := bits.TrailingZeros32(a)
+			if !acceptsAny(accept, r.values(f)) {
 				fail |= 1 << f
 			}
 		}
-		if s.facets && bits.OnesCount32(fail) <= 1 {
-			for f := range nFacets {
-				if fail == 0 || fail == 1<<f {
-					for _, v := range r.values(f) {
-						counts[f][v]++
-					}
+		if fail != 0 {
+			// Multi-select: a record that fails one facet's filter only
+			// counts for that facet's other values.
+			if s.facets && fail&(fail-1) == 0 {
+				for _, v := range r.values(bits.TrailingZeros32(fail)) {
+					counts[v]++
 				}
 			}
-		}
-		if fail != 0 {
 			return
+		}
+		if s.facets {
+			for _, v := range r.vals {
+				counts[v]++
+			}
 		}
 		total++
 		k := sortKey{pk: int64(pk), name: r.name, updated: r.updated}
@@ -260,7 +269,7 @@ func (ix *index) evaluate(s *search, sets [][nTiers]*termSet) evaluation {
 	}
 	ev := evaluation{total: total, page: top.sorted()}
 	if s.facets {
-		ev.facets = ix.facetCounts(&counts, s)
+		ev.facets = ix.facetCounts(counts, s)
 	}
 	return ev
 }
@@ -291,14 +300,19 @@ func score(pk uint32, r *irow, sets [][nTiers]*termSet, idf []float64, avg *[nTi
 
 // facetCounts lists each facet's values by count, then value; values a
 // filter selects are listed even when no record has them.
-func (ix *index) facetCounts(counts *[maxFacets][]int, s *search) map[string][]commons.FacetCount {
+func (ix *index) facetCounts(counts []int32, s *search) map[string][]commons.FacetCount {
 	out := make(map[string][]commons.FacetCount, nFacets)
+	perFacet := make([][]commons.FacetCount, nFacets)
+	for id, c := range counts {
+		if c > 0 {
+			f := ix.values.facet[id]
+			perFacet[f] = append(perFacet[f], commons.FacetCount{Value: ix.values.names[id], Count: int(c)})
+		}
+	}
 	for f, name := range commons.Facets {
-		fc := []commons.FacetCount{}
-		for id, c := range counts[f] {
-			if c > 0 {
-				fc = append(fc, commons.FacetCount{Value: ix.dicts[f].names[id], Count: c})
-			}
+		fc := perFacet[f]
+		if fc == nil {
+			fc = []commons.FacetCount{}
 		}
 		for _, v := range s.filters[f] {
 			if !slices.ContainsFunc(fc, func(c commons.FacetCount) bool { return c.Value == v }) {
