@@ -52,7 +52,7 @@ func (db *DB) loadRecord(ctx context.Context, where string, arg any, what string
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, commons.Errorf(commons.ENOTFOUND, "no record %s", what)
 	} else if err != nil {
-		return nil, fmt.Errorf("read record %s: %w", what, err)
+		return nil, fmt.Errorf("read record %s: %w", what, ctxErr(ctx, err))
 	}
 	var e cacheEntry
 	if deleted.Valid {
@@ -306,7 +306,7 @@ func (db *DB) ExportRecords(ctx context.Context, includeRemote bool, fn func(*co
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("export records: %w", err)
+		return fmt.Errorf("export records: %w", ctxErr(ctx, err))
 	}
 	return nil
 }

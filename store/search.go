@@ -108,7 +108,7 @@ func (db *DB) SearchRecords(ctx context.Context, f commons.RecordFilter) (*commo
 	db.maybeSync(ctx)
 	ix, err := db.index(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("search records: %w", err)
+		return nil, fmt.Errorf("search records: %w", ctxErr(ctx, err))
 	}
 	// The match sets of every word in every tier, read in parallel: a set
 	// missing from the cache costs a scan of its FTS5 lists.
@@ -123,7 +123,7 @@ func (db *DB) SearchRecords(ctx context.Context, f commons.RecordFilter) (*commo
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("search records: %w", err)
+		return nil, fmt.Errorf("search records: %w", ctxErr(ctx, err))
 	}
 	res := ix.evaluate(s, sets)
 	page := &commons.RecordPage{Total: res.total, Records: []*commons.Record{}}
@@ -136,7 +136,7 @@ func (db *DB) SearchRecords(ctx context.Context, f commons.RecordFilter) (*commo
 		pks[i] = k.pk
 	}
 	if page.Records, err = db.recordsByPK(ctx, pks); err != nil {
-		return nil, fmt.Errorf("search records: %w", err)
+		return nil, fmt.Errorf("search records: %w", ctxErr(ctx, err))
 	}
 	if s.facets {
 		page.Facets = res.facets

@@ -191,15 +191,26 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx, seq int64) error) e
 		return fmt.Errorf("next change sequence: %w", err)
 	}
 	if err := fn(tx, seq); err != nil {
-		return err
+		return ctxErr(ctx, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", ctxErr(ctx, err))
 	}
 	// The write is durable: a failure to refresh the caches must not turn it
 	// into an error. syncNow marks them stale so the next read retries.
 	db.syncNow(context.WithoutCancel(ctx))
 	return nil
+}
+
+// ctxErr returns the context's error when it is done, so that a caller sees
+// context.Canceled rather than the driver's "interrupted" that it caused.
+// Application errors and errNoChange pass unchanged.
+func ctxErr(ctx context.Context, err error) error {
+	var ce *commons.Error
+	if ctx.Err() == nil || errors.As(err, &ce) || errors.Is(err, errNoChange) {
+		return err
+	}
+	return ctx.Err()
 }
 
 // errNoChange aborts a write transaction that found nothing to change.

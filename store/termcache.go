@@ -107,8 +107,8 @@ func (s *termSet) patched(changed []int64, members map[int64]bool) *termSet {
 // records; the change log lets cached sets be patched instead of dropped
 // after up to maxChangeLog changed records.
 const (
-	minCachedSet  = 512
-	termCacheSize = 32 << 20
+	minCachedSet  = 1024
+	termCacheSize = 24 << 20
 	maxChangeLog  = 1024
 )
 
