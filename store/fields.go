@@ -216,11 +216,12 @@ func queryWords(q string) []string {
 }
 
 // ftsPattern returns the FTS5 query for one word: a quoted prefix query, or
-// an exact one for a single character (a one-letter prefix would merge the
-// lists of a large part of the vocabulary and tell the user nothing).
+// an exact one for a single letter of an alphabet ("a", "é": as a prefix it
+// would merge the lists of a large part of the vocabulary and tell the user
+// nothing; a single ideograph is a useful prefix).
 func ftsPattern(word string) string {
 	q := `"` + strings.ReplaceAll(word, `"`, `""`) + `"`
-	if len([]rune(word)) > 1 {
+	if r := []rune(word); len(r) != 1 || !unicode.In(r[0], unicode.Latin, unicode.Greek, unicode.Cyrillic, unicode.Digit) {
 		q += "*"
 	}
 	return q

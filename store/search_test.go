@@ -216,6 +216,7 @@ func TestSearchPaginationAndFacets(t *testing.T) {
 			for _, remote := range []bool{true, false} {
 				name := fmt.Sprintf("q%d/f%d/remote=%v", qi, fi, remote)
 				t.Run(name, func(t *testing.T) {
+					t.Parallel() // read-only
 					f := commons.RecordFilter{Query: q, Filters: flt, IncludeRemote: remote, WithFacets: true, Limit: 13}
 					if fi == 4 {
 						f.ModifiedSince = since.Add(10 * time.Second)
