@@ -253,14 +253,36 @@ func (db *DB) importOne(w *recordWriter, it *importItem, cur *storedRecord, acto
 func importError(i int, r *commons.Record, err error) error {
 	var ce *commons.Error
 	if !errors.As(err, &ce) {
-		return fmt.Errorf("record %d (%s): %w", i, rsSlug(r), err)
+		return &ImportError{Index: i, Slug: rsSlug(r), Err: err}
 	}
 	out := &commons.Error{Code: ce.Code, Message: fmt.Sprintf("record %d (%s): %s", i, rsSlug(r), ce.Message)}
 	prefix := fmt.Sprintf("records[%d].", i)
 	for _, f := range ce.Fields {
 		out.Fields = append(out.Fields, commons.FieldError{Field: prefix + f.Field, Message: f.Message})
 	}
-	return out
+	return &ImportError{Index: i, Slug: rsSlug(r), Err: out, cause: ce}
+}
+
+// ImportError is why an all-or-nothing import stored nothing: the record at
+// Index was refused. Err names the record and prefixes its fields with
+// "records[i]."; Cause is the record's own error, for a caller (the CLI)
+// that names the record its own way, by line.
+type ImportError struct {
+	Index int
+	Slug  string
+	Err   error
+	cause error
+}
+
+func (e *ImportError) Error() string { return e.Err.Error() }
+func (e *ImportError) Unwrap() error { return e.Err }
+
+// Cause returns the refused record's own error, without the index prefixes.
+func (e *ImportError) Cause() error {
+	if e.cause != nil {
+		return e.cause
+	}
+	return e.Err
 }
 
 func rsSlug(r *commons.Record) string {

@@ -47,11 +47,10 @@ func cmdRecordImport(ctx context.Context, c *cli, args []string) error {
 	}
 	defer db.Close()
 	res, err := db.ImportRecords(ctx, recs, store.ImportOptions{Actor: "import", SkipInvalid: *skip})
-	if err != nil {
-		var e *commons.Error
-		if errors.As(err, &e) && len(recs) > 0 {
-			return fmt.Errorf("%s (nothing was imported)", err)
-		}
+	var ie *store.ImportError
+	if errors.As(err, &ie) {
+		return fmt.Errorf("line %d (%s): %s (nothing was imported)", lines[ie.Index], ie.Slug, commons.ErrorMessage(ie.Cause()))
+	} else if err != nil {
 		return err
 	}
 	for _, r := range res.Rejected {
