@@ -95,7 +95,7 @@ func New(opts Options) http.Handler {
 		base:     strings.TrimRight(opts.BaseURL, "/"),
 		name:     opts.InstanceName,
 		version:  opts.Version,
-		log:      opts.Logger,
+		log:      opts.Logger.With("component", "web"),
 		maxBody:  opts.MaxBodyBytes,
 		trustXFF: opts.TrustForwardedFor,
 	}

@@ -29,7 +29,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 	db, err := store.Open(ctx, store.Options{
 		Path:    cfg.Store.Path,
 		BaseURL: cfg.Server.BaseURL,
-		Logger:  logger.With("component", "store"),
+		Logger:  logger,
 	})
 	if err != nil {
 		return nil, err
@@ -40,7 +40,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		BaseURL:      cfg.Server.BaseURL,
 		InstanceName: cfg.Server.InstanceName,
 		Version:      buildVersion(),
-		Logger:       logger.With("component", "web"),
+		Logger:       logger,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 	})
 	return a, nil
