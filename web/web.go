@@ -90,6 +90,9 @@ func New(opts Options) http.Handler {
 	if opts.Directory == nil {
 		panic("web: Options.Directory is nil")
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	s := &server{
 		dir:      opts.Directory,
 		base:     strings.TrimRight(opts.BaseURL, "/"),
