@@ -92,14 +92,18 @@ func parseSearch(f commons.RecordFilter) (*search, error) {
 // matches with every filter applied but that facet's own ("multi-select"
 // counts: a page can offer the other values of a facet already filtered).
 //
-// Query words are folded (case, diacritics) and prefix-matched by FTS5, and
-// all of them must match, each in any tier: name, keywords/summary, or
-// description. Relevance is BM25F over the tiers, name weighted above
-// keywords and summary, above description. See DESIGN in the package
-// comment of termCache for why match sets are kept in memory.
+// Query words (at most maxQueryWords) are folded (case, diacritics) and
+// prefix-matched by FTS5, a single letter exactly; all of them must match,
+// each in any tier: name, keywords/summary, or description, in any
+// language. Relevance is BM25F over the tiers, a match in the name weighing
+// more than one in keywords or summary, more than one in the description.
+// termCache explains why scoring happens in memory rather than in FTS5.
+// Sorts: relevance (the default with words), name (folded; the default
+// without words), updated (newest first); ties go by record.
 //
 // Pages follow a keyset cursor (RecordPage.Next), so a walk through every
-// page meets every match once as long as the records do not change.
+// page meets every match once as long as the records do not change. A
+// cursor from another search, or a damaged one, is EINVALID "cursor".
 func (db *DB) SearchRecords(ctx context.Context, f commons.RecordFilter) (*commons.RecordPage, error) {
 	s, err := parseSearch(f)
 	if err != nil {
