@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -111,10 +110,4 @@ func (db *DB) applyMigration(ctx context.Context, m migration, known int) (bool,
 		return false, fmt.Errorf("migration %s: commit: %w", m.name, err)
 	}
 	return true, nil
-}
-
-// queryer is what *sql.DB and *sql.Tx share for reading.
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }

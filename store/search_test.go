@@ -357,3 +357,42 @@ func TestSearchRanking(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchSeesOwnWrites checks that a write is visible to the next search
+// at once, with the index and match sets already built.
+func TestSearchSeesOwnWrites(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	q := commons.RecordFilter{Query: "lighthouse", WithFacets: true}
+	if p := mustSearch(t, db, q); p.Total != 0 {
+		t.Fatalf("empty directory: total %d", p.Total)
+	}
+	r := newRecord("beacon", "Lighthouse registry")
+	if err := db.CreateRecord(ctx, r, "t"); err != nil {
+		t.Fatal(err)
+	}
+	p := mustSearch(t, db, q)
+	if p.Total != 1 || p.Facets[commons.FacetKind][0] != (commons.FacetCount{Value: "software", Count: 1}) {
+		t.Fatalf("after create: %d %v", p.Total, p.Facets)
+	}
+	r.Name = commons.Text{"en": "Beacon registry"}
+	r.Summary = commons.Text{"en": "Where the beacons are"}
+	r.Description = nil
+	r.Kinds = []string{"data"}
+	if err := db.UpdateRecord(ctx, r, 0, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if p := mustSearch(t, db, q); p.Total != 0 {
+		t.Fatalf("after renaming: total %d", p.Total)
+	}
+	p = mustSearch(t, db, commons.RecordFilter{Query: "beacon", WithFacets: true})
+	if p.Total != 1 || p.Facets[commons.FacetKind][0].Value != "data" || p.Records[0].Provenance.Version != 2 {
+		t.Fatalf("after update: %d %v %+v", p.Total, p.Facets, p.Records)
+	}
+	if err := db.DeleteRecord(ctx, "beacon", 0, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if p := mustSearch(t, db, commons.RecordFilter{Query: "beacon", WithFacets: true}); p.Total != 0 || len(p.Facets[commons.FacetKind]) != 0 {
+		t.Fatalf("after delete: %d %v", p.Total, p.Facets)
+	}
+}
