@@ -12,11 +12,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
-	"weak"
 
 	"github.com/commons-directory/commons"
 )
@@ -53,7 +51,7 @@ var hotQueries = []string{
 
 // fedState is the in-memory state of the federation methods of one DB:
 // the prepared hot statements, the domain block cache and the inbox group
-// commit. It must not point back to its DB (see fed).
+// commit.
 type fedState struct {
 	prepMu sync.Mutex
 	stmts  atomic.Pointer[map[string]*sql.Stmt] // hotQueries prepared on db.w
@@ -61,27 +59,8 @@ type fedState struct {
 	inbox  inboxBatcher
 }
 
-// fedStates maps each open DB to its fedState.
-//
-// TODO(lead): this belongs in a field of DB (`fed fedState`, with fed
-// returning &db.fed); it lives here only because store.go was being edited
-// by someone else when the federation tables were added. The keys are weak
-// and a cleanup removes the entry once its DB is unreachable, so closed
-// databases do not accumulate.
-var fedStates sync.Map // weak.Pointer[DB] → *fedState
-
-// fed returns db's fedState, creating it on first use.
-func (db *DB) fed() *fedState {
-	key := weak.Make(db)
-	if s, ok := fedStates.Load(key); ok {
-		return s.(*fedState)
-	}
-	s, loaded := fedStates.LoadOrStore(key, new(fedState))
-	if !loaded {
-		runtime.AddCleanup(db, func(k weak.Pointer[DB]) { fedStates.Delete(k) }, key)
-	}
-	return s.(*fedState)
-}
+// fed returns db's federation state.
+func (db *DB) fed() *fedState { return &db.fedState }
 
 // prepareHot prepares hotQueries on the writer once. It must not run inside
 // a write transaction.

@@ -49,10 +49,11 @@ type DB struct {
 	log     *slog.Logger
 	applied []int
 
-	sync  syncState
-	recs  *recordCache
-	idx   searchIndex
-	terms *termCache
+	sync     syncState
+	fedState fedState // prepared statements, block cache, inbox group commit
+	recs     *recordCache
+	idx      searchIndex
+	terms    *termCache
 }
 
 // busyTimeout is how long a connection waits for another's lock (another
