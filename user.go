@@ -42,3 +42,10 @@ func ValidUserName(s string) bool {
 	}
 	return true
 }
+
+// Follower is a fediverse account that follows one of the instance's
+// actors.
+type Follower struct {
+	Actor string    `json:"actor"` // the follower's actor IRI
+	Since time.Time `json:"since"`
+}

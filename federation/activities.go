@@ -1,6 +1,8 @@
 package federation
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"time"
 
@@ -118,4 +120,10 @@ func unmarshalMap(b []byte) (map[string]any, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// shortHash is a stable short id derived from s, for activity ids.
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:8])
 }

@@ -24,7 +24,9 @@ func TestDescribe(t *testing.T) {
 			r.Status = "maintained-only"
 			r.Funding.Calls = []commons.FundingCall{{Title: "NGI Zero Commons Fund", URL: "https://nlnet.nl/propose/", Deadline: "2026-12-01"}}
 		}, []string{"Status changed from stable to maintained-only.", "New funding call: NGI Zero Commons Fund (deadline 2026-12-01)."}},
-		{"Country", "de", func(r *commons.Record) { r.Countries = append(r.Countries, commons.Country{Code: "FR", Role: "deployed-in"}) },
+		{"Country", "de", func(r *commons.Record) {
+			r.Countries = append(r.Countries, commons.Country{Code: "FR", Role: "deployed-in"})
+		},
 			[]string{"Neue Länder: FR."}},
 		{"Description", "en", func(r *commons.Record) { r.Description = commons.Text{"en": "More."} },
 			[]string{"Description updated."}},

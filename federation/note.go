@@ -54,16 +54,24 @@ func ChangeContent(recordName, recordURL string, sentences []string, tags []Tag)
 		fmt.Fprintf(&b, "<p>%s</p>", html.EscapeString(s))
 	}
 	fmt.Fprintf(&b, `<p><a href="%s">%s</a></p>`, html.EscapeString(recordURL), html.EscapeString(strings.TrimPrefix(recordURL, "https://")))
-	if len(tags) > 0 {
-		b.WriteString("<p>")
-		for i, t := range tags {
-			if i > 0 {
-				b.WriteString(" ")
-			}
-			fmt.Fprintf(&b, `<a href="%s" class="mention hashtag" rel="tag">#<span>%s</span></a>`, html.EscapeString(t.Href), html.EscapeString(t.Name))
-		}
-		b.WriteString("</p>")
+	b.WriteString(tagsHTML(tags))
+	return b.String()
+}
+
+// tagsHTML is the paragraph of hashtag links that ends a post.
+func tagsHTML(tags []Tag) string {
+	if len(tags) == 0 {
+		return ""
 	}
+	var b strings.Builder
+	b.WriteString("<p>")
+	for i, t := range tags {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, `<a href="%s" class="mention hashtag" rel="tag">#<span>%s</span></a>`, html.EscapeString(t.Href), html.EscapeString(t.Name))
+	}
+	b.WriteString("</p>")
 	return b.String()
 }
 

@@ -87,7 +87,9 @@ func labelsFor(lang string) fieldLabels {
 	return fieldLabels{"Homepage", "Licence", "Governance", "Funding", "Countries", "Repository"}
 }
 
-func escape(s string) string { return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;").Replace(s) }
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;").Replace(s)
+}
 
 func mediaTypeOf(u string) string {
 	switch {

@@ -30,6 +30,8 @@ const MaxClockSkew = time.Hour
 type SigningKey struct {
 	ID      string
 	Private *rsa.PrivateKey
+
+	publicPEM string
 }
 
 // SignRequest sets Host, Date and, when body is not nil, Digest on req, then

@@ -135,6 +135,9 @@ func (s *server) handleHome(w http.ResponseWriter, r *http.Request) error {
 // handleRecordPage answers /records/{slug}: the record page, or its JSON.
 func (s *server) handleRecordPage(w http.ResponseWriter, r *http.Request) error {
 	setVary(w)
+	if s.fed != nil && wantsActivity(r, actorPageOffers) {
+		return s.fed.ServeRecordActor(w, r, mux.Vars(r)["slug"])
+	}
 	rec, err := s.dir.Record(r.Context(), mux.Vars(r)["slug"])
 	if err != nil {
 		return err

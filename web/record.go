@@ -65,6 +65,7 @@ func (s *server) handleRecordCreate(w http.ResponseWriter, r *http.Request, u *c
 	if err := s.dir.CreateRecord(r.Context(), rec, u.Name); err != nil {
 		return err
 	}
+	s.recordChanged()
 	w.Header().Set("Location", s.base+"/api/v1/records/"+rec.Slug)
 	return s.writeRecord(w, r, http.StatusCreated, rec)
 }
@@ -143,6 +144,7 @@ func (s *server) update(w http.ResponseWriter, r *http.Request, rec *commons.Rec
 	if err := s.dir.UpdateRecord(r.Context(), rec, ifVersion, u.Name); err != nil {
 		return err
 	}
+	s.recordChanged()
 	return s.writeRecord(w, r, http.StatusOK, rec)
 }
 
@@ -160,6 +162,7 @@ func (s *server) handleRecordDelete(w http.ResponseWriter, r *http.Request, u *c
 	if err := s.dir.DeleteRecord(r.Context(), slug, cur.Provenance.Version, u.Name); err != nil {
 		return err
 	}
+	s.recordChanged()
 	s.records.forget(cur.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil

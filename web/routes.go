@@ -30,6 +30,10 @@ func (s *server) router() *mux.Router {
 	r.Handle("/static/style.css", s.handle(s.handleStyle)).Methods(get, head)
 	r.Handle("/healthz", s.handle(s.handleHealth)).Methods(get, head)
 
+	if s.fed != nil {
+		s.federationRoutes(r)
+	}
+
 	// JSON API. Reads are open; writes need an editor's bearer token.
 	r.Handle("/api/openapi.json", s.handle(s.handleOpenAPI)).Methods(get, head)
 	r.Handle("/api/v1/instance", s.handle(s.handleInstance)).Methods(get, head)

@@ -35,9 +35,10 @@ type Directory interface {
 // other field has a default.
 type Options struct {
 	Directory    Directory
-	BaseURL      string // e.g. "https://commons.example.eu"; used for Location headers, links, problem types
-	InstanceName string // shown in pages; default "Commons Directory"
-	Version      string // software version, shown by /api/v1/instance
+	Federation   Federation // optional: without it the instance does not federate
+	BaseURL      string     // e.g. "https://commons.example.eu"; used for Location headers, links, problem types
+	InstanceName string     // shown in pages; default "Commons Directory"
+	Version      string     // software version, shown by /api/v1/instance
 	Logger       *slog.Logger
 	MaxBodyBytes int64 // largest request body; default 1 MiB
 
@@ -72,6 +73,7 @@ const (
 // for the caches and limiters, which lock themselves.
 type server struct {
 	dir      Directory
+	fed      Federation
 	base     string // BaseURL without a trailing slash
 	https    bool
 	name     string
@@ -95,6 +97,7 @@ func New(opts Options) http.Handler {
 	}
 	s := &server{
 		dir:      opts.Directory,
+		fed:      opts.Federation,
 		base:     strings.TrimRight(opts.BaseURL, "/"),
 		name:     opts.InstanceName,
 		version:  opts.Version,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/demo"
+	"github.com/commons-directory/commons/federation"
 	"github.com/commons-directory/commons/store"
 	"github.com/commons-directory/commons/web"
 )
@@ -21,6 +22,7 @@ type app struct {
 	cfg     Config
 	logger  *slog.Logger
 	db      *store.DB
+	fed     *federation.Federation
 	handler http.Handler
 }
 
@@ -35,8 +37,20 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		return nil, err
 	}
 	a := &app{cfg: cfg, logger: logger, db: db}
+	a.fed = federation.New(federation.Options{
+		DB:           db,
+		BaseURL:      cfg.Server.BaseURL,
+		InstanceName: cfg.Server.InstanceName,
+		Description:  cfg.Server.Description,
+		Lang:         cfg.Server.Language,
+		Version:      buildVersion(),
+		Logger:       logger,
+		AllowPrivate: cfg.Federation.AllowPrivateAddresses,
+		Workers:      cfg.Federation.DeliveryWorkers,
+	})
 	a.handler = web.New(web.Options{
 		Directory:    db,
+		Federation:   a.fed,
 		BaseURL:      cfg.Server.BaseURL,
 		InstanceName: cfg.Server.InstanceName,
 		Version:      buildVersion(),
@@ -47,7 +61,10 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 }
 
 // Close releases the store.
-func (a *app) Close() error { return a.db.Close() }
+func (a *app) Close() error {
+	a.fed.Close()
+	return a.db.Close()
+}
 
 // seedDemo loads the demo records of the given homes (all when none) if the
 // database holds no record at all.
@@ -88,6 +105,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	fedCtx, stopFed := context.WithCancel(context.WithoutCancel(ctx))
+	fedDone := make(chan struct{})
+	go func() { a.fed.Run(fedCtx); close(fedDone) }()
+	defer func() { stopFed(); <-fedDone }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/commons-directory/commons"
 )
 
 // Config is the whole configuration of one instance. config.example.toml
@@ -19,10 +21,11 @@ import (
 // can be overridden by an environment variable COMMONSD_<SECTION>_<KEY>,
 // e.g. COMMONSD_SERVER_LISTEN.
 type Config struct {
-	Server Server `toml:"server"`
-	Store  Store  `toml:"store"`
-	Log    Log    `toml:"log"`
-	Demo   Demo   `toml:"demo"`
+	Server     Server     `toml:"server"`
+	Store      Store      `toml:"store"`
+	Federation Federation `toml:"federation"`
+	Log        Log        `toml:"log"`
+	Demo       Demo       `toml:"demo"`
 }
 
 // Server configures the HTTP listener and the instance's public identity.
@@ -30,6 +33,8 @@ type Server struct {
 	Listen          string   `toml:"listen"`
 	BaseURL         string   `toml:"base_url"`
 	InstanceName    string   `toml:"instance_name"`
+	Description     string   `toml:"description"`
+	Language        string   `toml:"language"`
 	MaxBodyBytes    int64    `toml:"max_body_bytes"`
 	ReadTimeout     Duration `toml:"read_timeout"`
 	WriteTimeout    Duration `toml:"write_timeout"`
@@ -39,6 +44,12 @@ type Server struct {
 // Store configures the database.
 type Store struct {
 	Path string `toml:"path"`
+}
+
+// Federation configures ActivityPub.
+type Federation struct {
+	AllowPrivateAddresses bool `toml:"allow_private_addresses"`
+	DeliveryWorkers       int  `toml:"delivery_workers"`
 }
 
 // Log configures the structured log written to standard error.
@@ -76,14 +87,17 @@ func DefaultConfig() Config {
 			Listen:          "127.0.0.1:8080",
 			BaseURL:         "http://127.0.0.1:8080",
 			InstanceName:    "Commons Directory",
+			Description:     "A directory of digital commons, federated with its peers over ActivityPub.",
+			Language:        "en",
 			MaxBodyBytes:    1 << 20,
 			ReadTimeout:     Duration{30 * time.Second},
 			WriteTimeout:    Duration{60 * time.Second},
 			ShutdownTimeout: Duration{15 * time.Second},
 		},
-		Store: Store{Path: "data/commons.db"},
-		Log:   Log{Level: "info", Format: "text"},
-		Demo:  Demo{LoadWhenEmpty: true},
+		Store:      Store{Path: "data/commons.db"},
+		Federation: Federation{DeliveryWorkers: 16},
+		Log:        Log{Level: "info", Format: "text"},
+		Demo:       Demo{LoadWhenEmpty: true},
 	}
 }
 
@@ -193,6 +207,12 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Server.InstanceName) == "" {
 		return errors.New("server.instance_name: must not be empty")
+	}
+	if l, err := commons.CanonicalLanguage(c.Server.Language); err != nil || l != c.Server.Language {
+		return fmt.Errorf("server.language: %q is not a canonical BCP 47 language tag such as en, fr or de", c.Server.Language)
+	}
+	if c.Federation.DeliveryWorkers < 1 || c.Federation.DeliveryWorkers > 256 {
+		return fmt.Errorf("federation.delivery_workers: %d is not between 1 and 256", c.Federation.DeliveryWorkers)
 	}
 	if c.Server.MaxBodyBytes < 1024 {
 		return fmt.Errorf("server.max_body_bytes: %d is below the minimum of 1024", c.Server.MaxBodyBytes)

@@ -18,10 +18,10 @@ import (
 // demoInstances are the three directories `commonsd demo` runs, in port
 // order: a French national one, a German one and an EU-wide one, each
 // holding its share of the demo records.
-var demoInstances = []struct{ home, name string }{
-	{"fr", "Annuaire des communs numériques — France"},
-	{"de", "Verzeichnis digitaler Gemeingüter — Deutschland"},
-	{"eu", "European Digital Commons Directory"},
+var demoInstances = []struct{ home, lang, name string }{
+	{"fr", "fr", "Annuaire des communs numériques — France"},
+	{"de", "de", "Verzeichnis digitaler Gemeingüter — Deutschland"},
+	{"eu", "en", "European Digital Commons Directory"},
 }
 
 func cmdDemo(ctx context.Context, c *cli, args []string) error {
@@ -71,6 +71,8 @@ func cmdDemo(ctx context.Context, c *cli, args []string) error {
 		cfg.Server.BaseURL = "http://" + addr
 		cfg.Server.InstanceName = d.name
 		cfg.Store.Path = filepath.Join(dir, d.home+".db")
+		cfg.Server.Language = d.lang
+		cfg.Federation.AllowPrivateAddresses = true
 		if err := cfg.Validate(); err != nil {
 			return err
 		}

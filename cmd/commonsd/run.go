@@ -54,6 +54,7 @@ func commands() []command {
 		{"token create", "USER [--label TEXT]", "create an API token for a user and print it once", cmdTokenCreate},
 		{"record import", "FILE|- [--skip-invalid]", "import records from JSON Lines (one transaction unless --skip-invalid)", cmdRecordImport},
 		{"record export", "[--output FILE] [--remote]", "export records as JSON Lines", cmdRecordExport},
+		{"deliveries", "", "show the delivery queue and the inboxes that are failing", cmdDeliveries},
 		{"demo", "[--host H] [--port P] [--data DIR]", "run three federated demo instances on loopback", cmdDemo},
 		{"healthcheck", "", "exit 0 if the local server answers /healthz", cmdHealthcheck},
 		{"version", "", "print the version", cmdVersion},

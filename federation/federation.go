@@ -1,0 +1,166 @@
+package federation
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/commons-directory/commons/store"
+)
+
+// Options configure New. DB and BaseURL are required.
+type Options struct {
+	DB           *store.DB
+	BaseURL      string // e.g. "https://commons.example.eu"
+	InstanceName string
+	Description  string // one line about the instance, for NodeInfo and the instance actor
+	Lang         string // language of generated posts and labels; default "en"
+	Version      string // software version, for NodeInfo and the User-Agent
+	Logger       *slog.Logger
+	Now          func() time.Time // injectable clock; default time.Now
+
+	// AllowPrivate lets outgoing requests reach loopback and private
+	// addresses. Only tests and `commonsd demo` set it.
+	AllowPrivate bool
+	// Workers is the number of concurrent deliveries; default 16.
+	Workers int
+	// Schedule is the wait before each retry of a failed delivery, after
+	// which it gives up; default RetrySchedule. Jitter of ±10% is added.
+	Schedule []time.Duration
+	// PollInterval is how often the queues are checked for work written by
+	// another process (the CLI); work from this process starts at once.
+	// Default 1 s.
+	PollInterval time.Duration
+}
+
+// RetrySchedule is the default wait before each retry of a failed
+// delivery: about three and a half days in all, then the inbox is marked
+// unreachable.
+var RetrySchedule = []time.Duration{
+	5 * time.Minute, 10 * time.Minute, 15 * time.Minute, time.Hour, 2 * time.Hour,
+	3 * time.Hour, 12 * time.Hour, 12 * time.Hour, 12 * time.Hour,
+}
+
+// Federation is the ActivityPub side of one instance: the documents it
+// serves, its inbox, and the workers that process what arrived and deliver
+// what leaves.
+type Federation struct {
+	db      *store.DB
+	base    string
+	host    string // host[:port] of base
+	name    string
+	desc    string
+	lang    string
+	version string
+	log     *slog.Logger
+	now     func() time.Time
+	client  *http.Client
+	agent   string
+	keys    *KeyPool
+	opts    Options
+
+	mu       sync.Mutex
+	privKeys map[string]*SigningKey // our actors' keys, parsed once
+	docs     docCache
+
+	wakeInbox, wakeDeliver, wakePublish chan struct{}
+}
+
+// New builds the federation of one instance. Run starts its workers.
+func New(o Options) *Federation {
+	if o.Lang == "" {
+		o.Lang = "en"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Workers <= 0 {
+		o.Workers = 16
+	}
+	if o.Schedule == nil {
+		o.Schedule = RetrySchedule
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	base := strings.TrimRight(o.BaseURL, "/")
+	u, _ := url.Parse(base)
+	agent := "commonsd/" + o.Version + " (+" + base + "/)"
+	return &Federation{
+		db: o.DB, base: base, host: u.Host, name: o.InstanceName, desc: o.Description,
+		lang: o.Lang, version: o.Version, log: o.Logger.With("component", "federation"),
+		now: o.Now, agent: agent, opts: o,
+		client:      newHTTPClient(ClientOptions{AllowPrivate: o.AllowPrivate, UserAgent: agent}),
+		keys:        NewKeyPool(4),
+		privKeys:    map[string]*SigningKey{},
+		wakeInbox:   make(chan struct{}, 1),
+		wakeDeliver: make(chan struct{}, 1),
+		wakePublish: make(chan struct{}, 1),
+	}
+}
+
+// Close stops the key pool. Run's workers stop with its context.
+func (f *Federation) Close() { f.keys.Close() }
+
+// Run processes the inbox, publishes record changes and delivers until ctx
+// ends, then waits for in-flight deliveries to finish.
+func (f *Federation) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery} {
+		wg.Add(1)
+		go func() { defer wg.Done(); loop(ctx) }()
+	}
+	wg.Wait()
+}
+
+// RecordChanged wakes the publisher at once; without it the change is
+// found at the next poll. web calls it after every write.
+func (f *Federation) RecordChanged() { wake(f.wakePublish) }
+
+func wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// every calls fn when woken or at each interval, until ctx ends.
+func every(ctx context.Context, interval time.Duration, wakeup <-chan struct{}, fn func(context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-wakeup:
+		}
+	}
+}
+
+// Host is the host[:port] of the instance.
+func (f *Federation) Host() string { return f.host }
+
+// Hostname is the host without a port: the instance actor's username.
+func (f *Federation) hostname() string {
+	h := f.host
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		h = h[:i]
+	}
+	return h
+}
+
+// InstanceActorID is the IRI of the instance actor.
+func (f *Federation) InstanceActorID() string { return f.base + "/actor" }
+
+// SharedInbox is the IRI of the shared inbox.
+func (f *Federation) SharedInbox() string { return f.base + "/inbox" }

@@ -1,0 +1,83 @@
+package federation
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store"
+)
+
+// MaxActivityBytes bounds an incoming activity.
+const MaxActivityBytes = 1 << 20
+
+// PostInbox receives one activity for recipient (one of our actor IRIs, or
+// "" for the shared inbox). In order: size, content type, parse, domain
+// block, signature (complete: see VerifyRequest), signer = actor, then the
+// activity is stored — a replayed id is ignored — and answered 202. It is
+// processed after, by the inbox worker. Errors carry the reason and map to
+// 400, 401, 403, 413 and 415; none is a 5xx unless the database fails.
+func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient string) error {
+	ctx := r.Context()
+	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || !activityType(mt, params) {
+		return commons.Errorf(commons.EUNSUPPORTED, "Content-Type must be application/activity+json or application/ld+json with the ActivityStreams profile, not %q", r.Header.Get("Content-Type"))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxActivityBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return commons.Errorf(commons.ETOOLARGE, "the activity is larger than %d bytes", MaxActivityBytes)
+	} else if err != nil {
+		return commons.Errorf(commons.EINVALID, "the body could not be read: %v", err)
+	}
+	act, err := ParseActivity(body)
+	if err != nil {
+		return err
+	}
+	if blocked, err := f.db.DomainBlocked(ctx, host(act.Actor)); err != nil {
+		return err
+	} else if blocked {
+		return commons.Errorf(commons.EFORBIDDEN, "the domain %s is blocked", host(act.Actor))
+	}
+	keyID, owner, err := VerifyRequest(ctx, r, body, f.now(), f.resolveKey)
+	if err != nil {
+		if act.Type == "Delete" && act.ObjectID == act.Actor && commons.ErrorCode(err) == commons.EUNAUTHORIZED {
+			// An account we never knew announces its own deletion: its key is
+			// gone with it, and there is nothing of it here to delete.
+			w.WriteHeader(http.StatusAccepted)
+			return nil
+		}
+		return err
+	}
+	if owner != act.Actor {
+		return commons.Errorf(commons.EUNAUTHORIZED, "the activity's actor is %s but it is signed by %s (key %s)", act.Actor, owner, keyID)
+	}
+	fresh, err := f.db.AddInboxItem(ctx, store.InboxItem{
+		ActivityID: act.ID, Actor: act.Actor, Type: act.Type, Recipient: recipient,
+		Body: body, ReceivedAt: f.now(),
+	})
+	if err != nil {
+		return fmt.Errorf("store activity %s: %w", act.ID, err)
+	}
+	if fresh {
+		wake(f.wakeInbox)
+	} else {
+		f.log.LogAttrs(ctx, slog.LevelDebug, "duplicate activity ignored", slog.String("id", act.ID))
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// activityType reports whether a media type is one ActivityPub allows.
+func activityType(mt string, params map[string]string) bool {
+	switch mt {
+	case "application/activity+json", "application/json":
+		return true
+	case "application/ld+json":
+		return params["profile"] == "" || params["profile"] == "https://www.w3.org/ns/activitystreams"
+	}
+	return false
+}

@@ -1,0 +1,167 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store"
+)
+
+// runInbox processes stored activities in arrival order. A failure is
+// recorded on the row and retried a few times by the store's rules.
+func (f *Federation) runInbox(ctx context.Context) {
+	every(ctx, f.opts.PollInterval, f.wakeInbox, func(ctx context.Context) {
+		for ctx.Err() == nil {
+			items, err := f.db.PendingInboxItems(ctx, 64)
+			if err != nil {
+				if ctx.Err() == nil {
+					f.log.Error("read inbox", "err", err)
+				}
+				return
+			}
+			if len(items) == 0 {
+				return
+			}
+			for _, it := range items {
+				perr := f.process(ctx, it)
+				if perr != nil {
+					f.log.Warn("activity not processed", "id", it.ActivityID, "type", it.Type, "actor", it.Actor, "err", perr)
+				}
+				if err := f.db.FinishInboxItem(context.WithoutCancel(ctx), it.ID, perr); err != nil {
+					f.log.Error("finish inbox item", "id", it.ActivityID, "err", err)
+					return
+				}
+			}
+		}
+	})
+}
+
+// process acts on one activity. Types we do not act on are accepted and
+// ignored.
+func (f *Federation) process(ctx context.Context, it store.InboxItem) error {
+	act, err := ParseActivity(it.Body)
+	if err != nil {
+		return err
+	}
+	switch act.Type {
+	case "Follow":
+		return f.onFollow(ctx, act)
+	case "Undo":
+		return f.onUndo(ctx, act)
+	case "Delete":
+		return f.onDelete(ctx, act)
+	case "Update":
+		return f.onUpdate(ctx, act)
+	case "Block":
+		return f.onBlock(ctx, act)
+	}
+	return nil
+}
+
+// onFollow records the follower and queues an Accept. Our actors never
+// require approval.
+func (f *Federation) onFollow(ctx context.Context, act *Activity) error {
+	target := act.ObjectID
+	if !f.isOurActor(ctx, target) {
+		return commons.Errorf(commons.ENOTFOUND, "follow of %s: not an actor of this instance", target)
+	}
+	follower, err := f.remoteActor(ctx, act.Actor)
+	if err != nil {
+		return fmt.Errorf("follow by %s: %w", act.Actor, err)
+	}
+	inbox := follower.SharedInbox
+	if inbox == "" {
+		inbox = follower.Inbox
+	}
+	if err := f.db.AddFollower(ctx, store.Follower{Actor: target, Follower: act.Actor, Inbox: inbox, FollowID: act.ID, Created: f.now()}); err != nil {
+		return err
+	}
+	raw := act.Raw
+	if act.Object == nil {
+		raw = map[string]any{"id": act.ID, "type": "Follow", "actor": act.Actor, "object": target}
+	}
+	id := target + "#accepts/" + shortHash(act.ID)
+	body, err := AcceptDocument(id, target, raw)
+	if err != nil {
+		return err
+	}
+	// The Accept goes to the follower's own inbox: it concerns only them.
+	if err := f.db.Enqueue(ctx, id, target, body, []string{follower.Inbox}); err != nil {
+		return err
+	}
+	wake(f.wakeDeliver)
+	f.log.Info("followed", "actor", target, "follower", act.Actor)
+	return nil
+}
+
+// onUndo handles Undo{Follow}: the embedded or referenced Follow must be
+// the same actor's.
+func (f *Federation) onUndo(ctx context.Context, act *Activity) error {
+	if act.ObjectType != "" && act.ObjectType != "Follow" {
+		return nil // Undo of a Like, Announce…: nothing of ours to undo
+	}
+	if act.Object != nil {
+		if idOf(act.Object["actor"]) != act.Actor {
+			return commons.Errorf(commons.EFORBIDDEN, "undo by %s of a follow by %s", act.Actor, idOf(act.Object["actor"]))
+		}
+		return f.db.RemoveFollower(ctx, idOf(act.Object["object"]), act.Actor)
+	}
+	return f.db.RemoveFollowByID(ctx, act.ObjectID, act.Actor)
+}
+
+// onDelete handles the deletion of a remote actor: it disappears from
+// every follower list and from the cache.
+func (f *Federation) onDelete(ctx context.Context, act *Activity) error {
+	if act.ObjectID != act.Actor {
+		return nil // a post of theirs: we keep none
+	}
+	f.log.Info("remote actor deleted", "actor", act.Actor)
+	return f.db.DeleteRemoteActor(ctx, act.Actor)
+}
+
+// onUpdate refreshes a remote actor from the document it sent about
+// itself; the signature proved it is theirs.
+func (f *Federation) onUpdate(ctx context.Context, act *Activity) error {
+	if act.Object == nil || act.ObjectID != act.Actor {
+		return nil
+	}
+	b, err := json.Marshal(act.Object)
+	if err != nil {
+		return err
+	}
+	a, err := ParseActor(b, act.Actor)
+	if err != nil {
+		return fmt.Errorf("update of %s: %w", act.Actor, err)
+	}
+	return f.db.PutRemoteActor(ctx, storeActor(a, f.now()))
+}
+
+// onBlock respects a block of one of our actors: the blocker stops
+// following it and gets nothing more from it.
+func (f *Federation) onBlock(ctx context.Context, act *Activity) error {
+	if !f.isOurActor(ctx, act.ObjectID) {
+		return nil
+	}
+	f.log.Info("blocked by a remote actor", "actor", act.ObjectID, "by", act.Actor)
+	return f.db.RemoveFollower(ctx, act.ObjectID, act.Actor)
+}
+
+// isOurActor reports whether iri is a live actor of this instance.
+func (f *Federation) isOurActor(ctx context.Context, iri string) bool {
+	if iri == f.InstanceActorID() {
+		return true
+	}
+	slug, ok := strings.CutPrefix(iri, f.base+"/records/")
+	if !ok || strings.Contains(slug, "/") {
+		return false
+	}
+	_, err := f.db.Record(ctx, slug)
+	if err != nil && commons.ErrorCode(err) != commons.ENOTFOUND && commons.ErrorCode(err) != commons.EGONE {
+		f.log.LogAttrs(ctx, slog.LevelError, "look up actor", slog.String("iri", iri), slog.Any("err", err))
+	}
+	return err == nil
+}

@@ -1,0 +1,158 @@
+package federation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store"
+)
+
+// runPublisher turns every change of a local record into posts and
+// deliveries. It reads the record history after its cursor — the history is
+// written in the same transaction as the change, from the API, the web UI
+// or a CLI import in another process — and moves the cursor in the same
+// transaction as it enqueues, so no change is published twice or lost.
+func (f *Federation) runPublisher(ctx context.Context) {
+	every(ctx, f.opts.PollInterval, f.wakePublish, func(ctx context.Context) {
+		for ctx.Err() == nil {
+			n, err := f.publishBatch(ctx, 200)
+			if err != nil {
+				if ctx.Err() == nil {
+					f.log.Error("publish record changes", "err", err)
+				}
+				return
+			}
+			if n == 0 {
+				return
+			}
+		}
+	})
+}
+
+// publishBatch publishes up to limit history entries and reports how many.
+func (f *Federation) publishBatch(ctx context.Context, limit int) (int, error) {
+	cursor, err := f.db.PublishCursor(ctx)
+	if err != nil {
+		return 0, err
+	}
+	entries, err := f.db.HistoryAfter(ctx, cursor, limit)
+	if err != nil || len(entries) == 0 {
+		return 0, err
+	}
+	var (
+		posts []store.Post
+		out   []store.OutActivity
+		last  int64
+	)
+	for _, e := range entries {
+		p, acts, err := f.publication(ctx, e)
+		if err != nil {
+			return 0, fmt.Errorf("publish change %d of %s: %w", e.HID, e.Record.ID, err)
+		}
+		posts = append(posts, p...)
+		out = append(out, acts...)
+		last = e.HID
+	}
+	if err := f.db.Publish(ctx, last, posts, out); err != nil {
+		return 0, err
+	}
+	if len(out) > 0 {
+		wake(f.wakeDeliver)
+	}
+	return len(entries), nil
+}
+
+// publication is what one change produces: for a create or an update that a
+// follower would care about, a post and its Create, plus an Update of the
+// actor; for a delete, a Delete of the actor.
+func (f *Federation) publication(ctx context.Context, e store.HistoryEntry) ([]store.Post, []store.OutActivity, error) {
+	r := e.Record
+	inboxes, err := f.db.FollowerInboxes(ctx, r.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	at := e.At
+	if e.Action == "delete" {
+		body, err := DeleteDocument(fmt.Sprintf("%s#delete-%d", r.ID, e.HID), r.ID, r.ID, at)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, outActivity(r.ID, fmt.Sprintf("%s#delete-%d", r.ID, e.HID), body, inboxes), nil
+	}
+	sentences := Describe(e.Previous, r, f.lang)
+	if len(sentences) == 0 {
+		return nil, nil, nil
+	}
+	tags := f.recordTags(r)
+	name, _ := r.Name.Get(f.lang)
+	post := &Post{
+		ID:        fmt.Sprintf("%s/posts/%d", r.ID, e.HID),
+		Actor:     r.ID,
+		Lang:      f.lang,
+		Content:   ChangeContent(name, r.ID, sentences, tags),
+		Tags:      tags,
+		Published: at,
+	}
+	create, err := post.CreateDocument()
+	if err != nil {
+		return nil, nil, err
+	}
+	acts := outActivity(r.ID, post.ID+"/activity", create, inboxes)
+	if e.Action == "update" && len(inboxes) > 0 {
+		doc, err := f.recordActorDocument(ctx, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		upd, err := UpdateActorDocument(fmt.Sprintf("%s#updates/%d", r.ID, e.HID), doc, at)
+		if err != nil {
+			return nil, nil, err
+		}
+		// The profile first, so the post arrives under the fresh profile.
+		acts = append(outActivity(r.ID, fmt.Sprintf("%s#updates/%d", r.ID, e.HID), upd, inboxes), acts...)
+	}
+	return []store.Post{storePost(post, e.RecordPK, "change")}, acts, nil
+}
+
+func outActivity(sender, id string, body []byte, inboxes []string) []store.OutActivity {
+	if len(inboxes) == 0 {
+		return nil
+	}
+	return []store.OutActivity{{ID: id, Sender: sender, Body: body, Inboxes: inboxes}}
+}
+
+// recordTags are the hashtags of a record's posts: its kinds and countries,
+// linked to their topic pages.
+func (f *Federation) recordTags(r *commons.Record) []Tag {
+	var tags []Tag
+	for _, k := range r.Kinds {
+		tags = append(tags, Tag{Hashtag(k), f.base + "/topics/" + k})
+	}
+	seen := map[string]bool{}
+	for _, c := range r.Countries {
+		if !seen[c.Code] {
+			seen[c.Code] = true
+			tags = append(tags, Tag{c.Code, f.base + "/topics/" + strings.ToLower(c.Code)})
+		}
+	}
+	return tags
+}
+
+func storePost(p *Post, recordPK int64, kind string) store.Post {
+	tags := make([]store.PostTag, len(p.Tags))
+	for i, t := range p.Tags {
+		tags[i] = store.PostTag{Name: t.Name, Href: t.Href}
+	}
+	return store.Post{ID: p.ID, Actor: p.Actor, RecordPK: recordPK, Kind: kind, Lang: p.Lang,
+		Content: p.Content, Tags: tags, Published: p.Published, Updated: p.Updated}
+}
+
+func fromStorePost(sp *store.Post) *Post {
+	tags := make([]Tag, len(sp.Tags))
+	for i, t := range sp.Tags {
+		tags[i] = Tag{Name: t.Name, Href: t.Href}
+	}
+	return &Post{ID: sp.ID, Actor: sp.Actor, Lang: sp.Lang, Content: sp.Content, Tags: tags,
+		Published: sp.Published, Updated: sp.Updated}
+}

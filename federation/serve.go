@@ -1,0 +1,264 @@
+package federation
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/commons-directory/commons"
+)
+
+// ContentType is the media type of every ActivityPub document we serve.
+const ContentType = "application/activity+json"
+
+// docCache keeps serialised actor documents: a record's document changes
+// only with the record (its hash), so a fetch storm costs no JSON work.
+type docCache struct {
+	mu   sync.RWMutex
+	docs map[string]cachedDoc
+}
+
+type cachedDoc struct {
+	hash string
+	body []byte
+	etag string
+}
+
+func (c *docCache) get(id, hash string) (cachedDoc, bool) {
+	c.mu.RLock()
+	d, ok := c.docs[id]
+	c.mu.RUnlock()
+	return d, ok && d.hash == hash
+}
+
+func (c *docCache) put(id, hash string, body []byte) cachedDoc {
+	sum := sha256.Sum256(body)
+	d := cachedDoc{hash: hash, body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+	c.mu.Lock()
+	if c.docs == nil || len(c.docs) > 100_000 {
+		c.docs = map[string]cachedDoc{}
+	}
+	c.docs[id] = d
+	c.mu.Unlock()
+	return d
+}
+
+// recordActorDocument returns the actor document of a local record.
+func (f *Federation) recordActorDocument(ctx context.Context, r *commons.Record) ([]byte, error) {
+	d, err := f.recordActorCached(ctx, r)
+	return d.body, err
+}
+
+func (f *Federation) recordActorCached(ctx context.Context, r *commons.Record) (cachedDoc, error) {
+	if d, ok := f.docs.get(r.ID, r.Provenance.Hash); ok {
+		return d, nil
+	}
+	_, pub, err := f.signingKey(ctx, r.ID)
+	if err != nil {
+		return cachedDoc{}, err
+	}
+	body, err := RecordActor(f.base, f.lang, r, pub).Document(f.SharedInbox())
+	if err != nil {
+		return cachedDoc{}, err
+	}
+	return f.docs.put(r.ID, r.Provenance.Hash, body), nil
+}
+
+// ServeRecordActor writes the actor document of a local record, or a
+// Tombstone with 410 if it was deleted.
+func (f *Federation) ServeRecordActor(w http.ResponseWriter, r *http.Request, slug string) error {
+	rec, err := f.db.Record(r.Context(), slug)
+	if commons.ErrorCode(err) == commons.EGONE {
+		return f.writeTombstone(w, f.base+"/records/"+slug)
+	} else if err != nil {
+		return err
+	}
+	d, err := f.recordActorCached(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	return writeDoc(w, r, d.body, d.etag)
+}
+
+// ServeInstanceActor writes the instance actor: an Application that signs
+// our fetches, follows peers and is found as host@host.
+func (f *Federation) ServeInstanceActor(w http.ResponseWriter, r *http.Request) error {
+	id := f.InstanceActorID()
+	if d, ok := f.docs.get(id, "instance"); ok {
+		return writeDoc(w, r, d.body, d.etag)
+	}
+	_, pub, err := f.signingKey(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	a := &Actor{
+		Type: "Application", ID: id, Username: f.hostname(),
+		Name: commons.Text{f.lang: f.name}, Summary: commons.Text{f.lang: f.desc}, Lang: f.lang,
+		PublicKeyPEM: pub, Published: time.Unix(0, 0).UTC(), Updated: time.Unix(0, 0).UTC(),
+		Fields: []Field{{Name: "Website", HTML: linkHTML(f.base+"/", true)}},
+	}
+	body, err := a.Document(f.SharedInbox())
+	if err != nil {
+		return err
+	}
+	d := f.docs.put(id, "instance", body)
+	return writeDoc(w, r, d.body, d.etag)
+}
+
+// ServeOutbox writes a record's outbox: the collection, or with ?page=true
+// (and ?before=<unix ms>) a page of its Create activities, newest first.
+func (f *Federation) ServeOutbox(w http.ResponseWriter, r *http.Request, slug string) error {
+	rec, err := f.liveRecord(r.Context(), slug)
+	if err != nil {
+		return err
+	}
+	id := rec.ID + "/outbox"
+	if r.URL.Query().Get("page") == "" {
+		n, err := f.db.CountPosts(r.Context(), rec.ID)
+		if err != nil {
+			return err
+		}
+		body, err := OrderedCollectionDocument(id, n, id+"?page=true")
+		if err != nil {
+			return err
+		}
+		return writeDoc(w, r, body, "")
+	}
+	before := f.now().Add(time.Hour)
+	if b := r.URL.Query().Get("before"); b != "" {
+		ms, err := strconv.ParseInt(b, 10, 64)
+		if err != nil {
+			return commons.Errorf(commons.EINVALID, "before: %q is not a Unix time in milliseconds", b)
+		}
+		before = time.UnixMilli(ms)
+	}
+	const pageSize = 20
+	posts, err := f.db.Posts(r.Context(), rec.ID, before, pageSize)
+	if err != nil {
+		return err
+	}
+	items := make([]any, 0, len(posts))
+	for i := range posts {
+		doc, err := fromStorePost(&posts[i]).CreateDocument()
+		if err != nil {
+			return err
+		}
+		m, err := unmarshalMap(doc)
+		if err != nil {
+			return err
+		}
+		delete(m, "@context")
+		items = append(items, m)
+	}
+	next := ""
+	if len(posts) == pageSize {
+		next = id + "?page=true&before=" + strconv.FormatInt(posts[len(posts)-1].Published.UnixMilli(), 10)
+	}
+	pageID := id + "?" + r.URL.RawQuery
+	body, err := OrderedCollectionPageDocument(pageID, id, items, next)
+	if err != nil {
+		return err
+	}
+	return writeDoc(w, r, body, "")
+}
+
+// ServeFollowers writes the size of a record's follower collection. Like
+// Mastodon by default, it does not list who follows.
+func (f *Federation) ServeFollowers(w http.ResponseWriter, r *http.Request, slug string) error {
+	rec, err := f.liveRecord(r.Context(), slug)
+	if err != nil {
+		return err
+	}
+	n, err := f.db.CountFollowers(r.Context(), rec.ID)
+	if err != nil {
+		return err
+	}
+	body, err := OrderedCollectionDocument(rec.ID+"/followers", n, "")
+	if err != nil {
+		return err
+	}
+	return writeDoc(w, r, body, "")
+}
+
+// ServeFollowing writes a record's following collection: records follow
+// nobody.
+func (f *Federation) ServeFollowing(w http.ResponseWriter, r *http.Request, slug string) error {
+	rec, err := f.liveRecord(r.Context(), slug)
+	if err != nil {
+		return err
+	}
+	body, err := OrderedCollectionDocument(rec.ID+"/following", 0, "")
+	if err != nil {
+		return err
+	}
+	return writeDoc(w, r, body, "")
+}
+
+// ServePost writes one post of a record as a Note.
+func (f *Federation) ServePost(w http.ResponseWriter, r *http.Request, slug, postID string) error {
+	id := f.base + "/records/" + slug + "/posts/" + postID
+	p, err := f.db.Post(r.Context(), id)
+	if commons.ErrorCode(err) == commons.EGONE {
+		return f.writeTombstone(w, id)
+	} else if err != nil {
+		return err
+	}
+	body, err := fromStorePost(p).NoteDocument()
+	if err != nil {
+		return err
+	}
+	return writeDoc(w, r, body, "")
+}
+
+// ServeIcon writes the generated avatar of a record without a logo.
+func (f *Federation) ServeIcon(w http.ResponseWriter, r *http.Request, slug string) error {
+	rec, err := f.liveRecord(r.Context(), slug)
+	if err != nil {
+		return err
+	}
+	name, _ := rec.Name.Get(f.lang)
+	png, err := Icon(name)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, err = w.Write(png)
+	return err
+}
+
+func (f *Federation) liveRecord(ctx context.Context, slug string) (*commons.Record, error) {
+	return f.db.Record(ctx, slug)
+}
+
+func (f *Federation) writeTombstone(w http.ResponseWriter, id string) error {
+	body, err := TombstoneDocument(id, f.now())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.WriteHeader(http.StatusGone)
+	_, err = w.Write(body)
+	return err
+}
+
+// writeDoc writes an ActivityPub document, with its ETag if given.
+func writeDoc(w http.ResponseWriter, r *http.Request, body []byte, etag string) error {
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("Vary", "Accept")
+	if etag != "" {
+		h.Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+	}
+	h.Set("Cache-Control", "max-age=60")
+	_, err := w.Write(body)
+	return err
+}

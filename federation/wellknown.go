@@ -1,0 +1,133 @@
+package federation
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"strings"
+
+	"github.com/commons-directory/commons"
+)
+
+// ServeWebFinger answers /.well-known/webfinger for acct:slug@host,
+// acct:host@host (the instance actor, FEP-d556) or an actor URL: 404 for
+// an unknown resource, 410 for a deleted record.
+func (f *Federation) ServeWebFinger(w http.ResponseWriter, r *http.Request) error {
+	resource := r.URL.Query().Get("resource")
+	if resource == "" {
+		return commons.Errorf(commons.EINVALID, "resource: the query parameter is required, e.g. acct:openstreetmap@%s", f.host)
+	}
+	var user string
+	switch {
+	case strings.HasPrefix(resource, "acct:"):
+		u, h, ok := strings.Cut(strings.TrimPrefix(resource, "acct:"), "@")
+		if !ok || !strings.EqualFold(h, f.host) && !strings.EqualFold(h, f.hostname()) {
+			return commons.Errorf(commons.ENOTFOUND, "%s is not an account of %s", resource, f.host)
+		}
+		user = strings.ToLower(u)
+	case resource == f.InstanceActorID() || resource == f.base || resource == f.base+"/":
+		user = f.hostname()
+	case strings.HasPrefix(resource, f.base+"/records/"):
+		user = strings.TrimPrefix(resource, f.base+"/records/")
+	default:
+		return commons.Errorf(commons.ENOTFOUND, "%s is not a resource of %s", resource, f.host)
+	}
+
+	var actorID, profile string
+	if user == f.hostname() {
+		actorID, profile = f.InstanceActorID(), f.base+"/"
+	} else {
+		rec, err := f.db.Record(r.Context(), user)
+		if err != nil {
+			return err // ENOTFOUND → 404, EGONE → 410
+		}
+		actorID, profile = rec.ID, rec.ID
+	}
+	jrd := map[string]any{
+		"subject": "acct:" + user + "@" + f.host,
+		"aliases": []string{actorID},
+		"links": []map[string]any{
+			{"rel": "self", "type": ContentType, "href": actorID},
+			{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile},
+			{"rel": "http://ostatus.org/schema/1.0/subscribe", "template": f.base + "/authorize_interaction?uri={uri}"},
+		},
+	}
+	if user == f.hostname() {
+		jrd["links"] = append(jrd["links"].([]map[string]any),
+			map[string]any{"rel": "https://www.w3.org/ns/activitystreams#Application", "type": ContentType, "href": actorID})
+	}
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	return writeJSON(w, "application/jrd+json", jrd)
+}
+
+// ServeHostMeta answers /.well-known/host-meta in XRD, or in JSON when the
+// client asks for it (or calls host-meta.json).
+func (f *Federation) ServeHostMeta(w http.ResponseWriter, r *http.Request, asJSON bool) error {
+	template := f.base + "/.well-known/webfinger?resource={uri}"
+	if asJSON {
+		return writeJSON(w, "application/json", map[string]any{
+			"links": []map[string]string{{"rel": "lrdd", "template": template}},
+		})
+	}
+	w.Header().Set("Content-Type", "application/xrd+xml; charset=utf-8")
+	_, err := fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">
+  <Link rel="lrdd" template="%s"/>
+</XRD>
+`, html.EscapeString(template))
+	return err
+}
+
+// ServeNodeInfoIndex answers /.well-known/nodeinfo: links to NodeInfo 2.1
+// and 2.0, and to the instance actor (FEP-2677).
+func (f *Federation) ServeNodeInfoIndex(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, "application/json", map[string]any{"links": []map[string]string{
+		{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": f.base + "/nodeinfo/2.1"},
+		{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": f.base + "/nodeinfo/2.0"},
+		{"rel": "https://www.w3.org/ns/activitystreams#Application", "href": f.InstanceActorID()},
+	}})
+}
+
+// ServeNodeInfo answers /nodeinfo/2.1 or /nodeinfo/2.0. Records are the
+// "users" of a directory: each is a followable account.
+func (f *Federation) ServeNodeInfo(w http.ResponseWriter, r *http.Request, version string) error {
+	if version != "2.0" && version != "2.1" {
+		return commons.Errorf(commons.ENOTFOUND, "NodeInfo %s is not served; use 2.1 or 2.0", version)
+	}
+	local, remote, err := f.db.CountRecords(r.Context())
+	if err != nil {
+		return err
+	}
+	software := map[string]any{"name": "commonsd", "version": f.version}
+	if version == "2.1" {
+		software["repository"] = "https://github.com/commons-directory/commons"
+		software["homepage"] = "https://github.com/commons-directory/commons"
+	}
+	doc := map[string]any{
+		"version":           version,
+		"software":          software,
+		"protocols":         []string{"activitypub"},
+		"services":          map[string]any{"inbound": []string{}, "outbound": []string{"atom1.0"}},
+		"openRegistrations": false,
+		"usage":             map[string]any{"users": map[string]any{"total": local}, "localPosts": 0},
+		"metadata": map[string]any{
+			"nodeName":        f.name,
+			"nodeDescription": f.desc,
+			"records":         map[string]int{"local": local, "remote": remote},
+		},
+	}
+	profile := `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/` + version + `#"`
+	return writeJSON(w, profile, doc)
+}
+
+func writeJSON(w http.ResponseWriter, contentType string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "max-age=300")
+	_, err = w.Write(b)
+	return err
+}

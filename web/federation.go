@@ -1,0 +1,161 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/commons-directory/commons"
+)
+
+// Federation is what web needs from the ActivityPub side; cmd passes the
+// *federation.Federation. Each method writes its document or returns an
+// error for the adapter to answer.
+type Federation interface {
+	ServeRecordActor(w http.ResponseWriter, r *http.Request, slug string) error
+	ServeInstanceActor(w http.ResponseWriter, r *http.Request) error
+	ServeOutbox(w http.ResponseWriter, r *http.Request, slug string) error
+	ServeFollowers(w http.ResponseWriter, r *http.Request, slug string) error
+	ServeFollowing(w http.ResponseWriter, r *http.Request, slug string) error
+	ServePost(w http.ResponseWriter, r *http.Request, slug, postID string) error
+	ServeIcon(w http.ResponseWriter, r *http.Request, slug string) error
+	ServeWebFinger(w http.ResponseWriter, r *http.Request) error
+	ServeHostMeta(w http.ResponseWriter, r *http.Request, asJSON bool) error
+	ServeNodeInfoIndex(w http.ResponseWriter, r *http.Request) error
+	ServeNodeInfo(w http.ResponseWriter, r *http.Request, version string) error
+	PostInbox(w http.ResponseWriter, r *http.Request, recipient string) error
+	RecordChanged()
+	RecordFollowers(r *http.Request, slug string) ([]commons.Follower, error)
+	PublishPost(r *http.Request, slug, lang, text string) (string, error)
+}
+
+// ActivityPub media types, offered on URLs that are also actors or objects.
+const (
+	mediaActivity = "application/activity+json"
+	mediaLDAS     = `application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
+)
+
+var actorPageOffers = []string{mediaHTML, mediaJSON, mediaActivity, mediaLDAS}
+
+// wantsActivity reports whether the request prefers an ActivityPub
+// document to the page.
+func wantsActivity(r *http.Request, offers []string) bool {
+	o := negotiate(r.Header.Get("Accept"), offers)
+	return o == mediaActivity || o == mediaLDAS
+}
+
+// federationRoutes adds the ActivityPub and discovery URLs.
+func (s *server) federationRoutes(r *mux.Router) {
+	const get, head, post = http.MethodGet, http.MethodHead, http.MethodPost
+	f := s.fed
+	slug := func(r *http.Request) string { return mux.Vars(r)["slug"] }
+	r.Handle("/.well-known/webfinger", s.handle(f.ServeWebFinger)).Methods(get, head)
+	r.Handle("/.well-known/host-meta", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.ServeHostMeta(w, r, negotiate(r.Header.Get("Accept"), []string{"application/xrd+xml", mediaJSON}) == mediaJSON)
+	})).Methods(get, head)
+	r.Handle("/.well-known/host-meta.json", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.ServeHostMeta(w, r, true)
+	})).Methods(get, head)
+	r.Handle("/.well-known/nodeinfo", s.handle(f.ServeNodeInfoIndex)).Methods(get, head)
+	r.Handle("/nodeinfo/{version}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.ServeNodeInfo(w, r, mux.Vars(r)["version"])
+	})).Methods(get, head)
+
+	r.Handle("/actor", s.handle(f.ServeInstanceActor)).Methods(get, head)
+	r.Handle("/actor/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.PostInbox(w, r, s.base+"/actor")
+	})).Methods(post)
+	r.Handle("/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.PostInbox(w, r, "")
+	})).Methods(post)
+
+	r.Handle("/records/{slug}/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.PostInbox(w, r, s.base+"/records/"+slug(r))
+	})).Methods(post)
+	r.Handle("/records/{slug}/outbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.ServeOutbox(w, r, slug(r))
+	})).Methods(get, head)
+	r.Handle("/records/{slug}/followers", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.ServeFollowers(w, r, slug(r))
+	})).Methods(get, head)
+	r.Handle("/records/{slug}/following", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.ServeFollowing(w, r, slug(r))
+	})).Methods(get, head)
+	r.Handle("/records/{slug}/icon.png", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.ServeIcon(w, r, slug(r))
+	})).Methods(get, head)
+	r.Handle("/records/{slug}/posts/{post}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		setVary(w)
+		if !wantsActivity(r, actorPageOffers) {
+			// The post's page is its record's page for now.
+			http.Redirect(w, r, "/records/"+url.PathEscape(slug(r)), http.StatusSeeOther)
+			return nil
+		}
+		return f.ServePost(w, r, slug(r), mux.Vars(r)["post"])
+	})).Methods(get, head)
+	r.Handle("/authorize_interaction", s.handle(s.handleAuthorizeInteraction)).Methods(get, head)
+}
+
+// handleAuthorizeInteraction is the target of our WebFinger subscribe
+// template. This instance has no fediverse accounts of its own to follow
+// from, so a URI of ours goes to its page and any other is refused.
+func (s *server) handleAuthorizeInteraction(w http.ResponseWriter, r *http.Request) error {
+	uri := r.URL.Query().Get("uri")
+	if rest, ok := strings.CutPrefix(uri, s.base+"/"); ok {
+		http.Redirect(w, r, "/"+rest, http.StatusSeeOther)
+		return nil
+	}
+	return commons.Errorf(commons.ENOTFOUND, "uri: %q is not on this instance; follow it from your own server", uri)
+}
+
+// recordChanged wakes the publisher after a write through the API.
+func (s *server) recordChanged() {
+	if s.fed != nil {
+		s.fed.RecordChanged()
+	}
+}
+
+// handleRecordFollowers lists who follows a record (editors only).
+func (s *server) handleRecordFollowers(w http.ResponseWriter, r *http.Request, _ *commons.User) error {
+	if s.fed == nil {
+		return commons.Errorf(commons.ENOTFOUND, "this instance does not federate")
+	}
+	fs, err := s.fed.RecordFollowers(r, mux.Vars(r)["slug"])
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, mediaJSON, map[string]any{"items": fs, "total": len(fs)})
+	return nil
+}
+
+// postRequest is the body of POST /api/v1/records/{slug}/posts.
+type postRequest struct {
+	Text string `json:"text"`
+	Lang string `json:"lang,omitempty"`
+}
+
+// handlePostCreate publishes an editor's post for a record to its
+// followers.
+func (s *server) handlePostCreate(w http.ResponseWriter, r *http.Request, _ *commons.User) error {
+	if s.fed == nil {
+		return commons.Errorf(commons.ENOTFOUND, "this instance does not federate")
+	}
+	b, err := s.readBody(w, r, mediaJSON)
+	if err != nil {
+		return err
+	}
+	var req postRequest
+	if err := commons.DecodeStrict(bytes.NewReader(b), &req); err != nil {
+		return err
+	}
+	id, err := s.fed.PublishPost(r, mux.Vars(r)["slug"], req.Lang, req.Text)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", id)
+	s.writeJSON(w, r, http.StatusCreated, mediaJSON, map[string]string{"id": id})
+	return nil
+}
