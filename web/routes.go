@@ -44,6 +44,8 @@ func (s *server) router() *mux.Router {
 	r.Handle("/api/v1/records/{slug}", s.handle(s.editor(s.handleRecordPatch))).Methods(patch)
 	r.Handle("/api/v1/records/{slug}", s.handle(s.editor(s.handleRecordDelete))).Methods(delete)
 	r.Handle("/api/v1/records/{slug}/history", s.handle(s.handleRecordHistory)).Methods(get, head)
+	r.Handle("/api/v1/records/{slug}/followers", s.handle(s.editor(s.handleRecordFollowers))).Methods(get, head)
+	r.Handle("/api/v1/records/{slug}/posts", s.handle(s.editor(s.handlePostCreate))).Methods(post)
 
 	return r
 }

@@ -1,0 +1,78 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/commons-directory/commons/federation"
+	"github.com/commons-directory/commons/store"
+)
+
+// newFederatedServer is a test server with the real federation wired in,
+// as cmd wires it.
+func newFederatedServer(t *testing.T) *testServer {
+	t.Helper()
+	return newTestServer(t, spec, func(o *Options) {
+		f := federation.New(federation.Options{DB: o.Directory.(*store.DB), BaseURL: o.BaseURL, InstanceName: o.InstanceName, AllowPrivate: true})
+		t.Cleanup(f.Close)
+		o.Federation = f
+	})
+}
+
+func TestRecordFollowersAPI(t *testing.T) {
+	s := newFederatedServer(t)
+	s.create(t, "osm")
+	const route = "/api/v1/records/{slug}/followers"
+	resp, b := s.do(t, req{Method: "GET", Route: route, Path: "/api/v1/records/osm/followers", Header: auth(s.editor)})
+	expect(t, resp, b, http.StatusOK)
+	if !strings.Contains(string(b), `"total":0`) {
+		t.Errorf("followers of a new record: %s", b)
+	}
+	resp, b = s.do(t, req{Method: "GET", Route: route, Path: "/api/v1/records/osm/followers"})
+	expect(t, resp, b, http.StatusUnauthorized)
+	resp, b = s.do(t, req{Method: "GET", Route: route, Path: "/api/v1/records/nope/followers", Header: auth(s.editor)})
+	expect(t, resp, b, http.StatusNotFound)
+}
+
+func TestRecordPostAPI(t *testing.T) {
+	s := newFederatedServer(t)
+	s.create(t, "osm")
+	const route = "/api/v1/records/{slug}/posts"
+	resp, b := s.do(t, req{Method: "POST", Route: route, Path: "/api/v1/records/osm/posts", Header: auth(s.editor),
+		Body: `{"text": "New **funding call** <script>alert(1)</script>", "lang": "fr"}`})
+	expect(t, resp, b, http.StatusCreated)
+	id := resp.Header.Get("Location")
+	if !strings.HasPrefix(id, s.URL+"/records/osm/posts/") {
+		t.Fatalf("Location %q", id)
+	}
+	// The post answers ActivityPub at its IRI, sanitised.
+	r, _ := http.NewRequest("GET", id, nil)
+	r.Header.Set("Accept", "application/activity+json")
+	note, err := s.client.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb := readAll(t, note)
+	if note.StatusCode != http.StatusOK || !strings.Contains(string(nb), "<strong>funding call</strong>") || strings.Contains(string(nb), "<script") || !strings.Contains(string(nb), `"contentMap":{"fr":`) {
+		t.Errorf("note %d: %s", note.StatusCode, nb)
+	}
+
+	for _, tc := range []struct {
+		name, path, body string
+		header           map[string]string
+		status           int
+	}{
+		{"Empty", "/api/v1/records/osm/posts", `{"text": "  "}`, auth(s.editor), http.StatusBadRequest},
+		{"BadLang", "/api/v1/records/osm/posts", `{"text": "hi", "lang": "not a tag"}`, auth(s.editor), http.StatusBadRequest},
+		{"UnknownField", "/api/v1/records/osm/posts", `{"text": "hi", "title": "x"}`, auth(s.editor), http.StatusBadRequest},
+		{"NoToken", "/api/v1/records/osm/posts", `{"text": "hi"}`, nil, http.StatusUnauthorized},
+		{"UnknownRecord", "/api/v1/records/nope/posts", `{"text": "hi"}`, auth(s.editor), http.StatusNotFound},
+		{"NotJSON", "/api/v1/records/osm/posts", `text=hi`, auth(s.editor, "Content-Type", "application/x-www-form-urlencoded"), http.StatusUnsupportedMediaType},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b := s.do(t, req{Method: "POST", Route: route, Path: tc.path, Header: tc.header, Body: tc.body})
+			expect(t, resp, b, tc.status)
+		})
+	}
+}
