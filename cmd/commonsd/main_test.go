@@ -236,6 +236,29 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("export:\n%s", b)
 		}
 	})
+	t.Run("Blocks", func(t *testing.T) {
+		if out := e.mustRun("", "block", "add", "spam.example", "--reason", "spam"); !strings.Contains(out, "blocked spam.example") {
+			t.Errorf("block add printed %q", out)
+		}
+		if out := e.mustRun("", "block", "list"); !strings.Contains(out, "spam.example") || !strings.Contains(out, "spam") {
+			t.Errorf("block list printed %q", out)
+		}
+		if _, _, err := e.run(context.Background(), "", "block", "add", "not a domain"); err == nil {
+			t.Error("an invalid domain was blocked")
+		}
+		e.mustRun("", "block", "remove", "spam.example")
+		if out := e.mustRun("", "block", "list"); strings.Contains(out, "spam.example") {
+			t.Errorf("still blocked: %q", out)
+		}
+		if _, _, err := e.run(context.Background(), "", "block", "remove", "spam.example"); err == nil {
+			t.Error("unblocking a domain that is not blocked succeeded")
+		}
+	})
+	t.Run("Deliveries", func(t *testing.T) {
+		if out := e.mustRun("", "deliveries"); !strings.Contains(out, "0 deliveries queued; 0 inboxes failing") {
+			t.Errorf("deliveries printed %q", out)
+		}
+	})
 	t.Run("Serve", func(t *testing.T) {
 		e.serve()
 		var page struct {
