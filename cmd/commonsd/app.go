@@ -47,6 +47,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		Logger:       logger,
 		AllowPrivate: cfg.Federation.AllowPrivateAddresses,
 		Workers:      cfg.Federation.DeliveryWorkers,
+		Schedule:     cfg.Federation.RetrySchedule.Values(),
 	})
 	a.handler = web.New(web.Options{
 		Directory:    db,

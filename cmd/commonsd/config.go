@@ -14,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/federation"
 )
 
 // Config is the whole configuration of one instance. config.example.toml
@@ -48,8 +49,37 @@ type Store struct {
 
 // Federation configures ActivityPub.
 type Federation struct {
-	AllowPrivateAddresses bool `toml:"allow_private_addresses"`
-	DeliveryWorkers       int  `toml:"delivery_workers"`
+	AllowPrivateAddresses bool      `toml:"allow_private_addresses"`
+	DeliveryWorkers       int       `toml:"delivery_workers"`
+	RetrySchedule         Durations `toml:"retry_schedule"`
+}
+
+// Durations is a list of durations: a TOML array of strings, or in the
+// environment a comma-separated list ("5m,10m,1h").
+type Durations []Duration
+
+// parseList reads the comma-separated form of the environment. (It is not
+// UnmarshalText: TOML must still read the array form.)
+func (ds *Durations) parseList(s string) error {
+	var out Durations
+	for _, part := range strings.Split(s, ",") {
+		var d Duration
+		if err := d.UnmarshalText([]byte(strings.TrimSpace(part))); err != nil {
+			return err
+		}
+		out = append(out, d)
+	}
+	*ds = out
+	return nil
+}
+
+// Values returns the plain durations.
+func (ds Durations) Values() []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Duration
+	}
+	return out
 }
 
 // Log configures the structured log written to standard error.
@@ -95,7 +125,7 @@ func DefaultConfig() Config {
 			ShutdownTimeout: Duration{15 * time.Second},
 		},
 		Store:      Store{Path: "data/commons.db"},
-		Federation: Federation{DeliveryWorkers: 16},
+		Federation: Federation{DeliveryWorkers: 16, RetrySchedule: durations(federation.RetrySchedule)},
 		Log:        Log{Level: "info", Format: "text"},
 		Demo:       Demo{LoadWhenEmpty: true},
 	}
@@ -167,8 +197,11 @@ func configKeys(cfg *Config) []configKey {
 }
 
 func setValue(f reflect.Value, v string) error {
-	if d, ok := f.Addr().Interface().(*Duration); ok {
-		return d.UnmarshalText([]byte(v))
+	switch p := f.Addr().Interface().(type) {
+	case *Duration:
+		return p.UnmarshalText([]byte(v))
+	case *Durations:
+		return p.parseList(v)
 	}
 	switch f.Kind() {
 	case reflect.String:
@@ -214,6 +247,14 @@ func (c Config) Validate() error {
 	if c.Federation.DeliveryWorkers < 1 || c.Federation.DeliveryWorkers > 256 {
 		return fmt.Errorf("federation.delivery_workers: %d is not between 1 and 256", c.Federation.DeliveryWorkers)
 	}
+	if len(c.Federation.RetrySchedule) == 0 {
+		return errors.New("federation.retry_schedule: must list at least one wait")
+	}
+	for i, d := range c.Federation.RetrySchedule {
+		if d.Duration <= 0 {
+			return fmt.Errorf("federation.retry_schedule[%d]: must be positive", i)
+		}
+	}
 	if c.Server.MaxBodyBytes < 1024 {
 		return fmt.Errorf("server.max_body_bytes: %d is below the minimum of 1024", c.Server.MaxBodyBytes)
 	}
@@ -234,6 +275,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("log.format: %q is not text or json", c.Log.Format)
 	}
 	return nil
+}
+
+func durations(ds []time.Duration) Durations {
+	out := make(Durations, len(ds))
+	for i, d := range ds {
+		out[i] = Duration{d}
+	}
+	return out
 }
 
 func isLoopbackHost(h string) bool {

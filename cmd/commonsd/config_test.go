@@ -35,12 +35,13 @@ func TestConfigExample(t *testing.T) {
 
 func TestConfigEnv(t *testing.T) {
 	env := map[string]string{
-		"COMMONSD_SERVER_LISTEN":         "127.0.0.1:9999",
-		"COMMONSD_SERVER_BASE_URL":       "https://commons.example.eu",
-		"COMMONSD_STORE_PATH":            "/var/lib/commonsd/commons.db",
-		"COMMONSD_SERVER_READ_TIMEOUT":   "5s",
-		"COMMONSD_SERVER_MAX_BODY_BYTES": "2048",
-		"COMMONSD_DEMO_LOAD_WHEN_EMPTY":  "false",
+		"COMMONSD_SERVER_LISTEN":             "127.0.0.1:9999",
+		"COMMONSD_SERVER_BASE_URL":           "https://commons.example.eu",
+		"COMMONSD_STORE_PATH":                "/var/lib/commonsd/commons.db",
+		"COMMONSD_SERVER_READ_TIMEOUT":       "5s",
+		"COMMONSD_SERVER_MAX_BODY_BYTES":     "2048",
+		"COMMONSD_DEMO_LOAD_WHEN_EMPTY":      "false",
+		"COMMONSD_FEDERATION_RETRY_SCHEDULE": "1s, 2m",
 	}
 	cfg, err := LoadConfig("", func(k string) string { return env[k] })
 	if err != nil {
@@ -48,7 +49,8 @@ func TestConfigEnv(t *testing.T) {
 	}
 	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.BaseURL != "https://commons.example.eu" ||
 		cfg.Store.Path != "/var/lib/commonsd/commons.db" || cfg.Server.ReadTimeout.Duration != 5*time.Second ||
-		cfg.Server.MaxBodyBytes != 2048 || cfg.Demo.LoadWhenEmpty {
+		cfg.Server.MaxBodyBytes != 2048 || cfg.Demo.LoadWhenEmpty ||
+		len(cfg.Federation.RetrySchedule) != 2 || cfg.Federation.RetrySchedule[1].Duration != 2*time.Minute {
 		t.Errorf("environment not applied: %+v", cfg)
 	}
 }
@@ -68,6 +70,8 @@ func TestConfigErrors(t *testing.T) {
 		{"Listen", "[server]\nlisten = \"8080\"\n", nil, "server.listen"},
 		{"LogLevel", "[log]\nlevel = \"loud\"\n", nil, "log.level"},
 		{"EnvBool", "", map[string]string{"COMMONSD_DEMO_LOAD_WHEN_EMPTY": "maybe"}, "COMMONSD_DEMO_LOAD_WHEN_EMPTY"},
+		{"EnvSchedule", "", map[string]string{"COMMONSD_FEDERATION_RETRY_SCHEDULE": "1s,later"}, "COMMONSD_FEDERATION_RETRY_SCHEDULE"},
+		{"EmptySchedule", "[federation]\nretry_schedule = []\n", nil, "federation.retry_schedule"},
 		{"EnvInt", "", map[string]string{"COMMONSD_SERVER_MAX_BODY_BYTES": "1k"}, "COMMONSD_SERVER_MAX_BODY_BYTES"},
 	}
 	for _, tt := range tests {
