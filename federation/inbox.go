@@ -1,12 +1,14 @@
 package federation
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/store"
@@ -16,11 +18,13 @@ import (
 const MaxActivityBytes = 1 << 20
 
 // PostInbox receives one activity for recipient (one of our actor IRIs, or
-// "" for the shared inbox). In order: size, content type, parse, domain
-// block, signature (complete: see VerifyRequest), signer = actor, then the
+// "" for the shared inbox). In order: content type, size, parse, domain
+// block, recipient (404 for an unknown record, 410 for a deleted one),
+// signature (complete: see VerifyRequest), signer = actor, then the
 // activity is stored — a replayed id is ignored — and answered 202. It is
 // processed after, by the inbox worker. Errors carry the reason and map to
-// 400, 401, 403, 413 and 415; none is a 5xx unless the database fails.
+// 400, 401, 403, 404, 410, 413 and 415; none is a 5xx unless the database
+// fails.
 func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient string) error {
 	ctx := r.Context()
 	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || !activityType(mt, params) {
@@ -41,6 +45,9 @@ func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient
 		return err
 	} else if blocked {
 		return commons.Errorf(commons.EFORBIDDEN, "the domain %s is blocked", host(act.Actor))
+	}
+	if err := f.checkRecipient(ctx, recipient); err != nil {
+		return err
 	}
 	keyID, owner, err := VerifyRequest(ctx, r, body, f.now(), f.resolveKey)
 	if err != nil {
@@ -68,6 +75,27 @@ func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient
 		f.log.LogAttrs(ctx, slog.LevelDebug, "duplicate activity ignored", slog.String("id", act.ID))
 	}
 	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// checkRecipient answers ENOTFOUND or EGONE for the inbox of a record that
+// does not exist or was deleted: nothing there can take the activity, and
+// the sender should stop retrying (Mastodon drops a 4xx, and treats 410 as
+// gone). The shared and instance inboxes always exist.
+func (f *Federation) checkRecipient(ctx context.Context, recipient string) error {
+	slug, ok := strings.CutPrefix(recipient, f.base+"/records/")
+	if recipient == "" || !ok {
+		return nil
+	}
+	if _, err := f.db.Record(ctx, slug); err != nil {
+		switch commons.ErrorCode(err) {
+		case commons.ENOTFOUND:
+			return commons.Errorf(commons.ENOTFOUND, "there is no record %q here: its inbox does not exist", slug)
+		case commons.EGONE:
+			return commons.Errorf(commons.EGONE, "the record %q was deleted: its inbox is gone", slug)
+		}
+		return fmt.Errorf("look up the recipient %s: %w", recipient, err)
+	}
 	return nil
 }
 

@@ -91,9 +91,19 @@ func (f *Federation) fetchActorForKey(ctx context.Context, keyID string) (*Remot
 	if err := json.Unmarshal(body, &probe); err != nil {
 		return nil, fmt.Errorf("%s: malformed JSON", docURL)
 	}
+	// Mastodon's key id (actor#main-key) returns the actor itself. Other
+	// servers return a stub: a Key {id, owner, publicKeyPem}, or, like
+	// GoToSocial at actor/main-key, a partial actor {id: actor, publicKey}
+	// without an inbox. Either way the actor is the key's owner, fetched in
+	// full; it must publish this very key (checked below).
 	actorURL := docURL
-	if probe.PublicKey == nil && idOf(probe.Owner) != "" {
-		actorURL = idOf(probe.Owner) // a key stub: the actor is its owner
+	switch owner := keyOwner(probe.PublicKey); {
+	case probe.PublicKey == nil && idOf(probe.Owner) != "":
+		actorURL = idOf(probe.Owner)
+	case probe.ID != docURL && owner != "":
+		actorURL = owner
+	}
+	if actorURL != docURL {
 		if body, err = f.get(ctx, actorURL); err != nil {
 			return nil, err
 		}
@@ -109,6 +119,15 @@ func (f *Federation) fetchActorForKey(ctx context.Context, keyID string) (*Remot
 		return nil, err
 	}
 	return a, nil
+}
+
+// keyOwner is the owner named by a publicKey value, "" if none.
+func keyOwner(pk any) string {
+	m, ok := pk.(map[string]any)
+	if !ok {
+		return ""
+	}
+	return idOf(m["owner"])
 }
 
 // remoteActor returns a cached remote actor, fetching it if unknown.

@@ -35,50 +35,99 @@ import (
 type Delivery struct {
 	Activity map[string]any
 	KeyID    string
-	Err      error // why its signature did not verify; nil if it did
+	Path     string    // the inbox path it was posted to
+	At       time.Time // when it arrived
+	Err      error     // why its signature did not verify; nil if it did
 }
+
+// Response is a scripted answer of the peer's inbox (see Respond).
+type Response struct {
+	Status     int
+	RetryAfter string // the Retry-After header, if any
+}
+
+// Key styles: where the peer publishes its key (see Peer.KeyStyle).
+const (
+	// KeyMastodon: keyId = actor#main-key, which returns the actor.
+	KeyMastodon = "mastodon"
+	// KeyGoToSocial: keyId = actor/main-key, which returns a stub of the
+	// actor holding only id, type, preferredUsername and publicKey; the
+	// full actor is its owner.
+	KeyGoToSocial = "gotosocial"
+)
 
 // Peer is one fediverse server with one user, on loopback.
 type Peer struct {
-	URL    string // base URL, http://127.0.0.1:port
-	Actor  string // the user's actor IRI
-	Key    *rsa.PrivateKey
-	Algo   string // the algorithm label it signs with: "hs2019" (default) or "rsa-sha256"
-	server *httptest.Server
+	URL   string // base URL, http://127.0.0.1:port
+	Actor string // the user's actor IRI
+	Key   *rsa.PrivateKey
+	Algo  string // the algorithm label it signs with: "hs2019" (default) or "rsa-sha256"
+	// Now is the clock its signatures are dated by; default time.Now. Set
+	// it before use (it is not guarded).
+	Now func() time.Time
+	// SignedHeaders overrides the list of headers it signs, when not nil.
+	SignedHeaders []string
+	server        *httptest.Server
+	keyStyle      string
+	pubPEM        string
+	name          string
 
-	mu         sync.Mutex
-	deliveries []Delivery
+	mu          sync.Mutex
+	deliveries  []Delivery
+	responses   []Response
+	sharedInbox string
+	inbox       string
+}
+
+// KeyID is the id of the peer user's key.
+func (p *Peer) KeyID() string {
+	if p.keyStyle == KeyGoToSocial {
+		return p.Actor + "/main-key"
+	}
+	return p.Actor + "#main-key"
 }
 
 // NewPeer starts a peer whose user is called name. It stops with the test.
 func NewPeer(t testing.TB, name string) *Peer {
 	t.Helper()
+	return NewPeerStyle(t, name, KeyMastodon)
+}
+
+// NewPeerStyle starts a peer whose user publishes its key in the given
+// style (KeyMastodon or KeyGoToSocial). It stops with the test.
+func NewPeerStyle(t testing.TB, name, keyStyle string) *Peer {
+	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Peer{Key: key, Algo: "hs2019"}
+	p := &Peer{Key: key, Algo: "hs2019", Now: time.Now, keyStyle: keyStyle, name: name}
 	mux := http.NewServeMux()
 	p.server = httptest.NewServer(mux)
 	t.Cleanup(p.server.Close)
 	p.URL = p.server.URL
 	p.Actor = p.URL + "/users/" + name
+	p.inbox = p.Actor + "/inbox"
+	p.sharedInbox = p.URL + "/inbox"
 	pubDER, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	p.pubPEM = string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
 	mux.HandleFunc("GET /users/"+name, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/activity+json")
-		json.NewEncoder(w).Encode(map[string]any{
-			"@context":          []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
-			"id":                p.Actor,
-			"type":              "Person",
-			"preferredUsername": name,
-			"inbox":             p.Actor + "/inbox",
-			"outbox":            p.Actor + "/outbox",
-			"followers":         p.Actor + "/followers",
-			"endpoints":         map[string]any{"sharedInbox": p.URL + "/inbox"},
-			"publicKey":         map[string]any{"id": p.Actor + "#main-key", "owner": p.Actor, "publicKeyPem": pubPEM},
-		})
+		json.NewEncoder(w).Encode(p.ActorDocument())
 	})
+	if keyStyle == KeyGoToSocial {
+		// GoToSocial's key stub: the actor's id and key, nothing else.
+		mux.HandleFunc("GET /users/"+name+"/main-key", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/activity+json")
+			json.NewEncoder(w).Encode(map[string]any{
+				"@context":          []any{"https://w3id.org/security/v1", "https://www.w3.org/ns/activitystreams"},
+				"id":                p.Actor,
+				"type":              "Person",
+				"preferredUsername": name,
+				"publicKey":         map[string]any{"id": p.KeyID(), "owner": p.Actor, "publicKeyPem": p.pubPEM},
+			})
+		})
+	}
 	inbox := func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err != nil {
@@ -92,17 +141,74 @@ func NewPeer(t testing.TB, name string) *Peer {
 		}
 		keyID, verr := p.verify(r, body)
 		p.mu.Lock()
-		p.deliveries = append(p.deliveries, Delivery{Activity: act, KeyID: keyID, Err: verr})
+		p.deliveries = append(p.deliveries, Delivery{Activity: act, KeyID: keyID, Path: r.URL.Path, At: time.Now(), Err: verr})
+		var resp Response
+		if len(p.responses) > 0 {
+			resp, p.responses = p.responses[0], p.responses[1:]
+		}
 		p.mu.Unlock()
 		if verr != nil {
 			http.Error(w, verr.Error(), http.StatusUnauthorized)
 			return
 		}
+		if resp.Status != 0 {
+			if resp.RetryAfter != "" {
+				w.Header().Set("Retry-After", resp.RetryAfter)
+			}
+			w.WriteHeader(resp.Status)
+			return
+		}
 		w.WriteHeader(http.StatusAccepted)
 	}
-	mux.HandleFunc("POST /inbox", inbox)
-	mux.HandleFunc("POST /users/"+name+"/inbox", inbox)
+	// Every POST is an inbox, so that tests can move the inboxes (see
+	// SetInboxes).
+	mux.HandleFunc("POST /", inbox)
 	return p
+}
+
+// ActorDocument is the peer user's actor, as served.
+func (p *Peer) ActorDocument() map[string]any {
+	p.mu.Lock()
+	inbox, shared := p.inbox, p.sharedInbox
+	p.mu.Unlock()
+	return map[string]any{
+		"@context":          []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
+		"id":                p.Actor,
+		"type":              "Person",
+		"preferredUsername": p.name,
+		"inbox":             inbox,
+		"outbox":            p.Actor + "/outbox",
+		"followers":         p.Actor + "/followers",
+		"endpoints":         map[string]any{"sharedInbox": shared},
+		"publicKey":         map[string]any{"id": p.KeyID(), "owner": p.Actor, "publicKeyPem": p.pubPEM},
+	}
+}
+
+// SetInboxes changes the user's inbox and shared inbox (full URLs on the
+// peer): the actor document says so from now on.
+func (p *Peer) SetInboxes(inbox, shared string) {
+	p.mu.Lock()
+	p.inbox, p.sharedInbox = inbox, shared
+	p.mu.Unlock()
+}
+
+// Respond scripts the inbox's next answers, in order, to deliveries whose
+// signature verifies; after them it answers 202 again.
+func (p *Peer) Respond(rs ...Response) {
+	p.mu.Lock()
+	p.responses = append(p.responses, rs...)
+	p.mu.Unlock()
+}
+
+// Count returns how many deliveries so far satisfy match.
+func (p *Peer) Count(match func(map[string]any) bool) int {
+	n := 0
+	for _, d := range p.Deliveries() {
+		if match(d.Activity) {
+			n++
+		}
+	}
+	return n
 }
 
 // Deliveries returns what the inbox has received so far.
@@ -160,6 +266,8 @@ func (p *Peer) verify(r *http.Request, body []byte) (string, error) {
 	if err != nil {
 		return params["keyId"], err
 	}
+	// Mastodon fetches the key id without its fragment and takes the key
+	// from the actor it returns.
 	actor, err := p.Get(r.Context(), strings.SplitN(v.KeyId(), "#", 2)[0])
 	if err != nil {
 		return v.KeyId(), fmt.Errorf("fetch key owner: %w", err)
@@ -220,12 +328,8 @@ func (p *Peer) Post(ctx context.Context, inbox string, activity map[string]any) 
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inbox, bytes.NewReader(body))
+	req, err := p.SignedPost(ctx, inbox, body)
 	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/activity+json")
-	if err := p.sign(req, body); err != nil {
 		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -237,18 +341,36 @@ func (p *Peer) Post(ctx context.Context, inbox string, activity map[string]any) 
 	return resp, nil
 }
 
+// SignedPost returns a POST of body to inbox with an ActivityPub content
+// type, signed by the peer's user, for a test to alter or send.
+func (p *Peer) SignedPost(ctx context.Context, inbox string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inbox, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/activity+json")
+	if err := p.sign(req, body); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
 func (p *Peer) sign(req *http.Request, body []byte) error {
 	req.Header.Set("Host", req.URL.Host)
-	req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	req.Header.Set("Date", p.Now().UTC().Format(http.TimeFormat))
 	headers := []string{httpsig.RequestTarget, "host", "date"}
 	if body != nil {
 		headers = append(headers, "digest")
+	}
+	if p.SignedHeaders != nil {
+		headers = p.SignedHeaders
 	}
 	s, _, err := httpsig.NewSigner([]httpsig.Algorithm{httpsig.RSA_SHA256}, httpsig.DigestSha256, headers, httpsig.Signature, 0)
 	if err != nil {
 		return err
 	}
-	if err := s.SignRequest(p.Key, p.Actor+"#main-key", req, body); err != nil {
+	// httpsig sets Digest whenever there is a body, signed or not.
+	if err := s.SignRequest(p.Key, p.KeyID(), req, body); err != nil {
 		return err
 	}
 	if p.Algo != "hs2019" {
