@@ -387,7 +387,7 @@ func killChild(path string) {
 func TestConcurrentDelivery(t *testing.T) {
 	ctx := context.Background()
 	db, clock := openFed(t)
-	const activities, perActivity = 20, 50
+	const activities, perActivity = 8, 25
 	var (
 		mu   sync.Mutex
 		seen = map[int64]int{}
@@ -414,7 +414,7 @@ func TestConcurrentDelivery(t *testing.T) {
 					select {
 					case <-done:
 						return
-					default:
+					case <-time.After(time.Millisecond):
 						continue
 					}
 				}
@@ -435,13 +435,20 @@ func TestConcurrentDelivery(t *testing.T) {
 			}
 		})
 	}
-	eventually(t, 30*time.Second, "all deliveries settled", func() bool {
+	settled := false
+	for deadline := time.Now().Add(60 * time.Second); !settled && time.Now().Before(deadline); {
 		mu.Lock()
-		defer mu.Unlock()
-		return len(seen) == activities*perActivity
-	})
-	close(done)
+		settled = len(seen) == activities*perActivity
+		mu.Unlock()
+		if !settled {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	close(done) // stop the workers before failing, so none reports after the test
 	wg.Wait()
+	if !settled {
+		t.Fatalf("not every delivery was claimed within 60 s: %d of %d", len(seen), activities*perActivity)
+	}
 	for id, n := range seen {
 		if n != 1 {
 			t.Fatalf("delivery %d claimed %d times within its lease", id, n)
