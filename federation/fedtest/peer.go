@@ -77,6 +77,7 @@ type Peer struct {
 	responses   []Response
 	sharedInbox string
 	inbox       string
+	keys        map[string]*rsa.PublicKey // fetched keys, by id
 }
 
 // KeyID is the id of the peer user's key.
@@ -101,7 +102,7 @@ func NewPeerStyle(t testing.TB, name, keyStyle string) *Peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Peer{Key: key, Algo: "hs2019", Now: time.Now, keyStyle: keyStyle, name: name}
+	p := &Peer{Key: key, Algo: "hs2019", Now: time.Now, keyStyle: keyStyle, name: name, keys: map[string]*rsa.PublicKey{}}
 	mux := http.NewServeMux()
 	p.server = httptest.NewServer(mux)
 	t.Cleanup(p.server.Close)
@@ -266,26 +267,50 @@ func (p *Peer) verify(r *http.Request, body []byte) (string, error) {
 	if err != nil {
 		return params["keyId"], err
 	}
-	// Mastodon fetches the key id without its fragment and takes the key
-	// from the actor it returns.
-	actor, err := p.Get(r.Context(), strings.SplitN(v.KeyId(), "#", 2)[0])
-	if err != nil {
-		return v.KeyId(), fmt.Errorf("fetch key owner: %w", err)
+	// Like Mastodon, it keeps the keys it fetched: a deleted actor's Delete
+	// verifies with the cached key, since the actor now answers 410. A key
+	// that fails is fetched again once (rotation).
+	p.mu.Lock()
+	pub, cached := p.keys[v.KeyId()]
+	p.mu.Unlock()
+	if cached && v.Verify(pub, httpsig.RSA_SHA256) == nil {
+		return v.KeyId(), nil
 	}
-	pk, _ := actor["publicKey"].(map[string]any)
-	pemStr, _ := pk["publicKeyPem"].(string)
-	if pk["id"] != v.KeyId() {
-		return v.KeyId(), fmt.Errorf("actor publishes key %v, not %s", pk["id"], v.KeyId())
-	}
-	block, _ := pem.Decode([]byte(pemStr))
-	if block == nil {
-		return v.KeyId(), fmt.Errorf("no PEM")
-	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	pub, err = p.fetchKey(r.Context(), v.KeyId())
 	if err != nil {
 		return v.KeyId(), err
 	}
+	p.mu.Lock()
+	p.keys[v.KeyId()] = pub
+	p.mu.Unlock()
 	return v.KeyId(), v.Verify(pub, httpsig.RSA_SHA256)
+}
+
+// fetchKey fetches a key as Mastodon does: the key id without its
+// fragment returns the actor, whose publicKey must have that id.
+func (p *Peer) fetchKey(ctx context.Context, keyID string) (*rsa.PublicKey, error) {
+	actor, err := p.Get(ctx, strings.SplitN(keyID, "#", 2)[0])
+	if err != nil {
+		return nil, fmt.Errorf("fetch key owner: %w", err)
+	}
+	pk, _ := actor["publicKey"].(map[string]any)
+	pemStr, _ := pk["publicKeyPem"].(string)
+	if pk["id"] != keyID {
+		return nil, fmt.Errorf("actor publishes key %v, not %s", pk["id"], keyID)
+	}
+	block, _ := pem.Decode([]byte(pemStr))
+	if block == nil {
+		return nil, fmt.Errorf("no PEM")
+	}
+	key, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	rsaKey, ok := key.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("key %s is not RSA", keyID)
+	}
+	return rsaKey, nil
 }
 
 // Get fetches an ActivityPub document with a GET signed by the peer's user,
