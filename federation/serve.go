@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,21 @@ type cachedDoc struct {
 	hash string
 	body []byte
 	etag string
+	hdr  docHeaders
+}
+
+// docHeaders are the header values of a cached document, built once so
+// that serving it allocates nothing for them.
+type docHeaders struct {
+	etag, length []string
+}
+
+func newDocHeaders(body []byte, etag string) docHeaders {
+	h := docHeaders{length: []string{strconv.Itoa(len(body))}}
+	if etag != "" {
+		h.etag = []string{etag}
+	}
+	return h
 }
 
 func (c *docCache) get(id, hash string) (cachedDoc, bool) {
@@ -37,7 +53,8 @@ func (c *docCache) get(id, hash string) (cachedDoc, bool) {
 
 func (c *docCache) put(id, hash string, body []byte) cachedDoc {
 	sum := sha256.Sum256(body)
-	d := cachedDoc{hash: hash, body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	d := cachedDoc{hash: hash, body: body, etag: etag, hdr: newDocHeaders(body, etag)}
 	c.mu.Lock()
 	if c.docs == nil || len(c.docs) > 100_000 {
 		c.docs = map[string]cachedDoc{}
@@ -81,7 +98,7 @@ func (f *Federation) ServeRecordActor(w http.ResponseWriter, r *http.Request, sl
 	if err != nil {
 		return err
 	}
-	return writeDoc(w, r, d.body, d.etag)
+	return writeCached(w, r, &d)
 }
 
 // ServeInstanceActor writes the instance actor: an Application that signs
@@ -89,7 +106,7 @@ func (f *Federation) ServeRecordActor(w http.ResponseWriter, r *http.Request, sl
 func (f *Federation) ServeInstanceActor(w http.ResponseWriter, r *http.Request) error {
 	id := f.InstanceActorID()
 	if d, ok := f.docs.get(id, "instance"); ok {
-		return writeDoc(w, r, d.body, d.etag)
+		return writeCached(w, r, &d)
 	}
 	_, pub, err := f.signingKey(r.Context(), id)
 	if err != nil {
@@ -106,7 +123,7 @@ func (f *Federation) ServeInstanceActor(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	d := f.docs.put(id, "instance", body)
-	return writeDoc(w, r, d.body, d.etag)
+	return writeCached(w, r, &d)
 }
 
 // ServeOutbox writes a record's outbox: the collection, or with ?page=true
@@ -246,19 +263,54 @@ func (f *Federation) writeTombstone(w http.ResponseWriter, id string) error {
 	return err
 }
 
+// Header values shared by every document response: assigned, not Set, so
+// the hot path neither canonicalises nor allocates.
+var (
+	hdrActivity = []string{ContentType}
+	hdrVary     = []string{"Accept"}
+	hdrMaxAge60 = []string{"max-age=60"}
+)
+
 // writeDoc writes an ActivityPub document, with its ETag if given.
 func writeDoc(w http.ResponseWriter, r *http.Request, body []byte, etag string) error {
+	d := cachedDoc{body: body, etag: etag, hdr: newDocHeaders(body, etag)}
+	return writeCached(w, r, &d)
+}
+
+// writeCached writes a document with its prepared headers, or 304 Not
+// Modified when the client's If-None-Match names its ETag.
+func writeCached(w http.ResponseWriter, r *http.Request, d *cachedDoc) error {
 	h := w.Header()
-	h.Set("Content-Type", ContentType)
-	h.Set("Vary", "Accept")
-	if etag != "" {
-		h.Set("ETag", etag)
-		if r.Header.Get("If-None-Match") == etag {
+	h["Content-Type"] = hdrActivity
+	if _, ok := h["Vary"]; !ok {
+		h["Vary"] = hdrVary
+	}
+	h["Cache-Control"] = hdrMaxAge60
+	if d.etag != "" {
+		h["Etag"] = d.hdr.etag
+		if inm, ok := r.Header["If-None-Match"]; ok && etagMatch(inm, d.etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return nil
 		}
 	}
-	h.Set("Cache-Control", "max-age=60")
-	_, err := w.Write(body)
+	h["Content-Length"] = d.hdr.length
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err := w.Write(d.body)
 	return err
+}
+
+// etagMatch reports whether If-None-Match values name etag, or "*". The
+// comparison is weak (RFC 9110 §13.1.2): W/"x" matches "x".
+func etagMatch(values []string, etag string) bool {
+	for _, v := range values {
+		for t := range strings.SplitSeq(v, ",") {
+			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+			if t == etag || t == "*" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/commons-directory/commons"
@@ -14,7 +15,7 @@ import (
 // acct:host@host (the instance actor, FEP-d556) or an actor URL: 404 for
 // an unknown resource, 410 for a deleted record.
 func (f *Federation) ServeWebFinger(w http.ResponseWriter, r *http.Request) error {
-	resource := r.URL.Query().Get("resource")
+	resource := queryParam(r.URL.RawQuery, "resource")
 	if resource == "" {
 		return commons.Errorf(commons.EINVALID, "resource: the query parameter is required, e.g. acct:openstreetmap@%s", f.host)
 	}
@@ -44,6 +45,39 @@ func (f *Federation) ServeWebFinger(w http.ResponseWriter, r *http.Request) erro
 		}
 		actorID, profile = rec.ID, rec.ID
 	}
+	// The answer depends only on the user and its actor IRI: it is encoded
+	// once and served from the document cache after.
+	key := "webfinger:" + user
+	d, ok := f.docs.get(key, actorID)
+	if !ok {
+		body, err := f.webFingerJRD(user, actorID, profile)
+		if err != nil {
+			return err
+		}
+		d = f.docs.put(key, actorID, body)
+	}
+	h := w.Header()
+	h["Access-Control-Allow-Origin"] = hdrAnyOrigin
+	h["Content-Type"] = hdrJRD
+	h["Cache-Control"] = hdrMaxAge300
+	h["Content-Length"] = d.hdr.length
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err := w.Write(d.body)
+	return err
+}
+
+// Header values of WebFinger answers, shared so that serving allocates
+// nothing for them.
+var (
+	hdrAnyOrigin = []string{"*"}
+	hdrJRD       = []string{"application/jrd+json"}
+	hdrMaxAge300 = []string{"max-age=300"}
+)
+
+// webFingerJRD encodes the JRD of one account.
+func (f *Federation) webFingerJRD(user, actorID, profile string) ([]byte, error) {
 	jrd := map[string]any{
 		"subject": "acct:" + user + "@" + f.host,
 		"aliases": []string{actorID},
@@ -57,8 +91,34 @@ func (f *Federation) ServeWebFinger(w http.ResponseWriter, r *http.Request) erro
 		jrd["links"] = append(jrd["links"].([]map[string]any),
 			map[string]any{"rel": "https://www.w3.org/ns/activitystreams#Application", "type": ContentType, "href": actorID})
 	}
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	return writeJSON(w, "application/jrd+json", jrd)
+	b, err := json.Marshal(jrd)
+	if err != nil {
+		return nil, fmt.Errorf("encode the WebFinger answer for %s: %w", user, err)
+	}
+	return b, nil
+}
+
+// queryParam returns the first value of name in a raw query, unescaped,
+// without building the map url.Values would.
+func queryParam(rawQuery, name string) string {
+	for rawQuery != "" {
+		var kv string
+		kv, rawQuery, _ = strings.Cut(rawQuery, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k != name {
+			if uk, err := url.QueryUnescape(k); err != nil || uk != name {
+				continue
+			}
+		}
+		if !strings.ContainsAny(v, "%+") {
+			return v
+		}
+		if uv, err := url.QueryUnescape(v); err == nil {
+			return uv
+		}
+		return ""
+	}
+	return ""
 }
 
 // ServeHostMeta answers /.well-known/host-meta in XRD, or in JSON when the

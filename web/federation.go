@@ -43,7 +43,11 @@ var actorPageOffers = []string{mediaHTML, mediaJSON, mediaActivity, mediaLDAS}
 // wantsActivity reports whether the request prefers an ActivityPub
 // document to the page.
 func wantsActivity(r *http.Request, offers []string) bool {
-	o := negotiate(r.Header.Get("Accept"), offers)
+	accept := r.Header.Get("Accept")
+	if accept == mediaActivity || accept == mediaLDAS {
+		return true // what fediverse servers send: no parsing on the hot path
+	}
+	o := negotiate(accept, offers)
 	return o == mediaActivity || o == mediaLDAS
 }
 
