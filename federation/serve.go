@@ -89,9 +89,10 @@ func (f *Federation) recordActorCached(ctx context.Context, r *commons.Record) (
 // Tombstone with 410 if it was deleted.
 func (f *Federation) ServeRecordActor(w http.ResponseWriter, r *http.Request, slug string) error {
 	rec, err := f.db.Record(r.Context(), slug)
-	if commons.ErrorCode(err) == commons.EGONE {
-		return f.writeTombstone(w, f.base+"/records/"+slug)
-	} else if err != nil {
+	if err != nil {
+		if commons.ErrorCode(err) == commons.EGONE {
+			return f.writeTombstone(w, f.base+"/records/"+slug)
+		}
 		return err
 	}
 	d, err := f.recordActorCached(r.Context(), rec)

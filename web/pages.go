@@ -88,7 +88,11 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int,
 
 // setVary marks a response as negotiated on Accept (and, for pages, on
 // Accept-Language).
-func setVary(w http.ResponseWriter) { w.Header()["Vary"] = []string{"Accept, Accept-Language"} }
+func setVary(w http.ResponseWriter) { w.Header()["Vary"] = hdrVaryPage }
+
+// hdrVaryPage is shared by every response so that setting it allocates
+// nothing; header values are never modified in place.
+var hdrVaryPage = []string{"Accept, Accept-Language"}
 
 // handleHome answers / : the search page, or the result page as JSON.
 func (s *server) handleHome(w http.ResponseWriter, r *http.Request) error {
