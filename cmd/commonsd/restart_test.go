@@ -81,13 +81,19 @@ func TestDeliveriesSurviveKill(t *testing.T) {
 	e := newTestEnv(t)
 	e.vars["COMMONSD_DEMO_LOAD_WHEN_EMPTY"] = "true"
 	e.vars["COMMONSD_FEDERATION_ALLOW_PRIVATE_ADDRESSES"] = "true"
-	e.vars["COMMONSD_FEDERATION_RETRY_SCHEDULE"] = "3s,3s,3s"
+	e.vars["COMMONSD_FEDERATION_RETRY_SCHEDULE"] = "6s,6s,6s"
 	e.vars["COMMONSD_LOG_LEVEL"] = "debug"
 	ctx := context.Background()
 	peer := fedtest.NewPeer(t, "alice")
 	first := startChild(t, e)
 
 	actor := e.url + "/records/openstreetmap"
+	// Let the publisher post the demo records' arrival first, so that the
+	// only deliveries to the follower are those of the change below.
+	eventually(t, 20*time.Second, func() bool {
+		outbox, err := peer.Get(ctx, actor+"/outbox")
+		return err == nil && outbox["totalItems"] == 1.0
+	})
 	resp, err := peer.Post(ctx, actor+"/inbox", map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams",
 		"id":       peer.URL + "/follows/1", "type": "Follow", "actor": peer.Actor, "object": actor,
@@ -117,9 +123,15 @@ func TestDeliveriesSurviveKill(t *testing.T) {
 	resp.Body.Close()
 
 	// Both deliveries (Update, Create) failed once and wait for their retry.
-	eventually(t, 10*time.Second, func() bool {
-		return strings.Contains(e.mustRun("", "deliveries"), "2 deliveries queued; 1 inboxes failing")
-	})
+	var queue string
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(queue, "2 deliveries queued; 1 inboxes failing") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the two failed deliveries are not waiting for their retry; commonsd deliveries says:\n%s", queue)
+		}
+		time.Sleep(20 * time.Millisecond)
+		queue = e.mustRun("", "deliveries")
+	}
 	first.kill()
 	creates := func(a map[string]any) bool {
 		obj, _ := a["object"].(map[string]any)
