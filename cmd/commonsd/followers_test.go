@@ -182,6 +182,64 @@ func TestFollowerLifecycle(t *testing.T) {
 		}
 	})
 
+	t.Run("Delete of an actor that answers 410", func(t *testing.T) {
+		// Its key can no longer be fetched: the cached one verifies.
+		peer := fedtest.NewPeer(t, "gone")
+		follows(t, in, peer, slug, "gone")
+		peer.SetGone()
+		post(t, peer, in.url+"/inbox", map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams", "id": peer.Actor + "#delete",
+			"type": "Delete", "actor": peer.Actor, "object": peer.Actor,
+		})
+		waitFollowers(t, in, slug, "deleted actor removed", hasNot(peer.Actor))
+	})
+
+	t.Run("Delete of an unknown actor that answers 410", func(t *testing.T) {
+		// Mastodon sends account deletions far and wide; one we never knew,
+		// whose key is gone, is answered 202 and dropped, not 401 (which
+		// would make it retry).
+		peer := fedtest.NewPeer(t, "stranger")
+		peer.SetGone()
+		post(t, peer, in.url+"/inbox", map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams", "id": peer.Actor + "#delete",
+			"type": "Delete", "actor": peer.Actor, "object": peer.Actor,
+		})
+	})
+
+	t.Run("Key rotation", func(t *testing.T) {
+		// The cached key fails; the key is fetched once more and verifies.
+		peer := fedtest.NewPeer(t, "rotator")
+		f := follows(t, in, peer, slug, "rot")
+		peer.RotateKey(t)
+		post(t, peer, record+"/inbox", map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams", "id": peer.URL + "/undo/rot",
+			"type": "Undo", "actor": peer.Actor, "object": f,
+		})
+		waitFollowers(t, in, slug, "follower removed", hasNot(peer.Actor))
+	})
+
+	t.Run("Update of another actor is ignored", func(t *testing.T) {
+		victim := fedtest.NewPeer(t, "victim")
+		follows(t, in, victim, slug, "victim")
+		attacker := fedtest.NewPeer(t, "attacker")
+		doc := victim.ActorDocument()
+		doc["inbox"] = attacker.URL + "/stolen"
+		doc["endpoints"] = map[string]any{"sharedInbox": attacker.URL + "/stolen"}
+		post(t, attacker, in.url+"/inbox", map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams", "id": attacker.URL + "/updates/1",
+			"type": "Update", "actor": attacker.Actor, "object": doc,
+		})
+		// Processed in arrival order: the attacker's later Follow marks it done.
+		follows(t, in, attacker, "wikipedia", "after-update")
+		a, err := in.db.RemoteActor(context.Background(), victim.Actor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Inbox != victim.Actor+"/inbox" || a.SharedInbox != victim.URL+"/inbox" {
+			t.Errorf("an Update by %s changed %s: inbox %s, shared %s", attacker.Actor, victim.Actor, a.Inbox, a.SharedInbox)
+		}
+	})
+
 	t.Run("Update with new inboxes", func(t *testing.T) {
 		peer := fedtest.NewPeer(t, "mover")
 		follows(t, in, peer, slug, "upd")

@@ -78,6 +78,30 @@ type Peer struct {
 	sharedInbox string
 	inbox       string
 	keys        map[string]*rsa.PublicKey // fetched keys, by id
+	gone        bool                      // the user was deleted: its actor answers 410
+}
+
+// SetGone makes the user's actor answer 410 Gone with a Tombstone, as a
+// deleted account's does.
+func (p *Peer) SetGone() {
+	p.mu.Lock()
+	p.gone = true
+	p.mu.Unlock()
+}
+
+// RotateKey gives the user a new key pair, published at the same key id.
+// Call it while nothing is being signed.
+func (p *Peer) RotateKey(t testing.TB) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubDER, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	p.mu.Lock()
+	p.Key = key
+	p.pubPEM = string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	p.mu.Unlock()
 }
 
 // KeyID is the id of the peer user's key.
@@ -113,19 +137,30 @@ func NewPeerStyle(t testing.TB, name, keyStyle string) *Peer {
 	pubDER, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	p.pubPEM = string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
 	mux.HandleFunc("GET /users/"+name, func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		gone := p.gone
+		p.mu.Unlock()
 		w.Header().Set("Content-Type", "application/activity+json")
+		if gone {
+			w.WriteHeader(http.StatusGone)
+			json.NewEncoder(w).Encode(map[string]any{"id": p.Actor, "type": "Tombstone"})
+			return
+		}
 		json.NewEncoder(w).Encode(p.ActorDocument())
 	})
 	if keyStyle == KeyGoToSocial {
 		// GoToSocial's key stub: the actor's id and key, nothing else.
 		mux.HandleFunc("GET /users/"+name+"/main-key", func(w http.ResponseWriter, r *http.Request) {
+			p.mu.Lock()
+			pubPEM := p.pubPEM
+			p.mu.Unlock()
 			w.Header().Set("Content-Type", "application/activity+json")
 			json.NewEncoder(w).Encode(map[string]any{
 				"@context":          []any{"https://w3id.org/security/v1", "https://www.w3.org/ns/activitystreams"},
 				"id":                p.Actor,
 				"type":              "Person",
 				"preferredUsername": name,
-				"publicKey":         map[string]any{"id": p.KeyID(), "owner": p.Actor, "publicKeyPem": p.pubPEM},
+				"publicKey":         map[string]any{"id": p.KeyID(), "owner": p.Actor, "publicKeyPem": pubPEM},
 			})
 		})
 	}
@@ -170,7 +205,7 @@ func NewPeerStyle(t testing.TB, name, keyStyle string) *Peer {
 // ActorDocument is the peer user's actor, as served.
 func (p *Peer) ActorDocument() map[string]any {
 	p.mu.Lock()
-	inbox, shared := p.inbox, p.sharedInbox
+	inbox, shared, pubPEM := p.inbox, p.sharedInbox, p.pubPEM
 	p.mu.Unlock()
 	return map[string]any{
 		"@context":          []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
@@ -181,7 +216,7 @@ func (p *Peer) ActorDocument() map[string]any {
 		"outbox":            p.Actor + "/outbox",
 		"followers":         p.Actor + "/followers",
 		"endpoints":         map[string]any{"sharedInbox": shared},
-		"publicKey":         map[string]any{"id": p.KeyID(), "owner": p.Actor, "publicKeyPem": p.pubPEM},
+		"publicKey":         map[string]any{"id": p.KeyID(), "owner": p.Actor, "publicKeyPem": pubPEM},
 	}
 }
 
