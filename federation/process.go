@@ -135,7 +135,16 @@ func (f *Federation) onUpdate(ctx context.Context, act *Activity) error {
 	}
 	a, err := ParseActor(b, act.Actor)
 	if err != nil {
-		return fmt.Errorf("update of %s: %w", act.Actor, err)
+		// A partial document (no key, no inbox): fetch the actor itself,
+		// as Mastodon does.
+		f.log.LogAttrs(ctx, slog.LevelDebug, "partial actor in Update; fetching it", slog.String("actor", act.Actor), slog.Any("err", err))
+		body, gerr := f.get(ctx, act.Actor)
+		if gerr != nil {
+			return fmt.Errorf("update of %s: %w; fetch: %w", act.Actor, err, gerr)
+		}
+		if a, err = ParseActor(body, act.Actor); err != nil {
+			return fmt.Errorf("update of %s: %w", act.Actor, err)
+		}
 	}
 	return f.db.PutRemoteActor(ctx, storeActor(a, f.now()))
 }

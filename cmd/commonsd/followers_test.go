@@ -240,6 +240,27 @@ func TestFollowerLifecycle(t *testing.T) {
 		}
 	})
 
+	t.Run("Update with a partial actor is fetched", func(t *testing.T) {
+		peer := fedtest.NewPeer(t, "partial")
+		follows(t, in, peer, slug, "partial")
+		peer.SetInboxes(peer.Actor+"/inbox2", peer.URL+"/shared2")
+		post(t, peer, in.url+"/inbox", map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams", "id": peer.Actor + "#updates/p",
+			"type": "Update", "actor": peer.Actor, "object": map[string]any{"id": peer.Actor, "type": "Person", "name": "New name"},
+		})
+		deadline := time.Now().Add(wait)
+		for {
+			a, err := in.db.RemoteActor(context.Background(), peer.Actor)
+			if err == nil && a.SharedInbox == peer.URL+"/shared2" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the partial Update did not refresh the actor: %+v %v", a, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+
 	t.Run("Update with new inboxes", func(t *testing.T) {
 		peer := fedtest.NewPeer(t, "mover")
 		follows(t, in, peer, slug, "upd")
