@@ -91,15 +91,19 @@ func post(t *testing.T, peer *fedtest.Peer, inbox string, act map[string]any) {
 	}
 }
 
-// TestGoToSocialFollows: a peer whose key id returns GoToSocial's partial
-// actor stub (id = the actor, no inbox) is verified through the stub's
-// owner and accepted.
-func TestGoToSocialFollows(t *testing.T) {
+// TestKeyStubsFollow: peers whose key id is not actor#main-key are verified
+// through the key's owner and accepted: GoToSocial's partial actor stub
+// (id = the actor, no inbox) and a Key document of its own.
+func TestKeyStubsFollow(t *testing.T) {
 	in := newInstance(t, t.TempDir(), "eu")
-	peer := fedtest.NewPeerStyle(t, "bob", fedtest.KeyGoToSocial)
-	follows(t, in, peer, "openstreetmap", "gts")
-	if got := followersOf(t, in, "openstreetmap"); !slices.Equal(got, []string{peer.Actor}) {
-		t.Errorf("followers %v", got)
+	for _, style := range []string{fedtest.KeyGoToSocial, fedtest.KeyDocument} {
+		t.Run(style, func(t *testing.T) {
+			peer := fedtest.NewPeerStyle(t, "bob", style)
+			follows(t, in, peer, "openstreetmap", style)
+			if got := followersOf(t, in, "openstreetmap"); !slices.Contains(got, peer.Actor) {
+				t.Errorf("followers %v", got)
+			}
+		})
 	}
 }
 

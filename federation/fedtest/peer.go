@@ -54,6 +54,9 @@ const (
 	// actor holding only id, type, preferredUsername and publicKey; the
 	// full actor is its owner.
 	KeyGoToSocial = "gotosocial"
+	// KeyDocument: keyId = actor/key, which returns a Key document
+	// {id, type: Key, owner, publicKeyPem} of its own.
+	KeyDocument = "key"
 )
 
 // Peer is one fediverse server with one user, on loopback.
@@ -106,8 +109,11 @@ func (p *Peer) RotateKey(t testing.TB) {
 
 // KeyID is the id of the peer user's key.
 func (p *Peer) KeyID() string {
-	if p.keyStyle == KeyGoToSocial {
+	switch p.keyStyle {
+	case KeyGoToSocial:
 		return p.Actor + "/main-key"
+	case KeyDocument:
+		return p.Actor + "/key"
 	}
 	return p.Actor + "#main-key"
 }
@@ -148,6 +154,18 @@ func NewPeerStyle(t testing.TB, name, keyStyle string) *Peer {
 		}
 		json.NewEncoder(w).Encode(p.ActorDocument())
 	})
+	if keyStyle == KeyDocument {
+		mux.HandleFunc("GET /users/"+name+"/key", func(w http.ResponseWriter, r *http.Request) {
+			p.mu.Lock()
+			pubPEM := p.pubPEM
+			p.mu.Unlock()
+			w.Header().Set("Content-Type", "application/activity+json")
+			json.NewEncoder(w).Encode(map[string]any{
+				"@context": "https://w3id.org/security/v1",
+				"id":       p.KeyID(), "type": "Key", "owner": p.Actor, "publicKeyPem": pubPEM,
+			})
+		})
+	}
 	if keyStyle == KeyGoToSocial {
 		// GoToSocial's key stub: the actor's id and key, nothing else.
 		mux.HandleFunc("GET /users/"+name+"/main-key", func(w http.ResponseWriter, r *http.Request) {
