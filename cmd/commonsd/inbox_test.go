@@ -119,6 +119,24 @@ func TestInboxRejects(t *testing.T) {
 			}
 			return req
 		}, 401, `does not cover "digest"`},
+		{"host not signed", func(t *testing.T) *http.Request {
+			peer.SignedHeaders = []string{"(request-target)", "date", "digest"}
+			defer func() { peer.SignedHeaders = nil }()
+			req, err := peer.SignedPost(ctx, inbox, mustJSON(t, follow(peer, record, "nohost")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return req
+		}, 401, `does not cover "host"`},
+		{"unsupported algorithm", func(t *testing.T) *http.Request {
+			peer.Algo = "hmac-sha256"
+			defer func() { peer.Algo = "hs2019" }()
+			req, err := peer.SignedPost(ctx, inbox, mustJSON(t, follow(peer, record, "algo")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return req
+		}, 401, `"hmac-sha256" is not supported`},
 		{"signed by another actor", func(t *testing.T) *http.Request {
 			// alice signs a Follow whose actor is bob.
 			req, err := peer.SignedPost(ctx, inbox, mustJSON(t, follow(other, record, "impostor")))
