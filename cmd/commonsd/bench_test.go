@@ -174,8 +174,16 @@ func BenchmarkInbox(b *testing.B) {
 // makes two activities (Update of the actor, Create of the note), so one
 // iteration is 20,000 signed deliveries.
 //
+// Sub-benchmarks vary the number of delivery workers (16 is the default).
+//
 //	go test ./cmd/commonsd -run '^$' -bench FanOut -cpu 2 -benchtime 1x
 func BenchmarkFanOut(b *testing.B) {
+	for _, workers := range []int{4, 16, 64} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) { benchFanOut(b, workers) })
+	}
+}
+
+func benchFanOut(b *testing.B, workers int) {
 	const hosts, followers = 1000, 10_000
 	var received atomic.Int64
 	inboxHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -189,7 +197,7 @@ func BenchmarkFanOut(b *testing.B) {
 		b.Cleanup(s.Close)
 		urls[i] = s.URL
 	}
-	a := benchInstance(b, 0, true)
+	a := benchInstance(b, workers, true)
 	ctx := context.Background()
 	actor := a.cfg.Server.BaseURL + "/records/openstreetmap"
 	for i := range followers {
