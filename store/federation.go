@@ -213,6 +213,17 @@ func (db *DB) PutRemoteActor(ctx context.Context, a RemoteActor) error {
 				key_id = excluded.key_id, public_pem = excluded.public_pem,
 				fetched_at = excluded.fetched_at, gone_at = NULL`,
 			a.ID, a.Type, a.Username, a.Name, a.Inbox, a.SharedInbox, a.KeyID, a.PublicPEM, millis(a.FetchedAt))
+		if err != nil {
+			return err
+		}
+		// Deliveries to this actor as a follower go where it now says.
+		inbox := a.SharedInbox
+		if inbox == "" {
+			inbox = a.Inbox
+		}
+		if inbox != "" {
+			_, err = tx.ExecContext(ctx, `UPDATE followers SET inbox = ? WHERE follower = ? AND inbox <> ?`, inbox, a.ID, inbox)
+		}
 		return err
 	})
 	if err != nil {

@@ -303,10 +303,7 @@ func TestFollowerLifecycle(t *testing.T) {
 			}
 		}
 		if path != "/new-shared-inbox" {
-			// Known bug, not ours to fix here: store.PutRemoteActor refreshes
-			// remote_actors but not followers.inbox, which FollowerInboxes
-			// reads. Remove this skip when the store moves the inbox.
-			t.Skipf("known bug: the post after the Update went to %s, not the new shared inbox (store keeps followers.inbox)", path)
+			t.Errorf("the post after the Update went to %s, not the new shared inbox", path)
 		}
 	})
 }
