@@ -76,3 +76,25 @@ func TestRecordPostAPI(t *testing.T) {
 		})
 	}
 }
+
+// Servers post to inboxes with no Accept header, or an ActivityPub one:
+// their errors must still be problem documents, never an HTML page.
+func TestInboxErrorsAreProblems(t *testing.T) {
+	s := newFederatedServer(t)
+	for _, accept := range []string{"", "application/activity+json", "text/html"} {
+		resp, b := s.do(t, req{Method: "POST", Path: "/inbox", Body: `{"type":"Follow"}`,
+			Header: map[string]string{"Accept": accept, "Content-Type": "application/activity+json"}})
+		if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("Accept %q: status %d", accept, resp.StatusCode)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != mediaProblem {
+			t.Errorf("Accept %q: Content-Type %q; body %s", accept, ct, b)
+		}
+	}
+	resp, b := s.do(t, req{Method: "POST", Path: "/inbox",
+		Body:   `{"@context":"https://www.w3.org/ns/activitystreams","id":"https://a.example/1","type":"Follow","actor":"https://a.example/u","object":"https://b.example/x"}`,
+		Header: map[string]string{"Content-Type": "application/activity+json"}})
+	if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Signature ") {
+		t.Errorf("unsigned activity: %d, WWW-Authenticate %q: %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), b)
+	}
+}

@@ -73,13 +73,17 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		detail = "Internal error."
 	}
 	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="commonsd"`)
+		if isInbox(r) {
+			w.Header().Set("WWW-Authenticate", `Signature realm="commonsd",headers="(request-target) host date digest"`)
+		} else {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="commonsd"`)
+		}
 	}
 	h := w.Header()
 	h.Del("ETag")
 	h.Del("Last-Modified")
 	h.Set("Cache-Control", "no-store")
-	if !isAPI(r) && negotiate(r.Header.Get("Accept"), errorOffers) == mediaHTML {
+	if !isAPI(r) && !isMachine(r) && negotiate(r.Header.Get("Accept"), errorOffers) == mediaHTML {
 		s.renderError(w, r, status, detail)
 		return
 	}
@@ -184,6 +188,18 @@ func writeBody(w http.ResponseWriter, status int, contentType string, b []byte) 
 // isAPI reports whether r is for the JSON API, whose errors are always
 // problem documents.
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+// isInbox reports whether r posts to an ActivityPub inbox.
+func isInbox(r *http.Request) bool {
+	return r.Method == http.MethodPost && (r.URL.Path == "/inbox" || strings.HasSuffix(r.URL.Path, "/inbox"))
+}
+
+// isMachine reports whether r comes from a server rather than a browser —
+// an inbox delivery or a discovery lookup — so its errors are problem
+// documents whatever its Accept header says.
+func isMachine(r *http.Request) bool {
+	return isInbox(r) || strings.HasPrefix(r.URL.Path, "/.well-known/") || strings.HasPrefix(r.URL.Path, "/nodeinfo/")
+}
 
 // Security headers, as shared slices so the hot path does not allocate.
 var (
