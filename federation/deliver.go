@@ -66,9 +66,11 @@ func (f *Federation) deliver(ctx context.Context, d store.Delivery) {
 	switch {
 	case err == nil && status/100 == 2:
 		dbErr = f.db.DeliverySucceeded(ctx, d.ID, d.Inbox)
-	case err == nil && status/100 == 4 && status != http.StatusTooManyRequests && status != http.StatusRequestTimeout:
+	case err == nil && status/100 == 4 && status != http.StatusTooManyRequests && status != http.StatusRequestTimeout &&
+		status != http.StatusUnauthorized:
 		// The receiver refuses this activity; sending it again will not help,
-		// but the inbox itself is reachable.
+		// but the inbox itself is reachable. (A 401 is retried: Mastodon
+		// answers it when it could not fetch our key for a moment.)
 		f.log.Warn("delivery refused", "activity", d.ActivityID, "inbox", d.Inbox, "status", status)
 		dbErr = f.db.DeliveryRefused(ctx, d.ID, fmt.Sprintf("HTTP %d", status))
 	default:
