@@ -114,11 +114,33 @@ func (f *Federation) Close() { f.keys.Close() }
 // ends, then waits for in-flight deliveries to finish.
 func (f *Federation) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery} {
+	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery, f.runMaintenance} {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()
 	}
 	wg.Wait()
+}
+
+// inboxRetention is how long processed activities are kept, and so how
+// long their ids guard against replays; far beyond the signature's date
+// window, past which a replay fails verification anyway.
+const inboxRetention = 7 * 24 * time.Hour
+
+// runMaintenance purges old processed activities and delivered activity
+// bodies, hourly.
+func (f *Federation) runMaintenance(ctx context.Context) {
+	every(ctx, time.Hour, nil, func(ctx context.Context) {
+		if n, err := f.db.PurgeInbox(ctx, f.now().Add(-inboxRetention)); err != nil {
+			if ctx.Err() == nil {
+				f.log.Error("purge inbox", "err", err)
+			}
+		} else if n > 0 {
+			f.log.Info("purged old activities", "count", n)
+		}
+		if err := f.db.GarbageCollectActivities(ctx); err != nil && ctx.Err() == nil {
+			f.log.Error("collect delivered activities", "err", err)
+		}
+	})
 }
 
 // RecordChanged wakes the publisher at once; without it the change is

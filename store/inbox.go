@@ -244,3 +244,23 @@ func (db *DB) FinishInboxItem(ctx context.Context, id int64, procErr error) erro
 	}
 	return nil
 }
+
+// PurgeInbox deletes the activities received before t that are finished
+// (processed, or out of attempts) and reports how many. Their ids no
+// longer guard against replays, which is safe once t is well past the
+// signature date window: a replayed request that old fails verification.
+func (db *DB) PurgeInbox(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM inbox WHERE received_at < ? AND (processed_at IS NOT NULL OR attempts >= 5)`, millis(before))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge inbox: %w", err)
+	}
+	return n, nil
+}

@@ -287,3 +287,32 @@ func TestInboxConcurrent(t *testing.T) {
 		t.Fatalf("%d rows, %v; want %d", n, err, workers/2*each)
 	}
 }
+
+func TestPurgeInbox(t *testing.T) {
+	ctx := context.Background()
+	db, clock := openFed(t)
+	old := clock.now()
+	for i, id := range []string{"https://a.example/1", "https://a.example/2"} {
+		if _, err := db.AddInboxItem(ctx, InboxItem{ActivityID: id, Actor: "https://a.example/u", Type: "Follow", Body: []byte(`{}`), ReceivedAt: old.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, err := db.PendingInboxItems(ctx, 10)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("pending: %v %v", items, err)
+	}
+	if err := db.FinishInboxItem(ctx, items[0].ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.PurgeInbox(ctx, old.Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want the one processed item", n, err)
+	}
+	// The purged id is accepted again; the unprocessed one is still a duplicate.
+	if fresh, _ := db.AddInboxItem(ctx, InboxItem{ActivityID: "https://a.example/1", Actor: "https://a.example/u", Type: "Follow", Body: []byte(`{}`), ReceivedAt: old}); !fresh {
+		t.Error("purged activity id still counted as seen")
+	}
+	if fresh, _ := db.AddInboxItem(ctx, InboxItem{ActivityID: "https://a.example/2", Actor: "https://a.example/u", Type: "Follow", Body: []byte(`{}`), ReceivedAt: old}); fresh {
+		t.Error("pending activity purged")
+	}
+}
