@@ -282,11 +282,18 @@ func writeDoc(w http.ResponseWriter, r *http.Request, body []byte, etag string) 
 // Modified when the client's If-None-Match names its ETag.
 func writeCached(w http.ResponseWriter, r *http.Request, d *cachedDoc) error {
 	h := w.Header()
-	h["Content-Type"] = hdrActivity
 	if _, ok := h["Vary"]; !ok {
 		h["Vary"] = hdrVary
 	}
-	h["Cache-Control"] = hdrMaxAge60
+	return writePrepared(w, r, d, hdrActivity, hdrMaxAge60)
+}
+
+// writePrepared writes a cached document with the given Content-Type and
+// Cache-Control values, its ETag and length, or 304 Not Modified.
+func writePrepared(w http.ResponseWriter, r *http.Request, d *cachedDoc, contentType, cacheControl []string) error {
+	h := w.Header()
+	h["Content-Type"] = contentType
+	h["Cache-Control"] = cacheControl
 	if d.etag != "" {
 		h["Etag"] = d.hdr.etag
 		if inm, ok := r.Header["If-None-Match"]; ok && etagMatch(inm, d.etag) {

@@ -126,6 +126,16 @@ func TestWebFingerCached(t *testing.T) {
 	if err != nil || again.Body.String() != first.Body.String() {
 		t.Errorf("second answer (escaped resource) differs: %v\n%s\n%s", err, again.Body, first.Body)
 	}
+	etag := first.Header().Get("ETag")
+	if etag == "" {
+		t.Errorf("no ETag")
+	}
+	r := httptest.NewRequest(http.MethodGet, "/.well-known/webfinger?resource=acct:commons.test@commons.test:8080", nil)
+	r.Header.Set("If-None-Match", etag)
+	w := httptest.NewRecorder()
+	if err := f.ServeWebFinger(w, r); err != nil || w.Code != http.StatusNotModified || w.Body.Len() != 0 {
+		t.Errorf("If-None-Match %s: %v, %d with %d bytes, want 304 and none", etag, err, w.Code, w.Body.Len())
+	}
 	if _, err := finger("acct:nobody@commons.test:8080"); commons.ErrorCode(err) != commons.ENOTFOUND {
 		t.Errorf("unknown account: %v, want %s", err, commons.ENOTFOUND)
 	}

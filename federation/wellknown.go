@@ -56,16 +56,8 @@ func (f *Federation) ServeWebFinger(w http.ResponseWriter, r *http.Request) erro
 		}
 		d = f.docs.put(key, actorID, body)
 	}
-	h := w.Header()
-	h["Access-Control-Allow-Origin"] = hdrAnyOrigin
-	h["Content-Type"] = hdrJRD
-	h["Cache-Control"] = hdrMaxAge300
-	h["Content-Length"] = d.hdr.length
-	if r.Method == http.MethodHead {
-		return nil
-	}
-	_, err := w.Write(d.body)
-	return err
+	w.Header()["Access-Control-Allow-Origin"] = hdrAnyOrigin
+	return writePrepared(w, r, &d, hdrJRD, hdrMaxAge300)
 }
 
 // Header values of WebFinger answers, shared so that serving allocates
