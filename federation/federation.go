@@ -66,6 +66,7 @@ type Federation struct {
 
 	mu       sync.Mutex
 	privKeys map[string]*SigningKey // our actors' keys, parsed once
+	pubKeys  keyCache               // remote actors' keys, parsed
 	docs     docCache
 
 	wakeInbox, wakeDeliver, wakePublish chan struct{}

@@ -120,6 +120,7 @@ func (f *Federation) onDelete(ctx context.Context, act *Activity) error {
 		return nil // a post of theirs: we keep none
 	}
 	f.log.Info("remote actor deleted", "actor", act.Actor)
+	f.pubKeys.forget(act.Actor)
 	return f.db.DeleteRemoteActor(ctx, act.Actor)
 }
 
@@ -146,6 +147,7 @@ func (f *Federation) onUpdate(ctx context.Context, act *Activity) error {
 			return fmt.Errorf("update of %s: %w", act.Actor, err)
 		}
 	}
+	f.pubKeys.forget(a.ID)
 	return f.db.PutRemoteActor(ctx, storeActor(a, f.now()))
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/commons-directory/commons"
@@ -57,8 +58,14 @@ func (f *Federation) resolveKey(ctx context.Context, keyID string, refresh bool)
 		return "", nil, commons.Errorf(commons.EFORBIDDEN, "the domain %s is blocked", host(keyID))
 	}
 	if !refresh {
+		if k, ok := f.pubKeys.get(keyID, f.now()); ok {
+			return k.owner, k.key, nil
+		}
 		if a, err := f.db.RemoteActorByKey(ctx, keyID); err == nil {
 			pub, err := DecodePublicKey(a.PublicPEM)
+			if err == nil {
+				f.pubKeys.put(keyID, a.ID, pub, f.now())
+			}
 			return a.ID, pub, err
 		} else if commons.ErrorCode(err) != commons.ENOTFOUND {
 			return "", nil, err
@@ -72,7 +79,56 @@ func (f *Federation) resolveKey(ctx context.Context, keyID string, refresh bool)
 	if err != nil {
 		return "", nil, commons.Errorf(commons.EUNAUTHORIZED, "key %s: %v", keyID, err)
 	}
+	f.pubKeys.put(keyID, a.ID, pub, f.now())
 	return a.ID, pub, nil
+}
+
+// keyCache keeps parsed remote keys in memory: every incoming request
+// needs one, and reading and parsing it from the store costs more than
+// the RSA verification itself. Entries live keyTTL; a key that fails to
+// verify is fetched again anyway (VerifyRequest's refresh), so a rotated
+// key is never stuck here.
+type keyCache struct {
+	mu   sync.RWMutex
+	keys map[string]cachedKey
+}
+
+type cachedKey struct {
+	owner string
+	key   *rsa.PublicKey
+	at    time.Time
+}
+
+const (
+	keyTTL       = time.Hour
+	maxCachedKey = 50_000
+)
+
+func (c *keyCache) get(id string, now time.Time) (cachedKey, bool) {
+	c.mu.RLock()
+	k, ok := c.keys[id]
+	c.mu.RUnlock()
+	return k, ok && now.Sub(k.at) < keyTTL
+}
+
+func (c *keyCache) put(id, owner string, key *rsa.PublicKey, now time.Time) {
+	c.mu.Lock()
+	if c.keys == nil || len(c.keys) >= maxCachedKey {
+		c.keys = map[string]cachedKey{}
+	}
+	c.keys[id] = cachedKey{owner, key, now}
+	c.mu.Unlock()
+}
+
+// forget drops the keys an actor owns, when it is deleted or updated.
+func (c *keyCache) forget(owner string) {
+	c.mu.Lock()
+	for id, k := range c.keys {
+		if k.owner == owner {
+			delete(c.keys, id)
+		}
+	}
+	c.mu.Unlock()
 }
 
 // fetchActorForKey fetches the document a key id names and returns the
