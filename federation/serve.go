@@ -113,18 +113,53 @@ func (f *Federation) ServeInstanceActor(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	a := &Actor{
-		Type: "Application", ID: id, Username: f.hostname(),
-		Name: commons.Text{f.lang: f.name}, Summary: commons.Text{f.lang: f.desc}, Lang: f.lang,
-		PublicKeyPEM: pub, Published: time.Unix(0, 0).UTC(), Updated: time.Unix(0, 0).UTC(),
-		Fields: []Field{{Name: "Website", HTML: linkHTML(f.base+"/", true)}},
+	created := time.Unix(0, 0)
+	if k, err := f.db.ActorKey(r.Context(), id); err == nil {
+		created = k.Created
 	}
+	a := InstanceActor(f.base, f.hostname(), f.name, f.desc, f.lang, pub, created)
 	body, err := a.Document(f.SharedInbox())
 	if err != nil {
 		return err
 	}
 	d := f.docs.put(id, "instance", body)
 	return writeCached(w, r, &d)
+}
+
+// InstanceActor describes the instance actor: an Application whose
+// username is the host name (so it is found as host@host), created with
+// the instance.
+func InstanceActor(base, hostname, name, desc, lang, publicKeyPEM string, created time.Time) *Actor {
+	return &Actor{
+		Type: "Application", ID: base + "/actor", Username: hostname,
+		Name: commons.Text{lang: name}, Summary: commons.Text{lang: desc}, Lang: lang,
+		PublicKeyPEM: publicKeyPEM, Published: created, Updated: created,
+		Fields: []Field{{Name: labelsFor(lang).homepage, HTML: linkHTML(base+"/", true)}},
+	}
+}
+
+// ServeInstanceCollection writes the instance actor's outbox, followers or
+// following collection: counts only (the peers it follows come with
+// instance federation).
+func (f *Federation) ServeInstanceCollection(w http.ResponseWriter, r *http.Request, which string) error {
+	id := f.InstanceActorID() + "/" + which
+	n := 0
+	switch which {
+	case "followers":
+		c, err := f.db.CountFollowers(r.Context(), f.InstanceActorID())
+		if err != nil {
+			return err
+		}
+		n = c
+	case "outbox", "following":
+	default:
+		return commons.Errorf(commons.ENOTFOUND, "the instance actor has no %s collection", which)
+	}
+	body, err := OrderedCollectionDocument(id, n, "")
+	if err != nil {
+		return err
+	}
+	return writeDoc(w, r, body, "")
 }
 
 // ServeOutbox writes a record's outbox: the collection, or with ?page=true

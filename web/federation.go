@@ -17,6 +17,7 @@ import (
 type Federation interface {
 	ServeRecordActor(w http.ResponseWriter, r *http.Request, slug string) error
 	ServeInstanceActor(w http.ResponseWriter, r *http.Request) error
+	ServeInstanceCollection(w http.ResponseWriter, r *http.Request, which string) error
 	ServeOutbox(w http.ResponseWriter, r *http.Request, slug string) error
 	ServeFollowers(w http.ResponseWriter, r *http.Request, slug string) error
 	ServeFollowing(w http.ResponseWriter, r *http.Request, slug string) error
@@ -69,6 +70,9 @@ func (s *server) federationRoutes(r *mux.Router) {
 	})).Methods(get, head)
 
 	r.Handle("/actor", s.handle(f.ServeInstanceActor)).Methods(get, head)
+	r.Handle("/actor/{which:outbox|followers|following}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.ServeInstanceCollection(w, r, mux.Vars(r)["which"])
+	})).Methods(get, head)
 	r.Handle("/actor/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return f.PostInbox(w, r, s.base+"/actor")
 	})).Methods(post)

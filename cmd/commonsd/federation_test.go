@@ -231,3 +231,26 @@ func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// The instance actor is found as host@host and its collections answer.
+func TestInstanceActor(t *testing.T) {
+	in := newInstance(t, t.TempDir())
+	peer := fedtest.NewPeer(t, "alice")
+	ctx := context.Background()
+	host := strings.TrimPrefix(in.url, "http://")
+	hostname, _, _ := strings.Cut(host, ":")
+	self, err := peer.WebFinger(ctx, in.url, hostname+"@"+host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor, err := peer.Get(ctx, self)
+	if err != nil || actor["type"] != "Application" || self != in.url+"/actor" {
+		t.Fatalf("instance actor %s: %v %v", self, actor["type"], err)
+	}
+	for _, c := range []string{"outbox", "followers", "following"} {
+		doc, err := peer.Get(ctx, in.url+"/actor/"+c)
+		if err != nil || doc["type"] != "OrderedCollection" {
+			t.Errorf("/actor/%s: %v %v", c, doc, err)
+		}
+	}
+}
