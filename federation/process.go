@@ -26,6 +26,7 @@ func (f *Federation) runInbox(ctx context.Context) {
 			if len(items) == 0 {
 				return
 			}
+			f.reviveSenders(ctx, items)
 			for _, it := range items {
 				perr := f.process(ctx, it)
 				if perr != nil {
@@ -38,6 +39,25 @@ func (f *Federation) runInbox(ctx context.Context) {
 			}
 		}
 	})
+}
+
+// reviveSenders marks reachable again the inboxes of a server we had given
+// up on, now that it sent us something: it is back.
+func (f *Federation) reviveSenders(ctx context.Context, items []store.InboxItem) {
+	down, err := f.db.UnreachableHosts(ctx)
+	if err != nil || len(down) == 0 {
+		return
+	}
+	for _, it := range items {
+		if h := host(it.Actor); down[h] {
+			delete(down, h)
+			if err := f.db.ReviveInboxes(ctx, h); err != nil {
+				f.log.Error("revive inboxes", "host", h, "err", err)
+				continue
+			}
+			f.log.Info("server is back; delivering to it again", "host", h)
+		}
+	}
 }
 
 // process acts on one activity. Types we do not act on are accepted and

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/commons-directory/commons"
@@ -356,6 +357,44 @@ func (db *DB) GarbageCollectActivities(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("collect delivered activities: %w", err)
+	}
+	return nil
+}
+
+// UnreachableHosts returns the hosts (host[:port]) of the inboxes marked
+// unreachable.
+func (db *DB) UnreachableHosts(ctx context.Context) (map[string]bool, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT inbox FROM inbox_health WHERE unreachable_since IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("read unreachable inboxes: %w", ctxErr(ctx, err))
+	}
+	defer rows.Close()
+	hosts := map[string]bool{}
+	for rows.Next() {
+		var inbox string
+		if err := rows.Scan(&inbox); err != nil {
+			return nil, err
+		}
+		if u, err := url.Parse(inbox); err == nil {
+			hosts[u.Host] = true
+		}
+	}
+	return hosts, rows.Err()
+}
+
+// ReviveInboxes marks the inboxes on host reachable again, as when the
+// server there shows it is back by sending us an activity: deliveries to
+// them are queued again from now on.
+func (db *DB) ReviveInboxes(ctx context.Context, host string) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		https, http := "https://"+host+"/", "http://"+host+"/"
+		_, err := tx.ExecContext(ctx, `UPDATE inbox_health SET unreachable_since = NULL, failures = 0
+			WHERE unreachable_since IS NOT NULL
+			AND (substr(inbox, 1, length(?1)) = ?1 OR substr(inbox, 1, length(?2)) = ?2)`, https, http)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("revive inboxes of %s: %w", host, err)
 	}
 	return nil
 }

@@ -459,3 +459,41 @@ func TestConcurrentDelivery(t *testing.T) {
 		t.Fatalf("pending after the run = %d, %v; want the failed ones only", pending, err)
 	}
 }
+
+func TestReviveInboxes(t *testing.T) {
+	ctx := context.Background()
+	db, clock := openFed(t)
+	inbox, other := "https://down.example/inbox", "https://down.example.org/inbox"
+	for i, in := range []string{inbox, other} {
+		id := fmt.Sprint(testSender, "#gone", i)
+		if err := db.Enqueue(ctx, id, testSender, []byte(`{}`), []string{in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := db.ClaimDeliveries(ctx, clock.now(), time.Minute, 10)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("claimed %v, %v", ds, err)
+	}
+	for _, d := range ds {
+		if err := db.DeliveryGaveUp(ctx, d.ID, d.Inbox, "HTTP 503"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hosts, err := db.UnreachableHosts(ctx)
+	if err != nil || !hosts["down.example"] || !hosts["down.example.org"] {
+		t.Fatalf("unreachable hosts %v, %v", hosts, err)
+	}
+	if err := db.ReviveInboxes(ctx, "down.example"); err != nil {
+		t.Fatal(err)
+	}
+	if hosts, _ = db.UnreachableHosts(ctx); hosts["down.example"] || !hosts["down.example.org"] {
+		t.Fatalf("after revival: %v", hosts)
+	}
+	// Deliveries to the revived inbox are queued again; the other stays cut off.
+	if err := db.Enqueue(ctx, testSender+"#again", testSender, []byte(`{}`), []string{inbox, other}); err != nil {
+		t.Fatal(err)
+	}
+	if pending, _, _ := db.DeliveryQueue(ctx); pending != 1 {
+		t.Fatalf("%d deliveries queued, want 1", pending)
+	}
+}
