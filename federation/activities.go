@@ -43,28 +43,12 @@ func UpdateActorDocument(id string, actorDoc []byte, at time.Time) ([]byte, erro
 	}
 	delete(actor, "@context")
 	actorID, _ := actor["id"].(string)
-	return marshal(normalize(map[string]any{
-		"id":        id,
-		"type":      "Update",
-		"actor":     actorID,
-		"published": at.UTC().Format(time.RFC3339),
-		"to":        []any{Public},
-		"cc":        []any{actorID + "/followers"},
-		"object":    actor,
-	}))
+	return publicActivity(id, "Update", actorID, actor, at)
 }
 
 // DeleteDocument announces that object (an actor or a post) is gone.
 func DeleteDocument(id, actor, object string, at time.Time) ([]byte, error) {
-	return marshal(normalize(map[string]any{
-		"id":        id,
-		"type":      "Delete",
-		"actor":     actor,
-		"published": at.UTC().Format(time.RFC3339),
-		"to":        []any{Public},
-		"cc":        []any{actor + "/followers"},
-		"object":    object,
-	}))
+	return publicActivity(id, "Delete", actor, object, at)
 }
 
 // TombstoneDocument is what a deleted object's URL answers, with 410.
@@ -80,9 +64,15 @@ func TombstoneDocument(id string, deleted time.Time) ([]byte, error) {
 // instance actor does: Mastodon fetches the object from its origin rather
 // than trusting a forwarded copy.
 func AnnounceDocument(id, actor, object string, at time.Time) ([]byte, error) {
+	return publicActivity(id, "Announce", actor, object, at)
+}
+
+// publicActivity is an activity of actor addressed to the public and
+// copied to the actor's followers.
+func publicActivity(id, typ, actor string, object any, at time.Time) ([]byte, error) {
 	return marshal(normalize(map[string]any{
 		"id":        id,
-		"type":      "Announce",
+		"type":      typ,
 		"actor":     actor,
 		"published": at.UTC().Format(time.RFC3339),
 		"to":        []any{Public},
