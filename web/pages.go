@@ -150,7 +150,12 @@ func (s *server) handleRecordPage(w http.ResponseWriter, r *http.Request) error 
 		return s.writeRecord(w, r, http.StatusOK, rec)
 	}
 	lang := pageLanguage(r)
+	ld, err := schemaOrgScript(rec)
+	if err != nil {
+		return err
+	}
 	v := recordView{
+		JSONLD:  ld,
 		R:       rec,
 		Name:    textIn(rec.Name, lang),
 		Summary: textIn(rec.Summary, lang),
@@ -207,6 +212,7 @@ type recordView struct {
 	DescriptionLang string
 	Links           []namedLink
 	JSONURL         string
+	JSONLD          template.JS // schema.org description, for a data block
 	Version         int
 	Updated         string
 }

@@ -26,7 +26,9 @@ func (s *server) router() *mux.Router {
 
 	// Pages: HTML for browsers, JSON to Accept: application/json (negotiated).
 	r.Handle("/", s.handle(s.handleHome)).Methods(get, head)
+	r.Handle("/records/{slug}.jsonld", s.handle(s.handleRecordJSONLD)).Methods(get, head) // before the page: slugs may hold dots
 	r.Handle("/records/{slug}", s.handle(s.handleRecordPage)).Methods(get, head)
+	r.Handle("/feeds/records.atom", s.handle(s.handleRecordsFeed)).Methods(get, head)
 	r.Handle("/static/style.css", s.handle(s.handleStyle)).Methods(get, head)
 	r.Handle("/healthz", s.handle(s.handleHealth)).Methods(get, head)
 
