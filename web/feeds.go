@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -142,8 +144,23 @@ func (s *server) handleRecordsFeed(w http.ResponseWriter, r *http.Request) error
 	h := w.Header()
 	h["Vary"] = hdrVaryLanguage
 	h.Set("Content-Language", lang)
-	writeBody(w, http.StatusOK, mediaAtom, b)
+	writeExport(w, r, mediaAtom, b)
 	return nil
 }
 
 var hdrVaryLanguage = []string{"Accept-Language"}
+
+// writeExport sends an export with a strong ETag (a hash of the body), or
+// 304 when If-None-Match names it: feed readers and harvesters poll.
+func writeExport(w http.ResponseWriter, r *http.Request, contentType string, b []byte) {
+	sum := sha256.Sum256(b)
+	tag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	h := w.Header()
+	h.Set("ETag", tag)
+	h["Cache-Control"] = hdrNoCache
+	if inm := r.Header.Get("If-None-Match"); inm != "" && matchAny(inm, tag, true) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeBody(w, http.StatusOK, contentType, b)
+}

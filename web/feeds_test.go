@@ -196,6 +196,19 @@ func TestRecordsFeed(t *testing.T) {
 		})
 	}
 
+	// A feed reader polling with the ETag gets 304 until the directory changes.
+	resp, b = s.do(t, req{Method: "GET", Route: "/feeds/records.atom", Path: "/feeds/records.atom"})
+	expect(t, resp, b, http.StatusOK)
+	tag := resp.Header.Get("ETag")
+	resp, b = s.do(t, req{Method: "GET", Route: "/feeds/records.atom", Path: "/feeds/records.atom", Header: map[string]string{"If-None-Match": tag}})
+	expect(t, resp, b, http.StatusNotModified)
+	s.create(t, "d")
+	resp, b = s.do(t, req{Method: "GET", Route: "/feeds/records.atom", Path: "/feeds/records.atom", Header: map[string]string{"If-None-Match": tag}})
+	expect(t, resp, b, http.StatusOK)
+	if resp.Header.Get("ETag") == tag {
+		t.Error("the feed changed but its ETag did not")
+	}
+
 	_, home := s.do(t, req{Method: "GET", Route: "/", Path: "/", Header: map[string]string{"Accept": "text/html"}})
 	if !strings.Contains(string(home), `<link rel="alternate" type="application/atom+xml" href="/feeds/records.atom"`) {
 		t.Error("the home page does not link the feed")

@@ -272,6 +272,6 @@ func (s *server) handleRecordJSONLD(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeBody(w, http.StatusOK, mediaJSONLD, append(b, '\n'))
+	writeExport(w, r, mediaJSONLD, append(b, '\n'))
 	return nil
 }

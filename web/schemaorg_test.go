@@ -252,6 +252,11 @@ func TestSchemaOrgServed(t *testing.T) {
 		t.Errorf("served document differs from schemaOrg:\n%s", ld)
 	}
 
+	resp, b = s.do(t, req{Method: "GET", Route: "/records/{slug}.jsonld", Path: "/records/osm.jsonld", Header: map[string]string{"If-None-Match": resp.Header.Get("ETag")}})
+	expect(t, resp, b, http.StatusNotModified)
+	resp, b = s.do(t, req{Method: "GET", Route: "/records/{slug}.jsonld", Path: "/records/osm.jsonld", Header: map[string]string{"If-None-Match": `"other"`}})
+	expect(t, resp, b, http.StatusOK)
+
 	_, page := s.do(t, req{Method: "GET", Route: "/records/{slug}", Path: "/records/osm", Header: map[string]string{"Accept": "text/html"}})
 	blocks := ldScript.FindAllSubmatch(page, -1)
 	if len(blocks) != 1 {
