@@ -160,6 +160,7 @@ func (s *server) handleRecordPage(w http.ResponseWriter, r *http.Request) error 
 		Name:    textIn(rec.Name, lang),
 		Summary: textIn(rec.Summary, lang),
 		JSONURL: "/api/v1/records/" + url.PathEscape(rec.Slug),
+		LDURL:   "/records/" + url.PathEscape(rec.Slug) + ".jsonld",
 		Version: rec.Provenance.Version,
 		Updated: rec.Provenance.Updated.Format("2006-01-02"),
 	}
@@ -213,6 +214,7 @@ type recordView struct {
 	Links           []namedLink
 	JSONURL         string
 	JSONLD          template.JS // schema.org description, for a data block
+	LDURL           string      // the same, as a document
 	Version         int
 	Updated         string
 }

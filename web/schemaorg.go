@@ -178,10 +178,10 @@ func schemaOrg(rec *commons.Record) *schemaRecord {
 		if rec.Provenance.Origin != "" {
 			d.SDPublisher = &typed{Type: "Organization", Name: hostOf(rec.Provenance.Origin), URL: rec.Provenance.Origin}
 		}
-	} else {
+	} else if len(d.Description) == 0 {
 		// Organizations, Products and Services have no abstract: the
-		// summary leads the description instead.
-		d.Description = append(langValues(rec.Summary), d.Description...)
+		// summary stands in for a missing description.
+		d.Description = langValues(rec.Summary)
 	}
 	if len(d.Keywords) == 0 {
 		d.Keywords = nil

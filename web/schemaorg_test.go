@@ -258,6 +258,9 @@ func TestSchemaOrgServed(t *testing.T) {
 	expect(t, resp, b, http.StatusOK)
 
 	_, page := s.do(t, req{Method: "GET", Route: "/records/{slug}", Path: "/records/osm", Header: map[string]string{"Accept": "text/html"}})
+	if !strings.Contains(string(page), `<a href="/records/osm.jsonld" type="application/ld+json">`) {
+		t.Error("the record page does not link its JSON-LD")
+	}
 	blocks := ldScript.FindAllSubmatch(page, -1)
 	if len(blocks) != 1 {
 		t.Fatalf("page has %d JSON-LD blocks, want 1:\n%s", len(blocks), page)
@@ -287,5 +290,24 @@ func TestSchemaOrgServed(t *testing.T) {
 	for _, accept := range []string{"application/ld+json", "text/html"} {
 		resp, b = s.do(t, req{Method: "GET", Route: "/records/{slug}.jsonld", Path: "/records/osm.jsonld", Header: map[string]string{"Accept": accept}})
 		expect(t, resp, b, http.StatusGone)
+	}
+}
+
+// TestSchemaOrgNotCreativeWork checks that an Organization, Product or
+// Service gets no CreativeWork-only property, and its summary stands in
+// for a missing description.
+func TestSchemaOrgNotCreativeWork(t *testing.T) {
+	rec := geodataRecord()
+	rec.Kinds = []string{"community", "service"}
+	d := schemaOrg(rec)
+	if d.Abstract != nil || d.License != nil || d.InLanguage != nil || d.CreativeWorkStatus != "" || d.DateModified != "" || d.SDPublisher != nil {
+		t.Errorf("CreativeWork properties on %v: %+v", d.Type, d)
+	}
+	if len(d.Description) != 1 || d.Description[0].Value != "Les adresses de France." {
+		t.Errorf("description = %+v, want the summary", d.Description)
+	}
+	rec.Description = commons.Text{"fr": "Longue description."}
+	if d := schemaOrg(rec); len(d.Description) != 1 || d.Description[0].Value != "Longue description." {
+		t.Errorf("description = %+v, want the description only", d.Description)
 	}
 }
