@@ -27,7 +27,22 @@ var identifierPatterns = map[string]*regexp.Regexp{
 }
 
 // ValidSlug reports whether s can be a record slug (and so a handle).
-func ValidSlug(s string) bool { return len(s) <= MaxSlug && slugPattern.MatchString(s) }
+func ValidSlug(s string) bool {
+	return len(s) <= MaxSlug && slugPattern.MatchString(s) && reservedSuffix(s) == ""
+}
+
+// reservedSuffixes are the extensions that select another format of a
+// record's URL (/records/osm.jsonld): no slug may end in one.
+var reservedSuffixes = []string{".jsonld", ".json", ".atom", ".csv", ".xml", ".ttl", ".yml", ".yaml", ".html"}
+
+func reservedSuffix(slug string) string {
+	for _, s := range reservedSuffixes {
+		if strings.HasSuffix(slug, s) {
+			return s
+		}
+	}
+	return ""
+}
 
 // Validate checks every field and returns one *Error with code EINVALID that
 // lists every problem, each with its field path, or nil. Call Normalize first.
@@ -40,6 +55,8 @@ func (r *Record) Validate() error {
 		p.add("slug", "is longer than %d characters", MaxSlug)
 	case !slugPattern.MatchString(r.Slug):
 		p.add("slug", "%q must be lower-case letters, digits and _, joined by single . or -", r.Slug)
+	case reservedSuffix(r.Slug) != "":
+		p.add("slug", "%q ends in %s, which names a format of the record's page", r.Slug, reservedSuffix(r.Slug))
 	}
 	if len(r.Name) == 0 {
 		p.add("name", "is required in at least one language")

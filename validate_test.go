@@ -36,6 +36,7 @@ func TestValidate(t *testing.T) {
 		{"SlugMissing", func(r *commons.Record) { r.Slug = "" }, []string{"slug"}},
 		{"SlugUpper", func(r *commons.Record) { r.Slug = "OSM" }, []string{"slug"}},
 		{"SlugDoubleDot", func(r *commons.Record) { r.Slug = "open..map" }, []string{"slug"}},
+		{"SlugReservedSuffix", func(r *commons.Record) { r.Slug = "osm.jsonld" }, []string{"slug"}},
 		{"SlugTooLong", func(r *commons.Record) { r.Slug = strings.Repeat("a", 65) }, []string{"slug"}},
 		{"NameMissing", func(r *commons.Record) { r.Name = nil }, []string{"name"}},
 		{"NameBadLanguage", func(r *commons.Record) { r.Name["not a tag"] = "x" }, []string{"name.not a tag"}},
