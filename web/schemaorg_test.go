@@ -233,7 +233,9 @@ func TestSchemaOrgServed(t *testing.T) {
 	resp, b := s.do(t, req{Method: "POST", Route: "/api/v1/records", Path: "/api/v1/records", Header: auth(s.editor), Body: body})
 	expect(t, resp, b, http.StatusCreated)
 	tag := resp.Header.Get("ETag")
-	s.create(t, "osm.jsonld") // a slug ending in .jsonld: its page is shadowed, the route wins
+	// No slug ends in .jsonld, so the format route never shadows a record.
+	resp, b = s.do(t, req{Method: "POST", Route: "/api/v1/records", Path: "/api/v1/records", Header: auth(s.editor), Body: recordJSON("osm.jsonld")})
+	expect(t, resp, b, http.StatusBadRequest)
 
 	resp, ld := s.do(t, req{Method: "GET", Route: "/records/{slug}.jsonld", Path: "/records/osm.jsonld"})
 	expect(t, resp, ld, http.StatusOK)
