@@ -58,7 +58,7 @@ func commands() []command {
 		{"block remove", "DOMAIN", "lift a domain block", cmdBlockRemove},
 		{"block list", "", "list blocked domains", cmdBlockList},
 		{"deliveries", "", "show the delivery queue and the inboxes that are failing", cmdDeliveries},
-		{"demo", "[--host H] [--port P] [--data DIR]", "run three federated demo instances on loopback", cmdDemo},
+		{"demo", "[--host H] [--port P] [--data DIR]", "run three demo instances (France, Germany, EU) on loopback", cmdDemo},
 		{"healthcheck", "", "exit 0 if the local server answers /healthz", cmdHealthcheck},
 		{"version", "", "print the version", cmdVersion},
 	}
