@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,31 +25,48 @@ func openStore(ctx context.Context, c *cli, configPath string) (*store.DB, error
 	return store.Open(ctx, store.Options{Path: cfg.Store.Path, BaseURL: cfg.Server.BaseURL, Logger: newLogger(cfg.Log, c.stderr)})
 }
 
+// withStore runs fn on the store of the configuration, closed after it.
+func withStore(ctx context.Context, c *cli, configPath string, fn func(*store.DB) error) error {
+	db, err := openStore(ctx, c, configPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
+}
+
+// parseOne parses a command that takes exactly one positional argument,
+// named what in its usage error. Like parse, it returns errHelp after --help.
+func parseOne(c *cli, fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parse(c, fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", usagef("%s: want exactly one %s, got %d arguments", fs.Name(), what, len(pos))
+	}
+	return pos[0], nil
+}
+
 func cmdUserAdd(ctx context.Context, c *cli, args []string) error {
 	fs, configPath := newFlags(c, "user add", "NAME --role editor|admin", "create a user; the password is read from a prompt, or from the first line of standard input")
 	role := fs.String("role", commons.RoleEditor, "role: editor or admin")
-	pos, err := parse(c, fs, args)
+	name, err := parseOne(c, fs, args, "user NAME")
 	if err != nil {
 		return helpOK(err)
-	}
-	if len(pos) != 1 {
-		return usagef("user add: want exactly one user NAME, got %d arguments", len(pos))
 	}
 	password, err := readPassword(c)
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, c, *configPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	u, err := db.CreateUser(ctx, pos[0], *role, password)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "created %s %s\n", u.Role, u.Name)
-	return nil
+	return withStore(ctx, c, *configPath, func(db *store.DB) error {
+		u, err := db.CreateUser(ctx, name, *role, password)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "created %s %s\n", u.Role, u.Name)
+		return nil
+	})
 }
 
 func cmdUserList(ctx context.Context, c *cli, args []string) error {
@@ -56,42 +74,33 @@ func cmdUserList(ctx context.Context, c *cli, args []string) error {
 	if _, err := parse(c, fs, args); err != nil {
 		return helpOK(err)
 	}
-	db, err := openStore(ctx, c, *configPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	users, err := db.Users(ctx)
-	if err != nil {
-		return err
-	}
-	for _, u := range users {
-		fmt.Fprintf(c.stdout, "%-24s %-8s %s\n", u.Name, u.Role, u.Created.Format("2006-01-02"))
-	}
-	return nil
+	return withStore(ctx, c, *configPath, func(db *store.DB) error {
+		users, err := db.Users(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			fmt.Fprintf(c.stdout, "%-24s %-8s %s\n", u.Name, u.Role, u.Created.Format("2006-01-02"))
+		}
+		return nil
+	})
 }
 
 func cmdTokenCreate(ctx context.Context, c *cli, args []string) error {
 	fs, configPath := newFlags(c, "token create", "USER [--label TEXT]", "create an API token for a user and print it once")
 	label := fs.String("label", "cli", "what the token is for")
-	pos, err := parse(c, fs, args)
+	user, err := parseOne(c, fs, args, "USER")
 	if err != nil {
 		return helpOK(err)
 	}
-	if len(pos) != 1 {
-		return usagef("token create: want exactly one USER, got %d arguments", len(pos))
-	}
-	db, err := openStore(ctx, c, *configPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	tok, err := db.CreateToken(ctx, pos[0], *label)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(c.stdout, tok)
-	return nil
+	return withStore(ctx, c, *configPath, func(db *store.DB) error {
+		tok, err := db.CreateToken(ctx, user, *label)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, tok)
+		return nil
+	})
 }
 
 // readPassword asks twice on a terminal, or reads the first line of a pipe.
