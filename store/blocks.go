@@ -14,12 +14,8 @@ import (
 	"github.com/commons-directory/commons"
 )
 
-// DomainBlock cuts a domain and its subdomains off: nothing from them is
-// accepted and nothing is sent to them.
-type DomainBlock struct {
-	Domain, Severity, Reason string
-	Created                  time.Time
-}
+// DomainBlock is commons.DomainBlock.
+type DomainBlock = commons.DomainBlock
 
 // blockCache is the set of blocked domains, consulted for every incoming
 // activity. Blocks and unblocks in this process invalidate it at once; those

@@ -29,14 +29,8 @@ type Delivery struct {
 	NextAt                    time.Time
 }
 
-// InboxHealth is the state of a target inbox that has failed.
-type InboxHealth struct {
-	Inbox                     string
-	Failures                  int // failed attempts since the last success
-	FirstFailure, LastFailure time.Time
-	LastError                 string
-	Unreachable               bool // a delivery was given up; Enqueue skips the inbox
-}
+// InboxHealth is commons.InboxHealth.
+type InboxHealth = commons.InboxHealth
 
 // The statements of the delivery queue's hot path, prepared once (see
 // hotQueries).

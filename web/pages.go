@@ -94,6 +94,14 @@ func setVary(w http.ResponseWriter) { w.Header()["Vary"] = hdrVaryPage }
 // nothing; header values are never modified in place.
 var hdrVaryPage = []string{"Accept, Accept-Language"}
 
+// pageRoutes adds the HTML directory: the pages people browse.
+func (s *server) pageRoutes(r *mux.Router) {
+	const get, head = http.MethodGet, http.MethodHead
+	r.Handle("/", s.handle(s.handleHome)).Methods(get, head)
+	r.Handle("/records/{slug}", s.handle(s.handleRecordPage)).Methods(get, head)
+	r.Handle("/static/style.css", s.handle(s.handleStyle)).Methods(get, head)
+}
+
 // handleHome answers / : the search page, or the result page as JSON.
 func (s *server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	setVary(w)

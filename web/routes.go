@@ -24,13 +24,13 @@ func (s *server) router() *mux.Router {
 	r.NotFoundHandler = s.handle(s.handleNotFound)
 	r.MethodNotAllowedHandler = s.handle(s.handleMethodNotAllowed)
 
-	// Pages: HTML for browsers, JSON to Accept: application/json (negotiated).
-	r.Handle("/", s.handle(s.handleHome)).Methods(get, head)
-	r.Handle("/records/{slug}.jsonld", s.handle(s.handleRecordJSONLD)).Methods(get, head) // before the page: slugs may hold dots
-	r.Handle("/records/{slug}", s.handle(s.handleRecordPage)).Methods(get, head)
-	r.Handle("/feeds/records.atom", s.handle(s.handleRecordsFeed)).Methods(get, head)
-	r.Handle("/static/style.css", s.handle(s.handleStyle)).Methods(get, head)
 	r.Handle("/healthz", s.handle(s.handleHealth)).Methods(get, head)
+
+	// Each area adds its own URLs, in its own file. Exports come before
+	// the pages: /records/{slug}.jsonld must win over /records/{slug}
+	// (slugs may hold dots).
+	s.exportRoutes(r) // exports.go: schema.org, feeds, DCAT-AP, CSV, …
+	s.pageRoutes(r)   // pages.go: the HTML directory
 
 	if s.fed != nil {
 		s.federationRoutes(r)

@@ -36,6 +36,7 @@ type Directory interface {
 type Options struct {
 	Directory    Directory
 	Federation   Federation // optional: without it the instance does not federate
+	Operator     Operator   // optional: peers, blocks, deliveries (admin API and pages)
 	BaseURL      string     // e.g. "https://commons.example.eu"; used for Location headers, links, problem types
 	InstanceName string     // shown in pages; default "Commons Directory"
 	Version      string     // software version, shown by /api/v1/instance
@@ -74,6 +75,7 @@ const (
 type server struct {
 	dir      Directory
 	fed      Federation
+	op       Operator
 	base     string // BaseURL without a trailing slash
 	https    bool
 	name     string
@@ -98,6 +100,7 @@ func New(opts Options) http.Handler {
 	s := &server{
 		dir:      opts.Directory,
 		fed:      opts.Federation,
+		op:       opts.Operator,
 		base:     strings.TrimRight(opts.BaseURL, "/"),
 		name:     opts.InstanceName,
 		version:  opts.Version,

@@ -1,0 +1,59 @@
+package commons
+
+import "time"
+
+// PeerState is where one direction of a peering stands.
+type PeerState string
+
+// Peering states. A follow request is pending until the other side
+// accepts or rejects it; PeerNone means no request was made.
+const (
+	PeerNone     PeerState = ""
+	PeerPending  PeerState = "pending"
+	PeerAccepted PeerState = "accepted"
+	PeerRejected PeerState = "rejected"
+)
+
+// PeerPolicies are the answers an instance gives to other instances that
+// ask to follow it: accept at once, hold for an operator, or refuse.
+var PeerPolicies = []string{"open", "approval", "closed"}
+
+// Peer is another Commons Directory instance this one federates with, in
+// either direction.
+type Peer struct {
+	Actor       string    `json:"actor"` // its instance actor's IRI
+	Host        string    `json:"host"`
+	Name        string    `json:"name,omitempty"`
+	Outgoing    PeerState `json:"outgoing"` // this instance's follow of the peer
+	Incoming    PeerState `json:"incoming"` // the peer's follow of this instance
+	Records     int       `json:"records"`  // the peer's records held here
+	Since       time.Time `json:"since"`
+	LastContact time.Time `json:"last_contact,omitzero"` // last activity received from it
+	LastSync    time.Time `json:"last_sync,omitzero"`    // last completed reconciliation
+	LastError   string    `json:"last_error,omitempty"`  // of the last failed sync or delivery
+}
+
+// DomainBlock cuts a domain and its subdomains off: nothing from them is
+// accepted, nothing is sent to them, and what came from them is purged.
+type DomainBlock struct {
+	Domain   string    `json:"domain"`
+	Severity string    `json:"severity"` // "suspend"; Mastodon's "silence" is treated alike
+	Reason   string    `json:"reason,omitempty"`
+	Created  time.Time `json:"created"`
+}
+
+// InboxHealth is the state of a remote inbox deliveries have failed to.
+type InboxHealth struct {
+	Inbox        string    `json:"inbox"`
+	Failures     int       `json:"failures"` // failed attempts since the last success
+	FirstFailure time.Time `json:"first_failure"`
+	LastFailure  time.Time `json:"last_failure"`
+	LastError    string    `json:"last_error,omitempty"`
+	Unreachable  bool      `json:"unreachable"` // given up; nothing more is queued for it
+}
+
+// DeliveryQueue is the state of outgoing deliveries.
+type DeliveryQueue struct {
+	Pending int           `json:"pending"` // deliveries waiting or being retried
+	Failing []InboxHealth `json:"failing"`
+}
