@@ -57,3 +57,32 @@ type DeliveryQueue struct {
 	Pending int           `json:"pending"` // deliveries waiting or being retried
 	Failing []InboxHealth `json:"failing"`
 }
+
+// Listing is another record, at this instance or another, of the same
+// commons: it shares an identifier (a Wikidata item, a repository, a
+// publiccode.yml URL) with the record at hand. Listings are shown side by
+// side and never merged.
+type Listing struct {
+	ID     string `json:"id"`     // the record's IRI
+	Slug   string `json:"slug"`   // at its origin
+	Origin string `json:"origin"` // its home instance's base URL
+	Name   Text   `json:"name"`
+	Key    string `json:"key"` // the shared identifier, e.g. "wikidata:Q936"
+}
+
+// PostSummary is one of a record actor's posts, for pages and feeds.
+type PostSummary struct {
+	ID        string    `json:"id"` // the Note's IRI
+	Lang      string    `json:"lang"`
+	Content   string    `json:"content"` // sanitised HTML
+	Published time.Time `json:"published"`
+	Kind      string    `json:"kind"` // "change" or "editor"
+}
+
+// Social is what the fediverse adds to a record: who follows it, what it
+// posted, where else the same commons is listed.
+type Social struct {
+	Followers    int           `json:"followers"`
+	Posts        []PostSummary `json:"posts"` // newest first
+	AlsoListedBy []Listing     `json:"also_listed_by"`
+}

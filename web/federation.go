@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -31,6 +32,9 @@ type Federation interface {
 	RecordChanged()
 	RecordFollowers(r *http.Request, slug string) ([]commons.Follower, error)
 	PublishPost(r *http.Request, slug, lang, text string) (string, error)
+	// RecordSocial returns the follower count, the latest posts (at most
+	// posts of them) and the other listings of a record, local or remote.
+	RecordSocial(ctx context.Context, rec *commons.Record, posts int) (*commons.Social, error)
 }
 
 // ActivityPub media types, offered on URLs that are also actors or objects.
