@@ -35,6 +35,10 @@ type Federation interface {
 	// RecordSocial returns the follower count, the latest posts (at most
 	// posts of them) and the other listings of a record, local or remote.
 	RecordSocial(ctx context.Context, rec *commons.Record, posts int) (*commons.Social, error)
+	// RemoteFollowURL returns the page on a visitor's own server where
+	// they confirm following target (one of this instance's actor IRIs);
+	// handle is their account, "@alice@example.org".
+	RemoteFollowURL(ctx context.Context, handle, target string) (string, error)
 }
 
 // ActivityPub media types, offered on URLs that are also actors or objects.

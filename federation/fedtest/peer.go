@@ -180,6 +180,23 @@ func NewPeerStyle(t testing.TB, name, keyStyle string) *Peer {
 		}
 		w.WriteHeader(http.StatusAccepted)
 	}
+	// WebFinger for the peer's one account, as Mastodon answers it: with
+	// the OStatus subscribe template remote-follow forms use.
+	mux.HandleFunc("GET /.well-known/webfinger", func(w http.ResponseWriter, r *http.Request) {
+		acct := "acct:" + name + "@" + strings.TrimPrefix(p.URL, "http://")
+		if r.URL.Query().Get("resource") != acct {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/jrd+json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"subject": acct,
+			"links": []any{
+				map[string]any{"rel": "self", "type": "application/activity+json", "href": p.Actor},
+				map[string]any{"rel": "http://ostatus.org/schema/1.0/subscribe", "template": p.URL + "/authorize_interaction?uri={uri}"},
+			},
+		})
+	})
 	// Every POST is an inbox, so that tests can move the inboxes (see
 	// SetInboxes).
 	mux.HandleFunc("POST /", inbox)
