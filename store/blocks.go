@@ -160,8 +160,8 @@ func bumpBlocks(ctx context.Context, tx *sql.Tx) error {
 // BlockDomain blocks a domain and its subdomains, replacing an earlier block
 // of the same domain, and purges what we keep from them: cached remote
 // actors, their follows of our actors, pending deliveries to their inboxes
-// and unprocessed activities from them. (Their remote records are purged
-// separately.) EINVALID if b.Domain is not a domain name.
+// unprocessed activities from them, the peering, and the records they are
+// the origin of (as purged tombstones: see PurgeOrigins). EINVALID if b.Domain is not a domain name.
 func (db *DB) BlockDomain(ctx context.Context, b DomainBlock) error {
 	domain := normalizeDomain(b.Domain)
 	if domain == "" {
@@ -194,6 +194,7 @@ func (db *DB) BlockDomain(ctx context.Context, b DomainBlock) error {
 				`DELETE FROM followers WHERE actor = ? AND follower = ?`},
 			{`SELECT id, inbox FROM deliveries`, 1, `DELETE FROM deliveries WHERE id = ?`},
 			{`SELECT id, actor FROM inbox WHERE processed_at IS NULL`, 1, `DELETE FROM inbox WHERE id = ?`},
+			{`SELECT actor, actor FROM peers`, 1, `DELETE FROM peers WHERE actor = ?`},
 		}
 		for _, p := range purges {
 			if err := purgeMatching(ctx, tx, p.sel, p.keys, p.del, matches); err != nil {
@@ -204,6 +205,11 @@ func (db *DB) BlockDomain(ctx context.Context, b DomainBlock) error {
 	})
 	db.fed().blocks.invalidate()
 	if err != nil {
+		return fmt.Errorf("block %s: %w", domain, err)
+	}
+	// The block holds from here on, so nothing new arrives from the domain;
+	// what it sent before leaves the directory.
+	if _, err := db.PurgeOrigins(ctx, in); err != nil {
 		return fmt.Errorf("block %s: %w", domain, err)
 	}
 	return nil

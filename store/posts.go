@@ -170,21 +170,32 @@ type HistoryEntry struct {
 	At       time.Time
 }
 
-// HistoryAfter returns up to limit changes of local records after the
-// history row hid, in order.
+// HistoryAfter returns the changes of local records among the next limit
+// history rows after hid, in order, and the last of those rows: the
+// cursor to publish up to even when they are all changes of remote copies
+// (which the publisher does not announce), so that it never scans them
+// twice.
 //
 // The record as a change left it is the record the next change of the same
 // record replaced, or the stored record for its latest change: history
 // keeps the replaced versions, and the publisher may run behind.
-func (db *DB) HistoryAfter(ctx context.Context, hid int64, limit int) ([]HistoryEntry, error) {
+func (db *DB) HistoryAfter(ctx context.Context, hid int64, limit int) (_ []HistoryEntry, last int64, _ error) {
+	var bound sql.NullInt64
+	if err := db.r.QueryRowContext(ctx, `SELECT max(hid) FROM (SELECT hid FROM record_history WHERE hid > ? ORDER BY hid LIMIT ?)`,
+		hid, max(limit, 0)).Scan(&bound); err != nil {
+		return nil, 0, fmt.Errorf("read history after %d: %w", hid, ctxErr(ctx, err))
+	}
+	if !bound.Valid {
+		return nil, hid, nil
+	}
 	rows, err := db.r.QueryContext(ctx, `SELECT h.hid, h.record, h.action, h.at, h.previous,
 			CASE WHEN h.action = 'delete' THEN h.previous
 			ELSE coalesce((SELECT n.previous FROM record_history AS n
 				WHERE n.record = h.record AND n.hid > h.hid ORDER BY n.hid LIMIT 1), r.doc) END
 		FROM record_history AS h JOIN records AS r ON r.pk = h.record
-		WHERE h.hid > ? AND r.local = 1 ORDER BY h.hid LIMIT ?`, hid, max(limit, 0))
+		WHERE h.hid > ? AND h.hid <= ? AND r.local = 1 ORDER BY h.hid`, hid, bound.Int64)
 	if err != nil {
-		return nil, fmt.Errorf("read history after %d: %w", hid, ctxErr(ctx, err))
+		return nil, 0, fmt.Errorf("read history after %d: %w", hid, ctxErr(ctx, err))
 	}
 	defer rows.Close()
 	var out []HistoryEntry
@@ -193,26 +204,26 @@ func (db *DB) HistoryAfter(ctx context.Context, hid int64, limit int) ([]History
 		var at int64
 		var prev, doc sql.NullString
 		if err := rows.Scan(&e.HID, &e.RecordPK, &e.Action, &at, &prev, &doc); err != nil {
-			return nil, fmt.Errorf("read history after %d: %w", hid, err)
+			return nil, 0, fmt.Errorf("read history after %d: %w", hid, err)
 		}
 		e.At = fromMillis(at)
 		if !doc.Valid {
-			return nil, fmt.Errorf("read history after %d: change %d has no record", hid, e.HID)
+			return nil, 0, fmt.Errorf("read history after %d: change %d has no record", hid, e.HID)
 		}
 		if e.Record, err = decodeRecord(doc.String); err != nil {
-			return nil, fmt.Errorf("read history change %d: %w", e.HID, err)
+			return nil, 0, fmt.Errorf("read history change %d: %w", e.HID, err)
 		}
 		if e.Action == "update" && prev.Valid {
 			if e.Previous, err = decodeRecord(prev.String); err != nil {
-				return nil, fmt.Errorf("read history change %d: %w", e.HID, err)
+				return nil, 0, fmt.Errorf("read history change %d: %w", e.HID, err)
 			}
 		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read history after %d: %w", hid, ctxErr(ctx, err))
+		return nil, 0, fmt.Errorf("read history after %d: %w", hid, ctxErr(ctx, err))
 	}
-	return out, nil
+	return out, bound.Int64, nil
 }
 
 // PublishCursor returns the last history row the publisher has published.

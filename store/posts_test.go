@@ -137,10 +137,13 @@ func TestHistoryAfter(t *testing.T) {
 	var pks []int64
 	hid := int64(0)
 	for range 10 {
-		es, err := db.HistoryAfter(ctx, hid, 2)
+		es, last, err := db.HistoryAfter(ctx, hid, 2)
 		must(err)
-		if len(es) == 0 {
+		if last == hid {
 			break
+		}
+		if last < hid || (len(es) > 0 && es[len(es)-1].HID > last) {
+			t.Fatalf("after %d: last %d, entries %+v", hid, last, es)
 		}
 		for _, e := range es {
 			if e.HID <= hid || e.At.IsZero() {
@@ -150,6 +153,7 @@ func TestHistoryAfter(t *testing.T) {
 			got = append(got, entry{e.Action, name(e.Record), name(e.Previous), e.Record.Provenance.Version})
 			pks = append(pks, e.RecordPK)
 		}
+		hid = last // past the remote copy's change too
 	}
 	want := []entry{
 		{"create", "Alpha v1", "", 1},

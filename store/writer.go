@@ -180,6 +180,9 @@ func (w *recordWriter) insert(r *commons.Record, enc *encoded, actor string) err
 	if err := w.insertText(pk, d); err != nil {
 		return err
 	}
+	if err := w.setKeys(pk, r); err != nil {
+		return err
+	}
 	return w.history(pk, p.Version, "create", actor, p.Created, nil)
 }
 
@@ -200,6 +203,9 @@ func (w *recordWriter) update(cur *storedRecord, r *commons.Record, enc *encoded
 	if err := w.insertText(cur.pk, d); err != nil {
 		return err
 	}
+	if err := w.setKeys(cur.pk, r); err != nil {
+		return err
+	}
 	return w.history(cur.pk, p.Version, "update", actor, p.Updated, &cur.doc)
 }
 
@@ -210,6 +216,9 @@ func (w *recordWriter) delete(cur *storedRecord, at time.Time, actor string) err
 	}
 	if err := w.deleteText(cur.pk); err != nil {
 		return err
+	}
+	if err := w.exec(`DELETE FROM record_keys WHERE record = ?`, cur.pk); err != nil {
+		return fmt.Errorf("unlink record: %w", err)
 	}
 	return w.history(cur.pk, cur.version, "delete", actor, at, &cur.doc)
 }

@@ -33,3 +33,8 @@ CREATE TABLE record_keys (
 	PRIMARY KEY (key, record)
 ) WITHOUT ROWID;
 CREATE INDEX record_keys_record ON record_keys (record);
+
+-- A remote record purged because its origin was blocked is a tombstone
+-- with purged_at set: unlike a deletion at the origin, a later sync after
+-- an unblock may bring it back.
+ALTER TABLE records ADD COLUMN purged_at INTEGER;

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/commons-directory/commons"
+)
+
+// RecordKeys returns the keys under which a record is linked to other
+// listings of the same commons: its Wikidata item, its source repository
+// (from links.repository and a publiccode identifier, which names the
+// repository), its DOI and SWHID. Keys are normalised so that two
+// spellings of the same thing meet: "wikidata:Q936",
+// "repo:github.com/openstreetmap/openstreetmap-website".
+func RecordKeys(r *commons.Record) []string {
+	var keys []string
+	add := func(k string) {
+		if k != "" && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	add(repoKey(r.Links.Repository))
+	for _, id := range r.Identifiers {
+		v := strings.TrimSpace(id.Value)
+		switch id.Scheme {
+		case "wikidata":
+			v = strings.ToUpper(strings.TrimPrefix(strings.TrimPrefix(v, "https://www.wikidata.org/wiki/"), "http://www.wikidata.org/entity/"))
+			if len(v) > 1 && v[0] == 'Q' {
+				add("wikidata:" + v)
+			}
+		case "publiccode":
+			add(repoKey(v))
+		case "doi":
+			add("doi:" + strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(v, "https://doi.org/"), "doi:")))
+		case "swhid":
+			add("swhid:" + strings.ToLower(v))
+		}
+	}
+	return keys
+}
+
+// repoKey normalises a repository URL: no scheme, no "www.", no ".git",
+// no trailing slash, lower case (forges treat paths case-insensitively).
+func repoKey(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	host := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+	path := strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(u.Path), "/"), ".git")
+	path = strings.TrimSuffix(strings.TrimSuffix(path, "/publiccode.yml"), "/publiccode.yaml")
+	if path == "" {
+		return "" // a whole forge is not a repository
+	}
+	return "repo:" + host + path
+}
+
+// setKeys replaces the keys of the record pk.
+func (w *recordWriter) setKeys(pk int64, r *commons.Record) error {
+	if err := w.exec(`DELETE FROM record_keys WHERE record = ?`, pk); err != nil {
+		return fmt.Errorf("link record: %w", err)
+	}
+	for _, k := range RecordKeys(r) {
+		if err := w.exec(`INSERT OR IGNORE INTO record_keys (key, record) VALUES (?, ?)`, k, pk); err != nil {
+			return fmt.Errorf("link record: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/commons-directory/commons"
+)
+
+// Peer is a peer as stored: what the operator sees, plus what the
+// federation needs to talk to it.
+type Peer struct {
+	commons.Peer
+	Inbox            string // where to deliver: its shared inbox if any
+	OutgoingFollowID string // our Follow of it
+	IncomingFollowID string // its Follow of us
+	SyncCursor       string // how far our last reconciliation read its records
+}
+
+const peerColumns = `actor, host, name, inbox, outgoing, outgoing_follow_id, incoming, incoming_follow_id,
+	since, last_contact, last_sync, sync_cursor, last_error`
+
+func scanPeer(row interface{ Scan(...any) error }) (*Peer, error) {
+	var (
+		p                 Peer
+		since             int64
+		contact, lastSync sql.NullInt64
+		out, in           string
+	)
+	if err := row.Scan(&p.Actor, &p.Host, &p.Name, &p.Inbox, &out, &p.OutgoingFollowID, &in, &p.IncomingFollowID,
+		&since, &contact, &lastSync, &p.SyncCursor, &p.LastError); err != nil {
+		return nil, err
+	}
+	p.Outgoing, p.Incoming = commons.PeerState(out), commons.PeerState(in)
+	p.Since = fromMillis(since)
+	if contact.Valid {
+		p.LastContact = fromMillis(contact.Int64)
+	}
+	if lastSync.Valid {
+		p.LastSync = fromMillis(lastSync.Int64)
+	}
+	return &p, nil
+}
+
+// PutPeer stores a peer, replacing the stored one with the same actor.
+func (db *DB) PutPeer(ctx context.Context, p Peer) error {
+	if p.Actor == "" || p.Host == "" {
+		return commons.Errorf(commons.EINVALID, "a peer needs an actor and a host")
+	}
+	if p.Since.IsZero() {
+		p.Since = db.nowMillis()
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO peers (`+peerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (actor) DO UPDATE SET host = excluded.host, name = excluded.name, inbox = excluded.inbox,
+				outgoing = excluded.outgoing, outgoing_follow_id = excluded.outgoing_follow_id,
+				incoming = excluded.incoming, incoming_follow_id = excluded.incoming_follow_id,
+				last_contact = excluded.last_contact, last_sync = excluded.last_sync,
+				sync_cursor = excluded.sync_cursor, last_error = excluded.last_error`,
+			p.Actor, p.Host, p.Name, p.Inbox, string(p.Outgoing), p.OutgoingFollowID, string(p.Incoming), p.IncomingFollowID,
+			millis(p.Since), nullMillis(p.LastContact), nullMillis(p.LastSync), p.SyncCursor, p.LastError)
+		if isUnique(err) {
+			return commons.Errorf(commons.ECONFLICT, "another peer has the host %s", p.Host)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store peer %s: %w", p.Actor, err)
+	}
+	return nil
+}
+
+// Peer returns the peer whose actor IRI or host is key: ENOTFOUND if none.
+func (db *DB) Peer(ctx context.Context, key string) (*Peer, error) {
+	p, err := scanPeer(db.r.QueryRowContext(ctx, `SELECT `+peerColumns+` FROM peers WHERE actor = ?1 OR host = ?1`, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, commons.Errorf(commons.ENOTFOUND, "no peer %s", key)
+	} else if err != nil {
+		return nil, fmt.Errorf("read peer %s: %w", key, ctxErr(ctx, err))
+	}
+	return p, nil
+}
+
+// Peers returns every peer by host, with the number of its live records
+// held here.
+func (db *DB) Peers(ctx context.Context) ([]Peer, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+peerColumns+` FROM peers ORDER BY host`)
+	if err != nil {
+		return nil, fmt.Errorf("list peers: %w", ctxErr(ctx, err))
+	}
+	defer rows.Close()
+	var out []Peer
+	for rows.Next() {
+		p, err := scanPeer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list peers: %w", err)
+		}
+		out = append(out, *p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list peers: %w", ctxErr(ctx, err))
+	}
+	counts, err := db.countByOriginHost(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Records = counts[out[i].Host]
+	}
+	return out, nil
+}
+
+// countByOriginHost counts live remote records by their origin's host.
+func (db *DB) countByOriginHost(ctx context.Context) (map[string]int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT origin, count(*) FROM records WHERE local = 0 AND deleted_at IS NULL GROUP BY origin`)
+	if err != nil {
+		return nil, fmt.Errorf("count records by origin: %w", ctxErr(ctx, err))
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var origin string
+		var n int
+		if err := rows.Scan(&origin, &n); err != nil {
+			return nil, fmt.Errorf("count records by origin: %w", err)
+		}
+		out[hostOf(origin)] += n
+	}
+	return out, rows.Err()
+}
+
+// hostOf is the host (with port) of a URL, as peers store it.
+func hostOf(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		return strings.ToLower(p.Host)
+	}
+	return ""
+}
+
+// UpdatePeer changes the peer whose actor IRI or host is key in one
+// transaction: fn gets the stored peer and changes it. ENOTFOUND if none.
+func (db *DB) UpdatePeer(ctx context.Context, key string, fn func(*Peer) error) (*Peer, error) {
+	var out *Peer
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		p, err := scanPeer(tx.QueryRowContext(ctx, `SELECT `+peerColumns+` FROM peers WHERE actor = ?1 OR host = ?1`, key))
+		if errors.Is(err, sql.ErrNoRows) {
+			return commons.Errorf(commons.ENOTFOUND, "no peer %s", key)
+		} else if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE peers SET name = ?, inbox = ?, outgoing = ?, outgoing_follow_id = ?,
+			incoming = ?, incoming_follow_id = ?, last_contact = ?, last_sync = ?, sync_cursor = ?, last_error = ?
+			WHERE actor = ?`,
+			p.Name, p.Inbox, string(p.Outgoing), p.OutgoingFollowID, string(p.Incoming), p.IncomingFollowID,
+			nullMillis(p.LastContact), nullMillis(p.LastSync), p.SyncCursor, p.LastError, p.Actor)
+		out = p
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update peer %s: %w", key, err)
+	}
+	return out, nil
+}
+
+// DeletePeer forgets a peer (both directions). ENOTFOUND if unknown.
+func (db *DB) DeletePeer(ctx context.Context, key string) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM peers WHERE actor = ?1 OR host = ?1`, key)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return commons.Errorf(commons.ENOTFOUND, "no peer %s", key)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete peer %s: %w", key, err)
+	}
+	return nil
+}
+
+// PeerInboxes returns the inboxes of the peers whose follow of this
+// instance is accepted: where record documents go.
+func (db *DB) PeerInboxes(ctx context.Context) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT inbox FROM peers WHERE incoming = 'accepted' AND inbox <> '' ORDER BY inbox`)
+	if err != nil {
+		return nil, fmt.Errorf("list peer inboxes: %w", ctxErr(ctx, err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("list peer inboxes: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// TouchPeer records that the peer at actor was heard from at at. Unknown
+// actors are ignored.
+func (db *DB) TouchPeer(ctx context.Context, actor string, at time.Time) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE peers SET last_contact = ? WHERE actor = ?`, millis(at), actor)
+		return err
+	})
+}

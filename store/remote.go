@@ -1,0 +1,263 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/commons-directory/commons"
+)
+
+// RemoteChange is a record received from its home instance: its current
+// document, or its deletion.
+type RemoteChange struct {
+	ID      string          // the record's IRI
+	Record  *commons.Record // nil for a deletion
+	Deleted time.Time       // when it was deleted at the origin, for a deletion
+}
+
+// RemoteResult says what ApplyRemote did with a batch.
+type RemoteResult struct {
+	Created, Updated, Deleted int
+	Unchanged                 int // already held at that version or newer, or deleted
+	Rejected                  []RemoteRejection
+}
+
+// RemoteRejection is a change ApplyRemote refused, and why.
+type RemoteRejection struct {
+	ID  string
+	Err error
+}
+
+// Applied is how many changes altered the directory.
+func (r *RemoteResult) Applied() int { return r.Created + r.Updated + r.Deleted }
+
+// ApplyRemote stores, in one transaction, the changes that origin (the
+// base URL of another instance) sent about its own records. The rules of
+// authority:
+//
+//   - a record's IRI must be under origin, and origin is never this
+//     instance: a remote record never overwrites a local one;
+//   - a record whose origin's updated time (then version) is not newer
+//     than the copy's changes nothing, so a late or replayed older
+//     document cannot undo a newer one;
+//   - a deletion is final: a deleted record is not brought back, except
+//     one purged by a domain block, which a later sync may restore.
+//
+// A record that fails validation is rejected alone. When peer is not ""
+// the peer's sync cursor is set to cursor in the same transaction, so a
+// reconciliation that stops resumes where it was.
+func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteChange, at time.Time, peer, cursor string) (*RemoteResult, error) {
+	origin = strings.TrimRight(origin, "/")
+	if origin == db.base || origin == "" {
+		return nil, commons.Errorf(commons.EFORBIDDEN, "records of %q cannot be received from elsewhere", origin)
+	}
+	res := &RemoteResult{}
+	type prepared struct {
+		c   RemoteChange
+		enc *encoded
+	}
+	var ok []prepared
+	for _, c := range changes {
+		if err := db.checkRemote(origin, &c, at); err != nil {
+			res.Rejected = append(res.Rejected, RemoteRejection{ID: c.ID, Err: err})
+			continue
+		}
+		p := prepared{c: c}
+		if c.Record != nil {
+			enc, err := encode(c.Record)
+			if err != nil {
+				res.Rejected = append(res.Rejected, RemoteRejection{ID: c.ID, Err: err})
+				continue
+			}
+			p.enc = enc
+		}
+		ok = append(ok, p)
+	}
+	actor := origin + "/actor"
+	err := db.write(ctx, func(tx *sql.Tx, seq int64) error {
+		*res = RemoteResult{Rejected: res.Rejected}
+		w := db.newRecordWriter(ctx, tx, seq)
+		defer w.close()
+		for _, p := range ok {
+			cur, err := w.remote(p.c.ID)
+			if err != nil {
+				return err
+			}
+			switch {
+			case p.c.Record == nil && (cur == nil || (cur.deleted && !cur.purged)):
+				res.Unchanged++
+			case p.c.Record == nil:
+				if err := w.delete(&cur.storedRecord, p.c.Deleted, actor); err != nil {
+					return err
+				}
+				res.Deleted++
+			case cur == nil:
+				if err := w.insert(p.c.Record, p.enc, actor); err != nil {
+					return err
+				}
+				res.Created++
+			case cur.deleted && !cur.purged, !newer(p.c.Record, cur):
+				res.Unchanged++
+			default:
+				if err := w.update(&cur.storedRecord, p.c.Record, p.enc, actor); err != nil {
+					return err
+				}
+				if err := w.exec(`UPDATE records SET received_at = ?, deleted_at = NULL, purged_at = NULL WHERE pk = ?`,
+					millis(at), cur.pk); err != nil {
+					return fmt.Errorf("update record: %w", err)
+				}
+				res.Updated++
+			}
+		}
+		if peer != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE peers SET sync_cursor = ?, last_contact = ? WHERE actor = ?`,
+				cursor, millis(at), peer); err != nil {
+				return fmt.Errorf("move the sync cursor of %s: %w", peer, err)
+			}
+		}
+		if res.Applied() == 0 && peer == "" {
+			return errNoChange
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errNoChange) {
+		return nil, fmt.Errorf("store records of %s: %w", origin, err)
+	}
+	return res, nil
+}
+
+// checkRemote validates a change from origin and completes the record's
+// provenance.
+func (db *DB) checkRemote(origin string, c *RemoteChange, at time.Time) error {
+	if !strings.HasPrefix(c.ID, origin+"/") {
+		return commons.Errorf(commons.EFORBIDDEN, "%s is not a record of %s", c.ID, origin)
+	}
+	r := c.Record
+	if r == nil {
+		if c.Deleted.IsZero() {
+			c.Deleted = at
+		}
+		return nil
+	}
+	if r.ID != c.ID {
+		return commons.Errorf(commons.EINVALID, "record id %s differs from %s", r.ID, c.ID)
+	}
+	if r.Provenance.Origin != origin {
+		return commons.Errorf(commons.EFORBIDDEN, "record %s claims the origin %q, not %s", r.ID, r.Provenance.Origin, origin)
+	}
+	r.Normalize()
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	p := &r.Provenance
+	if p.Updated.IsZero() || p.Created.IsZero() || p.Version < 1 {
+		return commons.Errorf(commons.EINVALID, "record %s: provenance needs created, updated and a version", r.ID)
+	}
+	p.Hash = r.ContentHash()
+	p.ReceivedAt = at
+	if !slices.Contains(commons.Sources, p.Source) {
+		p.Source = "federated"
+	}
+	return nil
+}
+
+// remoteRecord is the stored state of a remote copy.
+type remoteRecord struct {
+	storedRecord
+	updated int64
+	purged  bool
+}
+
+// newer reports whether r is a later state than the stored copy.
+func newer(r *commons.Record, cur *remoteRecord) bool {
+	u := millis(r.Provenance.Updated)
+	return u > cur.updated || (u == cur.updated && r.Provenance.Version > cur.version) ||
+		(cur.deleted && cur.purged)
+}
+
+// remote returns the remote record with the IRI, live or not, or nil.
+func (w *recordWriter) remote(id string) (*remoteRecord, error) {
+	s, err := w.stmt(`SELECT pk, doc, version, hash, deleted_at IS NOT NULL, updated, purged_at IS NOT NULL, local
+		FROM records WHERE id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	var c remoteRecord
+	var local bool
+	err = s.QueryRowContext(w.ctx, id).Scan(&c.pk, &c.doc, &c.version, &c.hash, &c.deleted, &c.updated, &c.purged, &local)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read record %s: %w", id, err)
+	}
+	if local {
+		return nil, commons.Errorf(commons.EFORBIDDEN, "%s is a local record", id)
+	}
+	return &c, nil
+}
+
+// PurgeOrigins turns every remote record whose origin's host is matched
+// into a purged tombstone: it leaves the directory and the search, and a
+// sync after an unblock may bring it back. It returns how many went.
+func (db *DB) PurgeOrigins(ctx context.Context, matches func(host string) bool) (int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT origin FROM records WHERE local = 0 AND deleted_at IS NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("list origins: %w", ctxErr(ctx, err))
+	}
+	var origins []any
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("list origins: %w", err)
+		}
+		if matches(iriHost(o)) {
+			origins = append(origins, o)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(origins) == 0 {
+		return 0, err
+	}
+	n := 0
+	err = db.write(ctx, func(tx *sql.Tx, seq int64) error {
+		w := db.newRecordWriter(ctx, tx, seq)
+		defer w.close()
+		now := db.nowMillis()
+		for _, o := range origins {
+			rows, err := tx.QueryContext(ctx, `SELECT pk, doc, version, hash FROM records WHERE origin = ? AND local = 0 AND deleted_at IS NULL`, o)
+			if err != nil {
+				return err
+			}
+			var cur []storedRecord
+			for rows.Next() {
+				var c storedRecord
+				if err := rows.Scan(&c.pk, &c.doc, &c.version, &c.hash); err != nil {
+					rows.Close()
+					return err
+				}
+				cur = append(cur, c)
+			}
+			rows.Close()
+			for i := range cur {
+				if err := w.delete(&cur[i], now, "purge"); err != nil {
+					return err
+				}
+				if err := w.exec(`UPDATE records SET purged_at = ? WHERE pk = ?`, millis(now), cur[i].pk); err != nil {
+					return err
+				}
+			}
+			n += len(cur)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge records: %w", err)
+	}
+	return n, nil
+}
