@@ -28,7 +28,7 @@ var identifierPatterns = map[string]*regexp.Regexp{
 
 // ValidSlug reports whether s can be a record slug (and so a handle).
 func ValidSlug(s string) bool {
-	return len(s) <= MaxSlug && slugPattern.MatchString(s) && reservedSuffix(s) == ""
+	return len(s) <= MaxSlug && slugPattern.MatchString(s) && reservedSuffix(s) == "" && !IsTopic(s)
 }
 
 // reservedSuffixes are the extensions that select another format of a
@@ -57,6 +57,8 @@ func (r *Record) Validate() error {
 		p.add("slug", "%q must be lower-case letters, digits and _, joined by single . or -", r.Slug)
 	case reservedSuffix(r.Slug) != "":
 		p.add("slug", "%q ends in %s, which names a format of the record's page", r.Slug, reservedSuffix(r.Slug))
+	case IsTopic(r.Slug):
+		p.add("slug", "%q is the name of a topic (a kind or a country code), which has its own account", r.Slug)
 	}
 	if len(r.Name) == 0 {
 		p.add("name", "is required in at least one language")

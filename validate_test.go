@@ -37,6 +37,8 @@ func TestValidate(t *testing.T) {
 		{"SlugUpper", func(r *commons.Record) { r.Slug = "OSM" }, []string{"slug"}},
 		{"SlugDoubleDot", func(r *commons.Record) { r.Slug = "open..map" }, []string{"slug"}},
 		{"SlugReservedSuffix", func(r *commons.Record) { r.Slug = "osm.jsonld" }, []string{"slug"}},
+		{"SlugKindTopic", func(r *commons.Record) { r.Slug = "geodata" }, []string{"slug"}},
+		{"SlugCountryTopic", func(r *commons.Record) { r.Slug = "fr" }, []string{"slug"}},
 		{"SlugTooLong", func(r *commons.Record) { r.Slug = strings.Repeat("a", 65) }, []string{"slug"}},
 		{"NameMissing", func(r *commons.Record) { r.Name = nil }, []string{"name"}},
 		{"NameBadLanguage", func(r *commons.Record) { r.Name["not a tag"] = "x" }, []string{"name.not a tag"}},

@@ -36,7 +36,24 @@ type Options struct {
 	// another process (the CLI); work from this process starts at once.
 	// Default 1 s.
 	PollInterval time.Duration
+
+	// PeerPolicy answers other instances that ask to follow this one:
+	// "open" accepts at once, "approval" (the default) holds the request
+	// for an operator, "closed" refuses.
+	PeerPolicy string
+	// SyncInterval is how often the records of every followed peer are
+	// reconciled with its record collection, repairing missed deliveries;
+	// default 1 h. Followed peers are also reconciled when they accept and
+	// at start.
+	SyncInterval time.Duration
 }
+
+// Peer policies.
+const (
+	PolicyOpen     = "open"
+	PolicyApproval = "approval"
+	PolicyClosed   = "closed"
+)
 
 // RetrySchedule is the default wait before each retry of a failed
 // delivery: about three and a half days in all, then the inbox is marked
@@ -69,7 +86,8 @@ type Federation struct {
 	pubKeys  keyCache               // remote actors' keys, parsed
 	docs     docCache
 
-	wakeInbox, wakeDeliver, wakePublish chan struct{}
+	wakeInbox, wakeDeliver, wakePublish, wakeSync chan struct{}
+	syncing                                       sync.Mutex // one reconciliation at a time
 }
 
 // New builds the federation of one instance. Run starts its workers.
@@ -92,6 +110,12 @@ func New(o Options) *Federation {
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
 	}
+	if o.PeerPolicy == "" {
+		o.PeerPolicy = PolicyApproval
+	}
+	if o.SyncInterval <= 0 {
+		o.SyncInterval = time.Hour
+	}
 	base := strings.TrimRight(o.BaseURL, "/")
 	u, _ := url.Parse(base)
 	agent := "commonsd/" + o.Version + " (+" + base + "/)"
@@ -105,6 +129,7 @@ func New(o Options) *Federation {
 		wakeInbox:   make(chan struct{}, 1),
 		wakeDeliver: make(chan struct{}, 1),
 		wakePublish: make(chan struct{}, 1),
+		wakeSync:    make(chan struct{}, 1),
 	}
 }
 
@@ -115,7 +140,7 @@ func (f *Federation) Close() { f.keys.Close() }
 // ends, then waits for in-flight deliveries to finish.
 func (f *Federation) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery, f.runMaintenance} {
+	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery, f.runMaintenance, f.runSync} {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()
 	}

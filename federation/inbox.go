@@ -62,6 +62,10 @@ func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient
 	if owner != act.Actor {
 		return commons.Errorf(commons.EUNAUTHORIZED, "the activity's actor is %s but it is signed by %s (key %s)", act.Actor, owner, keyID)
 	}
+	if err := checkAuthority(act); err != nil {
+		f.log.Warn("activity refused: not the origin", "id", act.ID, "type", act.Type, "signer", owner, "object", act.ObjectID, "err", err)
+		return err
+	}
 	fresh, err := f.db.AddInboxItem(ctx, store.InboxItem{
 		ActivityID: act.ID, Actor: act.Actor, Type: act.Type, Recipient: recipient,
 		Body: body, ReceivedAt: f.now(),
@@ -78,11 +82,40 @@ func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient
 	return nil
 }
 
+// checkAuthority refuses a Create, Update or Delete of an object that is
+// not on the signer's own host: only a record's origin may create, change
+// or delete it (and only a server its own posts and accounts). The signer
+// is the actor, checked before.
+func checkAuthority(act *Activity) error {
+	switch act.Type {
+	case "Create", "Update", "Delete":
+	default:
+		return nil
+	}
+	if act.ObjectID != "" && host(act.ObjectID) != host(act.Actor) {
+		return commons.Errorf(commons.EFORBIDDEN, "%s of %s refused: only its origin, %s, may %s it", act.Type, act.ObjectID, host(act.ObjectID), strings.ToLower(act.Type))
+	}
+	if act.Object != nil {
+		if rec, ok := act.Object["commonsRecord"].(map[string]any); ok {
+			if id, _ := rec["id"].(string); id != act.ObjectID {
+				return commons.Errorf(commons.EFORBIDDEN, "the record %s inside the object %s is not that object", id, act.ObjectID)
+			}
+		}
+	}
+	return nil
+}
+
 // checkRecipient answers ENOTFOUND or EGONE for the inbox of a record that
 // does not exist or was deleted: nothing there can take the activity, and
 // the sender should stop retrying (Mastodon drops a 4xx, and treats 410 as
 // gone). The shared and instance inboxes always exist.
 func (f *Federation) checkRecipient(ctx context.Context, recipient string) error {
+	if t, ok := strings.CutPrefix(recipient, f.base+"/topics/"); ok {
+		if !commons.IsTopic(t) {
+			return commons.Errorf(commons.ENOTFOUND, "there is no topic %q here: its inbox does not exist", t)
+		}
+		return nil
+	}
 	slug, ok := strings.CutPrefix(recipient, f.base+"/records/")
 	if recipient == "" || !ok {
 		return nil

@@ -67,17 +67,114 @@ func (f *Federation) process(ctx context.Context, it store.InboxItem) error {
 	if err != nil {
 		return err
 	}
+	if strings.HasSuffix(act.Actor, "/actor") {
+		// Perhaps a peer's instance actor: note that it was heard from.
+		if err := f.db.TouchPeer(ctx, act.Actor, f.now()); err != nil {
+			return err
+		}
+	}
 	switch act.Type {
 	case "Follow":
+		if act.ObjectID == f.InstanceActorID() {
+			if peer, err := f.onPeerFollow(ctx, act); peer || err != nil {
+				return err
+			}
+		}
 		return f.onFollow(ctx, act)
+	case "Accept", "Reject":
+		return f.onAnswer(ctx, act, act.Type == "Accept")
 	case "Undo":
+		if act.ObjectType == "Follow" && idOf(act.Object["object"]) == f.InstanceActorID() {
+			if err := f.onPeerUndo(ctx, act); err != nil {
+				return err
+			}
+		}
 		return f.onUndo(ctx, act)
+	case "Create", "Update":
+		if act.Object != nil && isRecordObject(act.Object) {
+			return f.onReplica(ctx, act)
+		}
+		if act.Type == "Create" && act.ObjectType == "Note" {
+			return f.onRemotePost(ctx, act)
+		}
+		if act.Type == "Update" {
+			return f.onUpdate(ctx, act)
+		}
 	case "Delete":
+		if act.ObjectID != act.Actor && host(act.ObjectID) == host(act.Actor) {
+			if handled, err := f.onReplicaDelete(ctx, act); handled || err != nil {
+				return err
+			}
+		}
 		return f.onDelete(ctx, act)
-	case "Update":
-		return f.onUpdate(ctx, act)
 	case "Block":
 		return f.onBlock(ctx, act)
+	}
+	return nil
+}
+
+// followedPeer returns the peer whose instance actor sent act if this
+// instance follows it (or asked to): only then are its records taken.
+func (f *Federation) followedPeer(ctx context.Context, actor string) (*store.Peer, error) {
+	p, err := f.db.Peer(ctx, actor)
+	if commons.ErrorCode(err) == commons.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if p.Actor != actor || (p.Outgoing != commons.PeerAccepted && p.Outgoing != commons.PeerPending) {
+		return nil, nil
+	}
+	return p, nil
+}
+
+// onReplica stores a record a followed peer created or changed. The inbox
+// already refused a record not under the sender's host (see
+// checkAuthority); the store refuses an older version.
+func (f *Federation) onReplica(ctx context.Context, act *Activity) error {
+	p, err := f.followedPeer(ctx, act.Actor)
+	if err != nil || p == nil {
+		if err == nil {
+			f.log.Info("record from an instance this one does not follow ignored", "actor", act.Actor, "record", act.ObjectID)
+		}
+		return err
+	}
+	c, err := parseReplica(act.Object)
+	if err != nil {
+		return err
+	}
+	return f.applyReplica(ctx, p, c)
+}
+
+// onReplicaDelete tombstones a remote record its origin deleted. It
+// reports false when the object is no record held here.
+func (f *Federation) onReplicaDelete(ctx context.Context, act *Activity) (bool, error) {
+	if _, err := f.db.RecordByID(ctx, act.ObjectID); err != nil {
+		if code := commons.ErrorCode(err); code == commons.ENOTFOUND || code == commons.EGONE {
+			return false, nil
+		}
+		return true, err
+	}
+	p, err := f.followedPeer(ctx, act.Actor)
+	if err != nil || p == nil {
+		return true, err
+	}
+	c := store.RemoteChange{ID: act.ObjectID}
+	if act.Object != nil {
+		if c, err = parseReplica(act.Object); err != nil {
+			return true, err
+		}
+	}
+	return true, f.applyReplica(ctx, p, c)
+}
+
+func (f *Federation) applyReplica(ctx context.Context, p *store.Peer, c store.RemoteChange) error {
+	res, err := f.db.ApplyRemote(ctx, originOf(p.Actor), []store.RemoteChange{c}, f.now(), "", "")
+	if err != nil {
+		return err
+	}
+	if len(res.Rejected) > 0 {
+		return res.Rejected[0].Err
 	}
 	return nil
 }
@@ -184,6 +281,9 @@ func (f *Federation) onBlock(ctx context.Context, act *Activity) error {
 // isOurActor reports whether iri is a live actor of this instance.
 func (f *Federation) isOurActor(ctx context.Context, iri string) bool {
 	if iri == f.InstanceActorID() {
+		return true
+	}
+	if _, ok := f.topicOf(iri); ok {
 		return true
 	}
 	slug, ok := strings.CutPrefix(iri, f.base+"/records/")

@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/commons-directory/commons"
@@ -37,23 +38,27 @@ func (f *Federation) publishBatch(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	entries, err := f.db.HistoryAfter(ctx, cursor, limit)
-	if err != nil || len(entries) == 0 {
+	entries, last, err := f.db.HistoryAfter(ctx, cursor, limit)
+	if err != nil || last == cursor {
 		return 0, err
 	}
 	var (
 		posts []store.Post
 		out   []store.OutActivity
-		last  int64
 	)
+	var peers []string
+	if len(entries) > 0 {
+		if peers, err = f.db.PeerInboxes(ctx); err != nil {
+			return 0, err
+		}
+	}
 	for _, e := range entries {
-		p, acts, err := f.publication(ctx, e)
+		p, acts, err := f.publication(ctx, e, peers)
 		if err != nil {
 			return 0, fmt.Errorf("publish change %d of %s: %w", e.HID, e.Record.ID, err)
 		}
 		posts = append(posts, p...)
 		out = append(out, acts...)
-		last = e.HID
 	}
 	if err := f.db.Publish(ctx, last, posts, out); err != nil {
 		return 0, err
@@ -61,29 +66,37 @@ func (f *Federation) publishBatch(ctx context.Context, limit int) (int, error) {
 	if len(out) > 0 {
 		wake(f.wakeDeliver)
 	}
-	return len(entries), nil
+	return int(last - cursor), nil
 }
 
-// publication is what one change produces: for a create or an update that a
-// follower would care about, a post and its Create, plus an Update of the
-// actor; for a delete, a Delete of the actor.
-func (f *Federation) publication(ctx context.Context, e store.HistoryEntry) ([]store.Post, []store.OutActivity, error) {
+// publication is what one change produces. For peer instances (peers,
+// their inboxes): the record document, created, updated or deleted, from
+// the instance actor. For the fediverse: on a create or an update that a
+// follower would care about, a post and its Create — to the record's
+// followers and to peers, whose topics announce it — an Update of the
+// actor, and the Announces of the post by the record's topics and the
+// instance actor; on a delete, a Delete of the actor.
+func (f *Federation) publication(ctx context.Context, e store.HistoryEntry, peers []string) ([]store.Post, []store.OutActivity, error) {
 	r := e.Record
 	inboxes, err := f.db.FollowerInboxes(ctx, r.ID)
 	if err != nil {
 		return nil, nil, err
 	}
 	at := e.At
+	replica, err := f.replication(e, peers)
+	if err != nil {
+		return nil, nil, err
+	}
 	if e.Action == "delete" {
 		body, err := DeleteDocument(fmt.Sprintf("%s#delete-%d", r.ID, e.HID), r.ID, r.ID, at)
 		if err != nil {
 			return nil, nil, err
 		}
-		return nil, outActivity(r.ID, fmt.Sprintf("%s#delete-%d", r.ID, e.HID), body, inboxes), nil
+		return nil, append(replica, outActivity(r.ID, fmt.Sprintf("%s#delete-%d", r.ID, e.HID), body, inboxes)...), nil
 	}
 	sentences := Describe(e.Previous, r, f.lang)
 	if len(sentences) == 0 {
-		return nil, nil, nil
+		return nil, replica, nil
 	}
 	tags := f.recordTags(r)
 	name, _ := r.Name.Get(f.lang)
@@ -99,7 +112,7 @@ func (f *Federation) publication(ctx context.Context, e store.HistoryEntry) ([]s
 	if err != nil {
 		return nil, nil, err
 	}
-	acts := outActivity(r.ID, post.ID+"/activity", create, inboxes)
+	acts := outActivity(r.ID, post.ID+"/activity", create, union(inboxes, peers))
 	if e.Action == "update" && len(inboxes) > 0 {
 		doc, err := f.recordActorDocument(ctx, r)
 		if err != nil {
@@ -112,7 +125,45 @@ func (f *Federation) publication(ctx context.Context, e store.HistoryEntry) ([]s
 		// The profile first, so the post arrives under the fresh profile.
 		acts = append(outActivity(r.ID, fmt.Sprintf("%s#updates/%d", r.ID, e.HID), upd, inboxes), acts...)
 	}
+	announces, err := f.announcements(ctx, post.ID, r, true, at)
+	if err != nil {
+		return nil, nil, err
+	}
+	acts = append(append(replica, acts...), announces...)
 	return []store.Post{storePost(post, e.RecordPK, "change")}, acts, nil
+}
+
+// replication is the record document of a change, for peer instances.
+func (f *Federation) replication(e store.HistoryEntry, peers []string) ([]store.OutActivity, error) {
+	if len(peers) == 0 {
+		return nil, nil
+	}
+	r := e.Record
+	id := fmt.Sprintf("%s#replicas/%d", r.ID, e.HID)
+	var object any = recordObject(r)
+	typ := map[string]string{"create": "Create", "update": "Update", "delete": "Delete"}[e.Action]
+	if e.Action == "delete" {
+		object = tombstoneObject(r.ID, e.At)
+	}
+	body, err := publicActivity(id, typ, f.InstanceActorID(), object, e.At)
+	if err != nil {
+		return nil, err
+	}
+	return outActivity(f.InstanceActorID(), id, body, peers), nil
+}
+
+// union is a followed by the elements of b not in a.
+func union(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	out := append([]string(nil), a...)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func outActivity(sender, id string, body []byte, inboxes []string) []store.OutActivity {

@@ -122,6 +122,15 @@ func (f *Federation) ServeInstanceActor(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
+	// What makes it a Commons Directory instance to its peers.
+	m, err := unmarshalMap(body)
+	if err != nil {
+		return err
+	}
+	m["commonsRecords"] = id + "/records"
+	if body, err = marshal(m); err != nil {
+		return err
+	}
 	d := f.docs.put(id, "instance", body)
 	return writeCached(w, r, &d)
 }
@@ -138,20 +147,42 @@ func InstanceActor(base, hostname, name, desc, lang, publicKeyPEM string, create
 	}
 }
 
-// ServeInstanceCollection writes the instance actor's outbox, followers or
-// following collection: counts only (the peers it follows come with
-// instance federation).
+// ServeInstanceCollection writes the instance actor's outbox, followers,
+// following or records collection. Following lists the peers this instance
+// follows, so that operators find the rest of the network; followers is a
+// count (peers and accounts); records is the record collection peers
+// replicate from (see serveRecordCollection).
 func (f *Federation) ServeInstanceCollection(w http.ResponseWriter, r *http.Request, which string) error {
 	id := f.InstanceActorID() + "/" + which
 	n := 0
 	switch which {
+	case "records":
+		return f.serveRecordCollection(w, r)
+	case "following":
+		peers, err := f.followedPeers(r.Context())
+		if err != nil {
+			return err
+		}
+		items := make([]any, len(peers))
+		for i, p := range peers {
+			items[i] = p
+		}
+		body, err := marshal(normalize(map[string]any{"id": id, "type": "OrderedCollection", "totalItems": len(items), "orderedItems": items}))
+		if err != nil {
+			return err
+		}
+		return writeDoc(w, r, body, "")
 	case "followers":
 		c, err := f.db.CountFollowers(r.Context(), f.InstanceActorID())
 		if err != nil {
 			return err
 		}
-		n = c
-	case "outbox", "following":
+		peers, err := f.db.PeerInboxes(r.Context())
+		if err != nil {
+			return err
+		}
+		n = c + len(peers)
+	case "outbox":
 	default:
 		return commons.Errorf(commons.ENOTFOUND, "the instance actor has no %s collection", which)
 	}
@@ -160,6 +191,22 @@ func (f *Federation) ServeInstanceCollection(w http.ResponseWriter, r *http.Requ
 		return err
 	}
 	return writeDoc(w, r, body, "")
+}
+
+// followedPeers lists the instance actors of the peers this instance
+// follows.
+func (f *Federation) followedPeers(ctx context.Context) ([]string, error) {
+	ps, err := f.db.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, p := range ps {
+		if p.Outgoing == commons.PeerAccepted {
+			out = append(out, p.Actor)
+		}
+	}
+	return out, nil
 }
 
 // ServeOutbox writes a record's outbox: the collection, or with ?page=true

@@ -31,6 +31,8 @@ func (f *Federation) ServeWebFinger(w http.ResponseWriter, r *http.Request) erro
 		user = f.hostname()
 	case strings.HasPrefix(resource, f.base+"/records/"):
 		user = strings.TrimPrefix(resource, f.base+"/records/")
+	case strings.HasPrefix(resource, f.base+"/topics/"):
+		user = strings.TrimPrefix(resource, f.base+"/topics/")
 	default:
 		return commons.Errorf(commons.ENOTFOUND, "%s is not a resource of %s", resource, f.host)
 	}
@@ -38,6 +40,8 @@ func (f *Federation) ServeWebFinger(w http.ResponseWriter, r *http.Request) erro
 	var actorID, profile string
 	if user == f.hostname() {
 		actorID, profile = f.InstanceActorID(), f.base+"/"
+	} else if commons.IsTopic(user) {
+		actorID, profile = f.TopicID(user), f.TopicID(user)
 	} else {
 		rec, err := f.db.Record(r.Context(), user)
 		if err != nil {
@@ -151,6 +155,10 @@ func (f *Federation) ServeNodeInfo(w http.ResponseWriter, r *http.Request, versi
 	if err != nil {
 		return err
 	}
+	peers, err := f.followedPeers(r.Context())
+	if err != nil {
+		return err
+	}
 	software := map[string]any{"name": "commonsd", "version": f.version}
 	if version == "2.1" {
 		software["repository"] = "https://github.com/commons-directory/commons"
@@ -167,6 +175,7 @@ func (f *Federation) ServeNodeInfo(w http.ResponseWriter, r *http.Request, versi
 			"nodeName":        f.name,
 			"nodeDescription": f.desc,
 			"records":         map[string]int{"local": local, "remote": remote},
+			"peers":           peers,
 		},
 	}
 	profile := `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/` + version + `#"`

@@ -39,6 +39,10 @@ type Federation interface {
 	// they confirm following target (one of this instance's actor IRIs);
 	// handle is their account, "@alice@example.org".
 	RemoteFollowURL(ctx context.Context, handle, target string) (string, error)
+	// ServeTopicActor and ServeTopicCollection write a topic's Group actor
+	// (/topics/{topic}, to ActivityPub clients) and its collections.
+	ServeTopicActor(w http.ResponseWriter, r *http.Request, topic string) error
+	ServeTopicCollection(w http.ResponseWriter, r *http.Request, topic, which string) error
 }
 
 // ActivityPub media types, offered on URLs that are also actors or objects.
@@ -78,7 +82,7 @@ func (s *server) federationRoutes(r *mux.Router) {
 	})).Methods(get, head)
 
 	r.Handle("/actor", s.handle(f.ServeInstanceActor)).Methods(get, head)
-	r.Handle("/actor/{which:outbox|followers|following}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	r.Handle("/actor/{which:outbox|followers|following|records}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return f.ServeInstanceCollection(w, r, mux.Vars(r)["which"])
 	})).Methods(get, head)
 	r.Handle("/actor/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
@@ -113,6 +117,22 @@ func (s *server) federationRoutes(r *mux.Router) {
 		return f.ServePost(w, r, slug(r), mux.Vars(r)["post"])
 	})).Methods(get, head)
 	r.Handle("/authorize_interaction", s.handle(s.handleAuthorizeInteraction)).Methods(get, head)
+
+	// Topics: the Group actor answers ActivityPub requests; browsers get
+	// the topic's page (pages.go), registered after this.
+	topic := func(r *http.Request) string { return mux.Vars(r)["topic"] }
+	r.Handle("/topics/{topic}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		setVary(w)
+		return f.ServeTopicActor(w, r, topic(r))
+	})).Methods(get, head).MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
+		return wantsActivity(r, actorPageOffers)
+	})
+	r.Handle("/topics/{topic}/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.PostInbox(w, r, s.base+"/topics/"+topic(r))
+	})).Methods(post)
+	r.Handle("/topics/{topic}/{which:outbox|followers|following}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.ServeTopicCollection(w, r, topic(r), mux.Vars(r)["which"])
+	})).Methods(get, head)
 }
 
 // handleAuthorizeInteraction is the target of our WebFinger subscribe

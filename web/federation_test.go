@@ -17,6 +17,7 @@ func newFederatedServer(t *testing.T) *testServer {
 		f := federation.New(federation.Options{DB: o.Directory.(*store.DB), BaseURL: o.BaseURL, InstanceName: o.InstanceName, AllowPrivate: true})
 		t.Cleanup(f.Close)
 		o.Federation = f
+		o.Operator = f
 	})
 }
 

@@ -26,15 +26,16 @@ func (s *server) router() *mux.Router {
 
 	r.Handle("/healthz", s.handle(s.handleHealth)).Methods(get, head)
 
-	// Each area adds its own URLs, in its own file. Exports come before
-	// the pages: /records/{slug}.jsonld must win over /records/{slug}
-	// (slugs may hold dots).
+	// Each area adds its own URLs, in its own file. Exports and the
+	// federation come before the pages: /records/{slug}.jsonld must win
+	// over /records/{slug} (slugs may hold dots), and an ActivityPub
+	// request for /topics/{topic} gets the Group actor, not the page.
 	s.exportRoutes(r) // exports.go: schema.org, feeds, DCAT-AP, CSV, …
-	s.pageRoutes(r)   // pages.go: the HTML directory
-
 	if s.fed != nil {
-		s.federationRoutes(r)
+		s.federationRoutes(r) // federation.go: ActivityPub and discovery
 	}
+	s.pageRoutes(r)     // pages.go: the HTML directory
+	s.operatorRoutes(r) // operator.go: the admin API for peers, blocks, deliveries
 
 	// JSON API. Reads are open; writes need an editor's bearer token.
 	r.Handle("/api/openapi.json", s.handle(s.handleOpenAPI)).Methods(get, head)

@@ -48,10 +48,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		AllowPrivate: cfg.Federation.AllowPrivateAddresses,
 		Workers:      cfg.Federation.DeliveryWorkers,
 		Schedule:     cfg.Federation.RetrySchedule.Values(),
+		PeerPolicy:   cfg.Federation.PeerPolicy,
+		SyncInterval: cfg.Federation.SyncInterval.Duration,
 	})
 	a.handler = web.New(web.Options{
 		Directory:    db,
 		Federation:   a.fed,
+		Operator:     a.fed,
 		BaseURL:      cfg.Server.BaseURL,
 		InstanceName: cfg.Server.InstanceName,
 		Version:      buildVersion(),

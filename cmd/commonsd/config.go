@@ -52,6 +52,8 @@ type Federation struct {
 	AllowPrivateAddresses bool      `toml:"allow_private_addresses"`
 	DeliveryWorkers       int       `toml:"delivery_workers"`
 	RetrySchedule         Durations `toml:"retry_schedule"`
+	PeerPolicy            string    `toml:"peer_policy"`
+	SyncInterval          Duration  `toml:"sync_interval"`
 }
 
 // Durations is a list of durations: a TOML array of strings, or in the
@@ -125,7 +127,8 @@ func DefaultConfig() Config {
 			ShutdownTimeout: Duration{15 * time.Second},
 		},
 		Store:      Store{Path: "data/commons.db"},
-		Federation: Federation{DeliveryWorkers: 16, RetrySchedule: durations(federation.RetrySchedule)},
+		Federation: Federation{DeliveryWorkers: 16, RetrySchedule: durations(federation.RetrySchedule),
+			PeerPolicy: federation.PolicyApproval, SyncInterval: Duration{time.Hour}},
 		Log:        Log{Level: "info", Format: "text"},
 		Demo:       Demo{LoadWhenEmpty: true},
 	}
@@ -246,6 +249,14 @@ func (c Config) Validate() error {
 	}
 	if c.Federation.DeliveryWorkers < 1 || c.Federation.DeliveryWorkers > 256 {
 		return fmt.Errorf("federation.delivery_workers: %d is not between 1 and 256", c.Federation.DeliveryWorkers)
+	}
+	switch c.Federation.PeerPolicy {
+	case federation.PolicyOpen, federation.PolicyApproval, federation.PolicyClosed:
+	default:
+		return fmt.Errorf("federation.peer_policy: %q is not open, approval or closed", c.Federation.PeerPolicy)
+	}
+	if c.Federation.SyncInterval.Duration < time.Minute {
+		return fmt.Errorf("federation.sync_interval: %s is shorter than a minute", c.Federation.SyncInterval.Duration)
 	}
 	if len(c.Federation.RetrySchedule) == 0 {
 		return errors.New("federation.retry_schedule: must list at least one wait")

@@ -229,12 +229,17 @@ func TestFollowerLifecycle(t *testing.T) {
 		doc := victim.ActorDocument()
 		doc["inbox"] = attacker.URL + "/stolen"
 		doc["endpoints"] = map[string]any{"sharedInbox": attacker.URL + "/stolen"}
-		post(t, attacker, in.url+"/inbox", map[string]any{
+		// Refused at the door: only the victim's server may update it.
+		resp, err := attacker.Post(context.Background(), in.url+"/inbox", map[string]any{
 			"@context": "https://www.w3.org/ns/activitystreams", "id": attacker.URL + "/updates/1",
 			"type": "Update", "actor": attacker.Actor, "object": doc,
 		})
-		// Processed in arrival order: the attacker's later Follow marks it done.
-		follows(t, in, attacker, "wikipedia", "after-update")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("Update of another server's actor: %s, want 403", resp.Status)
+		}
 		a, err := in.db.RemoteActor(context.Background(), victim.Actor)
 		if err != nil {
 			t.Fatal(err)

@@ -1,0 +1,312 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store"
+)
+
+// Records travel between instances as record objects: the record actor's
+// identity (id, type, preferredUsername, name, url, published, updated)
+// and the whole record as JSON under commonsRecord. Deletions travel as
+// Tombstones. The same objects fill the instance actor's record
+// collection, /actor/records, which peers page through to backfill and
+// reconcile. Only Commons Directory instances receive them; Mastodon sees
+// record actors and posts.
+
+// recordObject is the document of a record sent to peers.
+func recordObject(r *commons.Record) map[string]any {
+	name, _ := r.Name.Get("en")
+	return map[string]any{
+		"id":                r.ID,
+		"type":              "Service",
+		"preferredUsername": r.Slug,
+		"name":              name,
+		"url":               r.ID,
+		"published":         r.Provenance.Created.UTC().Format(time.RFC3339Nano),
+		"updated":           r.Provenance.Updated.UTC().Format(time.RFC3339Nano),
+		"commonsRecord":     r,
+	}
+}
+
+// tombstoneObject is the document of a deleted record.
+func tombstoneObject(id string, deleted time.Time) map[string]any {
+	return map[string]any{"id": id, "type": "Tombstone", "formerType": "Service", "deleted": deleted.UTC().Format(time.RFC3339Nano)}
+}
+
+// replicaItem is a record object or tombstone as received.
+type replicaItem struct {
+	ID            string          `json:"id"`
+	Type          string          `json:"type"`
+	Deleted       time.Time       `json:"deleted"`
+	CommonsRecord *commons.Record `json:"commonsRecord"`
+}
+
+// change turns a received item into a store change: EINVALID for an item
+// that is neither a record object nor a tombstone.
+func (it *replicaItem) change() (store.RemoteChange, error) {
+	switch {
+	case it.Type == "Tombstone":
+		return store.RemoteChange{ID: it.ID, Deleted: it.Deleted}, nil
+	case it.CommonsRecord != nil:
+		return store.RemoteChange{ID: it.ID, Record: it.CommonsRecord}, nil
+	}
+	return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "%s is neither a record object nor a Tombstone", it.ID)
+}
+
+// isRecordObject reports whether an embedded object is a record object.
+func isRecordObject(obj map[string]any) bool {
+	_, ok := obj["commonsRecord"]
+	return ok
+}
+
+// parseReplica reads a record object or tombstone embedded in an activity.
+func parseReplica(obj map[string]any) (store.RemoteChange, error) {
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return store.RemoteChange{}, err
+	}
+	var it replicaItem
+	if err := json.Unmarshal(b, &it); err != nil {
+		return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "record object: %v", err)
+	}
+	return it.change()
+}
+
+// Record collection pages.
+const (
+	defaultRecordPage = 500
+	maxRecordPage     = store.MaxChangePage
+	// maxRecordPageBytes bounds a page of the record collection we fetch:
+	// a thousand records of a few kilobytes each.
+	maxRecordPageBytes = 16 << 20
+)
+
+// serveRecordCollection writes /actor/records: without page, the
+// collection (its size and first page); with page=true, the local records
+// changed after the cursor since (0 for all), deletions included, oldest
+// change first. commonsCursor on the page is the cursor to resume from.
+func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Request) error {
+	id := f.InstanceActorID() + "/records"
+	q := r.URL.Query()
+	if q.Get("page") == "" {
+		local, _, err := f.db.CountRecords(r.Context())
+		if err != nil {
+			return err
+		}
+		body, err := OrderedCollectionDocument(id, local, id+"?page=true&since=0")
+		if err != nil {
+			return err
+		}
+		return writeDoc(w, r, body, "")
+	}
+	since, err := strconv.ParseInt(q.Get("since"), 10, 64)
+	if q.Get("since") == "" {
+		since, err = 0, nil
+	}
+	if err != nil || since < 0 {
+		return commons.Errorf(commons.EINVALID, "since: %q is not a cursor from this collection", q.Get("since"))
+	}
+	limit := defaultRecordPage
+	if l := q.Get("limit"); l != "" {
+		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > maxRecordPage {
+			return commons.Errorf(commons.EINVALID, "limit: %q must be a number from 1 to %d", l, maxRecordPage)
+		}
+	}
+	changes, err := f.db.Changes(r.Context(), store.ChangeQuery{After: since, Limit: limit, LocalOnly: true, IncludeDeleted: true})
+	if err != nil {
+		return err
+	}
+	items := make([]any, len(changes))
+	cursor := since
+	for i, c := range changes {
+		if c.Deleted {
+			items[i] = tombstoneObject(c.ID, c.Updated)
+		} else {
+			items[i] = recordObject(c.Record)
+		}
+		cursor = c.Seq
+	}
+	next := ""
+	if len(changes) == limit {
+		next = fmt.Sprintf("%s?page=true&since=%d&limit=%d", id, cursor, limit)
+	}
+	m := map[string]any{
+		"id": fmt.Sprintf("%s?page=true&since=%d&limit=%d", id, since, limit), "type": "OrderedCollectionPage",
+		"partOf": id, "orderedItems": items, "commonsCursor": strconv.FormatInt(cursor, 10),
+	}
+	if next != "" {
+		m["next"] = next
+	}
+	body, err := marshal(normalize(m))
+	if err != nil {
+		return err
+	}
+	return writeDoc(w, r, body, "")
+}
+
+// recordPage is a page of a peer's record collection as received.
+type recordPage struct {
+	Items  []replicaItem `json:"orderedItems"`
+	Next   string        `json:"next"`
+	Cursor string        `json:"commonsCursor"`
+}
+
+// originOf is the base URL of the instance whose instance actor is actor.
+func originOf(actor string) string { return strings.TrimSuffix(actor, "/actor") }
+
+// syncPeer brings this instance's copy of a followed peer's records up to
+// date: it pages through the peer's record collection from the stored
+// cursor, storing each page and the cursor after it in one transaction, so
+// a reconciliation that stops resumes where it was. It returns how many
+// records changed.
+func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
+	f.syncing.Lock()
+	defer f.syncing.Unlock()
+	origin := originOf(p.Actor)
+	cursor := p.SyncCursor
+	if cursor == "" {
+		cursor = "0"
+	}
+	applied := 0
+	next := p.Actor + "/records?page=true&since=" + url.QueryEscape(cursor) + "&limit=" + strconv.Itoa(defaultRecordPage)
+	var err error
+	for pages := 0; next != "" && err == nil; pages++ {
+		if ctx.Err() != nil {
+			return applied, ctx.Err()
+		}
+		if !strings.HasPrefix(next, origin+"/") {
+			err = commons.Errorf(commons.EFORBIDDEN, "the record collection of %s points to %s", p.Host, next)
+			break
+		}
+		var page recordPage
+		if page, err = f.fetchRecordPage(ctx, next); err != nil {
+			break
+		}
+		changes := make([]store.RemoteChange, 0, len(page.Items))
+		for i := range page.Items {
+			c, cerr := page.Items[i].change()
+			if cerr != nil {
+				f.log.Warn("record from a peer skipped", "peer", p.Host, "err", cerr)
+				continue
+			}
+			changes = append(changes, c)
+		}
+		if page.Cursor == "" {
+			page.Cursor = cursor
+		}
+		var res *store.RemoteResult
+		if res, err = f.db.ApplyRemote(ctx, origin, changes, f.now(), p.Actor, page.Cursor); err != nil {
+			break
+		}
+		for _, rj := range res.Rejected {
+			f.log.Warn("record from a peer refused", "peer", p.Host, "record", rj.ID, "err", rj.Err)
+		}
+		applied += res.Applied()
+		cursor, next = page.Cursor, page.Next
+		if len(page.Items) == 0 {
+			next = ""
+		}
+	}
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if _, uerr := f.db.UpdatePeer(context.WithoutCancel(ctx), p.Actor, func(sp *store.Peer) error {
+		sp.LastError = msg
+		if err == nil {
+			sp.LastSync = f.now()
+		}
+		return nil
+	}); uerr != nil && err == nil {
+		err = uerr
+	}
+	if applied > 0 {
+		f.log.Info("records synchronised", "peer", p.Host, "changed", applied)
+	}
+	return applied, err
+}
+
+// fetchRecordPage GETs one page of a record collection, signed.
+func (f *Federation) fetchRecordPage(ctx context.Context, iri string) (recordPage, error) {
+	var page recordPage
+	body, err := f.getLimited(ctx, iri, maxRecordPageBytes)
+	if err != nil {
+		return page, err
+	}
+	if err := json.Unmarshal(body, &page); err != nil {
+		return page, commons.Errorf(commons.EINVALID, "record page %s: %v", iri, err)
+	}
+	return page, nil
+}
+
+// getLimited is get with a larger size limit.
+func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([]byte, error) {
+	if blocked, err := f.db.DomainBlocked(ctx, host(iri)); err != nil {
+		return nil, err
+	} else if blocked {
+		return nil, commons.Errorf(commons.EFORBIDDEN, "the domain %s is blocked", host(iri))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, iri, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/activity+json")
+	req.Header.Set("User-Agent", f.agent)
+	key, _, err := f.signingKey(ctx, f.InstanceActorID())
+	if err != nil {
+		return nil, err
+	}
+	if err := SignRequest(req, nil, *key, f.now()); err != nil {
+		return nil, err
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", iri, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", iri, resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", iri, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("GET %s: larger than %d bytes", iri, limit)
+	}
+	return b, nil
+}
+
+// runSync reconciles every followed peer at start, every SyncInterval,
+// and when woken (a peer accepted, or an operator asked).
+func (f *Federation) runSync(ctx context.Context) {
+	every(ctx, f.opts.SyncInterval, f.wakeSync, func(ctx context.Context) {
+		peers, err := f.db.Peers(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				f.log.Error("list peers", "err", err)
+			}
+			return
+		}
+		for i := range peers {
+			p := &peers[i]
+			if p.Outgoing != commons.PeerAccepted {
+				continue
+			}
+			if _, err := f.syncPeer(ctx, p); err != nil && !errors.Is(err, context.Canceled) {
+				f.log.Warn("synchronise records", "peer", p.Host, "err", err)
+			}
+		}
+	})
+}

@@ -1,0 +1,31 @@
+package commons
+
+import (
+	"slices"
+	"strings"
+)
+
+// Topics group records for followers: one per kind ("geodata") and one
+// per country, by its lower-case code ("fr", and "eu" for the European
+// Union). Each is a fediverse Group actor, @geodata@host, that announces
+// the posts of its records; so no record slug may be a topic's name.
+
+// IsTopic reports whether name is a topic: a kind, or a valid country code
+// in lower case.
+func IsTopic(name string) bool {
+	if slices.Contains(Kinds, name) {
+		return true
+	}
+	return len(name) == 2 && strings.ToLower(name) == name && ValidCountry(strings.ToUpper(name))
+}
+
+// Topics returns the topics of a record: its kinds, then its countries.
+func (r *Record) Topics() []string {
+	out := slices.Clone(r.Kinds)
+	for _, c := range r.Countries {
+		if t := strings.ToLower(c.Code); !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
