@@ -37,8 +37,8 @@ func TestOperatorAPI(t *testing.T) {
 		status      int
 	}{
 		{`{"url": "not a url at all"}`, "application/json", http.StatusBadRequest},
-		{`{"url": "` + a.URL + `"}`, "application/json", http.StatusBadRequest},        // itself
-		{`{"url": "http://127.0.0.1:1"}`, "application/json", http.StatusNotFound},    // nobody there
+		{`{"url": "` + a.URL + `"}`, "application/json", http.StatusBadRequest},         // itself
+		{`{"url": "http://127.0.0.1:1"}`, "application/json", http.StatusNotFound},      // nobody there
 		{`{"url": "` + b.URL + `", "x": 1}`, "application/json", http.StatusBadRequest}, // unknown field
 		{`url=x`, "application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
 	} {

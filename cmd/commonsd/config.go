@@ -126,11 +126,11 @@ func DefaultConfig() Config {
 			WriteTimeout:    Duration{60 * time.Second},
 			ShutdownTimeout: Duration{15 * time.Second},
 		},
-		Store:      Store{Path: "data/commons.db"},
+		Store: Store{Path: "data/commons.db"},
 		Federation: Federation{DeliveryWorkers: 16, RetrySchedule: durations(federation.RetrySchedule),
 			PeerPolicy: federation.PolicyApproval, SyncInterval: Duration{time.Hour}},
-		Log:        Log{Level: "info", Format: "text"},
-		Demo:       Demo{LoadWhenEmpty: true},
+		Log:  Log{Level: "info", Format: "text"},
+		Demo: Demo{LoadWhenEmpty: true},
 	}
 }
 
