@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -51,13 +52,37 @@ func (b *syncBuffer) String() string {
 // test, and its log is printed if the test failed.
 func newInstance(t *testing.T, dir string, homes ...string) *instance {
 	t.Helper()
+	return newInstanceWith(t, dir, instanceOptions{}, homes...)
+}
+
+// instanceOptions vary an instance: the address it listens on (to
+// restart one where it was, or to give it a loopback address of its own,
+// so that a domain block of it blocks nothing else) and its configuration.
+type instanceOptions struct {
+	addr   string // "127.0.0.2:0"; default 127.0.0.1 on any port
+	config func(*Config)
+}
+
+func newInstanceWith(t *testing.T, dir string, o instanceOptions, homes ...string) *instance {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
+	if o.addr != "" {
+		ts.Listener.Close()
+		l, err := net.Listen("tcp", o.addr)
+		if err != nil {
+			t.Fatalf("listen on %s: %v", o.addr, err)
+		}
+		ts.Listener = l
+	}
 	url := "http://" + ts.Listener.Addr().String()
 	cfg := DefaultConfig()
 	cfg.Server.BaseURL = url
 	cfg.Server.Listen = ts.Listener.Addr().String()
 	cfg.Store.Path = filepath.Join(dir, strings.NewReplacer(":", "_", ".", "_").Replace(ts.Listener.Addr().String())+".db")
 	cfg.Federation.AllowPrivateAddresses = true
+	if o.config != nil {
+		o.config(&cfg)
+	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -70,10 +95,13 @@ func newInstance(t *testing.T, dir string, homes ...string) *instance {
 			t.Fatal(err)
 		}
 	}
-	if _, err := a.db.CreateUser(ctx, "editor", commons.RoleEditor, "a long enough password"); err != nil {
+	if _, err := a.db.CreateUser(ctx, "editor", commons.RoleEditor, "a long enough password"); err != nil && commons.ErrorCode(err) != commons.ECONFLICT {
 		t.Fatal(err)
 	}
-	token, err := a.db.CreateToken(ctx, "editor", "test")
+	if _, err := a.db.CreateUser(ctx, "admin", commons.RoleAdmin, "a long enough password"); err != nil && commons.ErrorCode(err) != commons.ECONFLICT {
+		t.Fatal(err)
+	}
+	token, err := a.db.CreateToken(ctx, "admin", "test")
 	if err != nil {
 		t.Fatal(err)
 	}
