@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -73,6 +74,7 @@ func cmdDemo(ctx context.Context, c *cli, args []string) error {
 		cfg.Store.Path = filepath.Join(dir, d.home+".db")
 		cfg.Server.Language = d.lang
 		cfg.Federation.AllowPrivateAddresses = true
+		cfg.Federation.PeerPolicy = "open" // the three peer with each other at start
 		if err := cfg.Validate(); err != nil {
 			return err
 		}
@@ -107,6 +109,26 @@ func cmdDemo(ctx context.Context, c *cli, args []string) error {
 	for _, in := range insts {
 		g.Go(func() error { return in.app.serve(gctx, in.ln) })
 	}
+	// Peer in a mesh once all listen (the listeners are open already, so
+	// the fetches of each other's actors succeed): each follows the other
+	// two, each accepts, each backfills; a few seconds later every instance
+	// shows the whole demo directory, a third of it local.
+	g.Go(func() error {
+		for _, in := range insts {
+			for _, other := range insts {
+				if in == other {
+					continue
+				}
+				if p, err := in.app.db.Peer(gctx, strings.TrimPrefix(other.url, "http://")); err == nil && p.Outgoing != commons.PeerNone {
+					continue // peered in an earlier run
+				}
+				if _, err := in.app.fed.FollowPeer(gctx, other.url); err != nil {
+					logger.Warn("demo peering", "from", in.url, "to", other.url, "err", err)
+				}
+			}
+		}
+		return nil
+	})
 	return g.Wait()
 }
 

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/commons-directory/commons/demo"
 )
 
 // testEnv is a configuration given through the environment, as an operator
@@ -322,7 +324,11 @@ func TestDemo(t *testing.T) {
 		w := &lockedWriter{w: &out, mu: &mu}
 		done <- run(ctx, []string{"commonsd", "demo", "--port", fmt.Sprint(port)}, noEnv, strings.NewReader(""), w, io.Discard)
 	}()
-	total := 0
+	recs, err := demo.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := len(recs)
 	for i := range 3 {
 		url := fmt.Sprintf("http://127.0.0.1:%d", port+i)
 		eventually(t, 20*time.Second, func() bool {
@@ -332,15 +338,23 @@ func TestDemo(t *testing.T) {
 			}
 			return err == nil && resp.StatusCode == 200
 		})
-		var page struct{ Total int }
-		getJSON(t, url+"/api/v1/records?limit=1", &page)
-		if page.Total < 10 {
-			t.Errorf("%s holds %d records", url, page.Total)
-		}
-		total += page.Total
 	}
-	if total < 40 {
-		t.Errorf("the three instances hold %d records in all", total)
+	// The three peer at start: after a few seconds each shows the whole
+	// demo directory, its own share local.
+	for i := range 3 {
+		url := fmt.Sprintf("http://127.0.0.1:%d", port+i)
+		var page struct{ Total int }
+		eventually(t, 30*time.Second, func() bool {
+			getJSON(t, url+"/api/v1/records?limit=1", &page)
+			return page.Total == all
+		})
+		var inst struct {
+			Records struct{ Local, Remote int }
+		}
+		getJSON(t, url+"/api/v1/instance", &inst)
+		if inst.Records.Local < 10 || inst.Records.Local+inst.Records.Remote != all {
+			t.Errorf("%s: %+v of %d records", url, inst.Records, all)
+		}
 	}
 	mu.Lock()
 	printed := out.String()
