@@ -1,0 +1,15 @@
+// Package publiccode reads and writes publiccode.yml, the metadata file
+// that public-sector software keeps at the root of its repository
+// (https://github.com/publiccodeyml/publiccode.yml), and maps it to and
+// from commons.Record following the table in the reference
+// (commons-directories.md §3).
+//
+// The upstream parser, italia/publiccode-parser-go, cannot be fetched here,
+// so Parse walks the YAML node tree itself (gopkg.in/yaml.v3 keeps line
+// numbers) and checks the keys the standard requires for versions 0.2 to
+// 0.4. Every problem names its line and key; keys that have no place in a
+// record are returned as warnings rather than dropped silently.
+//
+// The package owns no storage and does no network access: callers fetch
+// the file (through the guarded client) and store the record.
+package publiccode

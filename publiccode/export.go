@@ -1,0 +1,247 @@
+package publiccode
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/commons-directory/commons"
+)
+
+// ExportVersion is the version of the standard Marshal writes.
+const ExportVersion = "0.4"
+
+// file is a publiccode.yml 0.4 as Marshal writes it, keys in the
+// standard's order.
+type file struct {
+	Version           string                 `yaml:"publiccodeYmlVersion"`
+	Name              string                 `yaml:"name"`
+	URL               string                 `yaml:"url"`
+	LandingURL        string                 `yaml:"landingURL,omitempty"`
+	IsBasedOn         []string               `yaml:"isBasedOn,omitempty"`
+	Roadmap           string                 `yaml:"roadmap,omitempty"`
+	Logo              string                 `yaml:"logo,omitempty"`
+	Platforms         []string               `yaml:"platforms"`
+	Categories        []string               `yaml:"categories,omitempty"`
+	UsedBy            []string               `yaml:"usedBy,omitempty"`
+	DevelopmentStatus string                 `yaml:"developmentStatus"`
+	SoftwareType      string                 `yaml:"softwareType"`
+	IntendedAudience  *audience              `yaml:"intendedAudience,omitempty"`
+	Description       map[string]description `yaml:"description"`
+	Legal             legal                  `yaml:"legal"`
+	Maintenance       maintenance            `yaml:"maintenance"`
+	Localisation      localisation           `yaml:"localisation"`
+}
+
+type audience struct {
+	Countries []string `yaml:"countries,omitempty"`
+	Scope     []string `yaml:"scope,omitempty"`
+}
+
+type description struct {
+	LocalisedName    string   `yaml:"localisedName,omitempty"`
+	ShortDescription string   `yaml:"shortDescription"`
+	LongDescription  string   `yaml:"longDescription"`
+	Documentation    string   `yaml:"documentation,omitempty"`
+	APIDocumentation string   `yaml:"apiDocumentation,omitempty"`
+	Features         []string `yaml:"features,omitempty"`
+}
+
+type legal struct {
+	License            string `yaml:"license"`
+	MainCopyrightOwner string `yaml:"mainCopyrightOwner,omitempty"`
+	RepoOwner          string `yaml:"repoOwner,omitempty"`
+}
+
+type maintenance struct {
+	Type        string       `yaml:"type"`
+	Contractors []contractor `yaml:"contractors,omitempty"`
+}
+
+type contractor struct {
+	Name    string `yaml:"name"`
+	Website string `yaml:"website,omitempty"`
+	Until   string `yaml:"until"`
+}
+
+type localisation struct {
+	Ready     bool     `yaml:"localisationReady"`
+	Languages []string `yaml:"availableLanguages"`
+}
+
+// ExportOptions say where an exported file comes from, for its header.
+type ExportOptions struct {
+	Instance  string // the instance's base URL
+	RecordURL string // the record's page
+}
+
+// Marshal writes a software record as a publiccode.yml 0.4 that Parse
+// accepts. A header comment says that Commons Directory generated it from
+// the record and that it is not the project's own file (naming that file
+// when the record was imported from one). Values a record does not keep
+// (platforms, softwareType, maintenance.type) get neutral defaults that
+// the header lists. A record that is not software is an EUNSUPPORTED
+// error, one without a licence EINVALID.
+func Marshal(r *commons.Record, o ExportOptions) ([]byte, error) {
+	if !slices.Contains(r.Kinds, "software") {
+		return nil, commons.Errorf(commons.EUNSUPPORTED, "record %s is not software (kinds: %s); only software records have a publiccode.yml", r.Slug, strings.Join(r.Kinds, ", "))
+	}
+	f := file{
+		Version:           ExportVersion,
+		Name:              r.Name.String(),
+		URL:               firstOf(r.Identifier("publiccode"), r.Links.Repository, r.Links.Homepage, r.ID),
+		LandingURL:        r.Links.Homepage,
+		Roadmap:           r.Links.Roadmap,
+		Platforms:         []string{"web"},
+		DevelopmentStatus: r.Status,
+		SoftwareType:      "standalone/other",
+		Description:       map[string]description{},
+		Maintenance:       maintenance{Type: "community"},
+	}
+	if strings.HasPrefix(r.Logo, "https://") {
+		f.Logo = r.Logo
+	}
+	if f.DevelopmentStatus == "maintained-only" {
+		f.DevelopmentStatus = "stable"
+	}
+	if f.DevelopmentStatus == "obsolete" {
+		f.Maintenance.Type = "none"
+	}
+	for _, rel := range r.Relations {
+		if rel.Type == "based-on" && validURL(rel.Target) {
+			f.IsBasedOn = append(f.IsBasedOn, rel.Target)
+		}
+	}
+	for _, org := range r.Organisations {
+		switch org.Role {
+		case "user":
+			f.UsedBy = append(f.UsedBy, org.Name)
+		case "steward":
+			if f.Legal.RepoOwner == "" {
+				f.Legal.RepoOwner = org.Name
+			}
+		case "contractor":
+			f.Maintenance.Type = "contract"
+			f.Maintenance.Contractors = append(f.Maintenance.Contractors, contractor{Name: org.Name, Website: org.URL, Until: "2099-12-31"})
+		}
+	}
+	if r.Governance != nil {
+		f.Legal.MainCopyrightOwner = r.Governance.LegalEntity
+	}
+	f.Legal.License = licence(r.Licences)
+	if f.Legal.License == "" {
+		return nil, commons.Errorf(commons.EINVALID, "record %s names no licence, and a publiccode.yml needs legal.license", r.Slug)
+	}
+	var countries []string
+	for _, c := range r.Countries {
+		if c.Code != "EU" && !slices.Contains(countries, strings.ToLower(c.Code)) {
+			countries = append(countries, strings.ToLower(c.Code))
+		}
+	}
+	var scope []string
+	for _, s := range r.Sectors {
+		if slices.Contains(Scopes, s) {
+			scope = append(scope, s)
+		}
+	}
+	if len(countries)+len(scope) > 0 {
+		f.IntendedAudience = &audience{Countries: countries, Scope: scope}
+	}
+	langs := textLanguages(r)
+	for _, l := range langs {
+		name, _ := r.Name.Get(l)
+		d := description{
+			ShortDescription: truncate(firstOf(exact(r.Summary, l), r.Summary.String(), name), MaxShortDescription),
+			LongDescription:  firstOf(exact(r.Description, l), exact(r.Summary, l), r.Description.String(), r.Summary.String(), name),
+			Documentation:    r.Links.Documentation,
+			APIDocumentation: r.Links.APIDocumentation,
+			Features:         r.Keywords,
+		}
+		if name != f.Name {
+			d.LocalisedName = name
+		}
+		f.Description[l] = d
+	}
+	f.Localisation.Languages = r.Languages
+	if len(f.Localisation.Languages) == 0 {
+		f.Localisation.Languages = langs
+	}
+	f.Localisation.Ready = len(f.Localisation.Languages) > 1
+
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# Generated by Commons Directory from record %s at %s\n", r.Slug, o.Instance)
+	if o.RecordURL != "" {
+		fmt.Fprintf(&buf, "# (%s).\n", o.RecordURL)
+	}
+	buf.WriteString("# This is NOT the project's own publiccode.yml")
+	if src := r.Provenance.SourceURL; src != "" && r.Provenance.Source == "publiccode" {
+		fmt.Fprintf(&buf, ", which is at\n# %s", src)
+	}
+	buf.WriteString(".\n# platforms, softwareType and maintenance.type are defaults: the record does not keep them.\n")
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&f); err != nil {
+		return nil, fmt.Errorf("encode publiccode.yml of %s: %w", r.Slug, err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode publiccode.yml of %s: %w", r.Slug, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// licence picks the expression that covers the code: the one scoped to
+// code, else the whole-commons one, else the first.
+func licence(ls []commons.Licence) string {
+	for _, scope := range []string{"code", ""} {
+		for _, l := range ls {
+			if l.AppliesTo == scope {
+				return l.Expression
+			}
+		}
+	}
+	if len(ls) > 0 {
+		return ls[0].Expression
+	}
+	return ""
+}
+
+// textLanguages returns the languages the record has a name, summary or
+// description in, sorted; at least one.
+func textLanguages(r *commons.Record) []string {
+	var out []string
+	for _, t := range []commons.Text{r.Name, r.Summary, r.Description} {
+		for _, l := range t.Languages() {
+			if !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		out = []string{"en"}
+	}
+	return out
+}
+
+func exact(t commons.Text, lang string) string { return t[lang] }
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
