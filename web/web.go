@@ -29,6 +29,10 @@ type Directory interface {
 	DeleteRecord(ctx context.Context, slug string, ifVersion int, actor string) error
 	CountRecords(ctx context.Context) (local, remote int, err error)
 	UserByToken(ctx context.Context, token string) (*commons.User, error)
+	// ExportRecords and LocalRecordByIdentifier serve the exports and the
+	// publiccode.yml import (exports.go).
+	ExportRecords(ctx context.Context, includeRemote bool, fn func(*commons.Record) error) error
+	LocalRecordByIdentifier(ctx context.Context, scheme, value string) (*commons.Record, error)
 }
 
 // Options configure the handler New returns. Directory is required; every
