@@ -10,6 +10,7 @@
 // 0.4. Every problem names its line and key; keys that have no place in a
 // record are returned as warnings rather than dropped silently.
 //
-// The package owns no storage and does no network access: callers fetch
-// the file (through the guarded client) and store the record.
+// The package owns no storage and no HTTP client: Import works on any Store
+// (*store.DB in production), and Fetch uses the client it is handed, the
+// federation's guarded one, so a URL cannot reach the internal network.
 package publiccode
