@@ -59,6 +59,11 @@ type Options struct {
 	// clients reach commonsd directly: they could forge the header.
 	TrustForwardedFor bool
 
+	// HTTPClient fetches what an editor names by URL (a publiccode.yml to
+	// import). cmd passes the federation's guarded client; nil refuses
+	// imports by URL.
+	HTTPClient *http.Client
+
 	// RecordCacheSize bounds how many encoded records the GET cache keeps;
 	// default 10,000. The cache is keyed by record id, version and content
 	// hash, so it never serves a stale document.
@@ -90,6 +95,7 @@ type server struct {
 	records  *recordCache
 	limits   *limiter
 	pages    *pages
+	client   *http.Client // may be nil
 }
 
 // New returns the instance's HTTP handler. It panics if opts.Directory is
@@ -111,6 +117,7 @@ func New(opts Options) http.Handler {
 		log:      opts.Logger.With("component", "web"),
 		maxBody:  opts.MaxBodyBytes,
 		trustXFF: opts.TrustForwardedFor,
+		client:   opts.HTTPClient,
 	}
 	s.https = strings.HasPrefix(s.base, "https://")
 	if s.name == "" {
