@@ -7,9 +7,15 @@ import (
 )
 
 // exportRoutes adds the URLs harvesters and feed readers use: schema.org
-// JSON-LD, Atom feeds and the catalogue exports.
+// JSON-LD, publiccode.yml, Atom feeds, the DCAT-AP catalogue and the whole
+// directory as CSV or JSON Lines. Record formats come before the record
+// page (router order), so /records/{slug}.jsonld is never a slug.
 func (s *server) exportRoutes(r *mux.Router) {
-	const get, head = http.MethodGet, http.MethodHead
+	const get, head, post = http.MethodGet, http.MethodHead, http.MethodPost
 	r.Handle("/records/{slug}.jsonld", s.handle(s.handleRecordJSONLD)).Methods(get, head)
+	r.Handle("/records/{slug}/publiccode.yml", s.handle(s.handleRecordPubliccode)).Methods(get, head)
 	r.Handle("/feeds/records.atom", s.handle(s.handleRecordsFeed)).Methods(get, head)
+	r.Handle("/export/records.csv", s.handle(s.handleExportCSV)).Methods(get, head)
+	r.Handle("/export/records.jsonl", s.handle(s.handleExportJSONL)).Methods(get, head)
+	r.Handle("/api/v1/import/publiccode", s.handle(s.editor(s.handlePubliccodeImport))).Methods(post)
 }
