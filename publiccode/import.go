@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/commons-directory/commons"
 )
@@ -32,6 +33,10 @@ type ImportOptions struct {
 	SourceURL string // where it was fetched from, kept as provenance.source_url
 	Actor     string // recorded in the history
 	DryRun    bool   // parse and compare, store nothing
+	// Origin is the instance's base URL: on a dry run the outcome's record
+	// gets the id and provenance it would have.
+	Origin string
+	Now    func() time.Time // for a dry run's dates; default time.Now
 }
 
 // Outcome is what importing one file did (or, on a dry run, would do).
@@ -66,6 +71,7 @@ func Import(ctx context.Context, st Store, b []byte, o ImportOptions) (*Outcome,
 	case code == commons.ENOTFOUND:
 		out.Action, out.Changes = Created, []string{}
 		if o.DryRun {
+			o.wouldBe(rec, nil)
 			return out, nil
 		}
 		return out, create(ctx, st, rec, o.Actor)
@@ -89,12 +95,32 @@ func Import(ctx context.Context, st Store, b []byte, o ImportOptions) (*Outcome,
 	}
 	out.Action = Updated
 	if o.DryRun {
+		o.wouldBe(rec, old)
 		return out, nil
 	}
 	if err := st.UpdateRecord(ctx, rec, old.Provenance.Version, o.Actor); err != nil {
 		return nil, fmt.Errorf("update record %s from %s: %w", rec.Slug, res.URL, err)
 	}
 	return out, nil
+}
+
+// wouldBe fills in the id and provenance a dry run's record would get
+// from the store: a creation's, or old's moved on by one version.
+func (o *ImportOptions) wouldBe(rec, old *commons.Record) {
+	if o.Origin == "" {
+		return
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	t := now().UTC().Truncate(time.Millisecond)
+	p := commons.Provenance{Origin: o.Origin, Source: "publiccode", SourceURL: rec.Provenance.SourceURL, Created: t, Updated: t, Version: 1, Hash: rec.ContentHash()}
+	rec.ID = o.Origin + "/records/" + rec.Slug
+	if old != nil {
+		rec.ID, p.Created, p.Version = old.ID, old.Provenance.Created, old.Provenance.Version+1
+	}
+	rec.Provenance = p
 }
 
 // create stores a new record, moving to slug-2, slug-3… when the name's

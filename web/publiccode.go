@@ -102,7 +102,7 @@ func (s *server) handlePubliccodeImport(w http.ResponseWriter, r *http.Request, 
 		}
 		return commons.Errorf(commons.EUNSUPPORTED, "Content-Type must be %s (the file) or %s ({\"url\": …}), not %s.", mediaYAML, mediaJSON, ct)
 	}
-	out, err := publiccode.Import(r.Context(), s.dir, file, publiccode.ImportOptions{SourceURL: source, Actor: u.Name, DryRun: dry})
+	out, err := publiccode.Import(r.Context(), s.dir, file, publiccode.ImportOptions{SourceURL: source, Actor: u.Name, DryRun: dry, Origin: s.base})
 	if err != nil {
 		var pe *publiccode.ParseError
 		if errors.As(err, &pe) {
