@@ -33,6 +33,24 @@ type Directory interface {
 	// publiccode.yml import (exports.go).
 	ExportRecords(ctx context.Context, includeRemote bool, fn func(*commons.Record) error) error
 	LocalRecordByIdentifier(ctx context.Context, scheme, value string) (*commons.Record, error)
+
+	// The web directory (ui_*.go, session.go, editor*.go, ops*.go, stats.go).
+	RecordByID(ctx context.Context, id string) (*commons.Record, error)
+	RecordGrowth(ctx context.Context) ([]commons.FacetCount, error)
+	Authenticate(ctx context.Context, name, password string) (*commons.User, error)
+	Users(ctx context.Context) ([]*commons.User, error)
+	CreateUser(ctx context.Context, name, role, password string) (*commons.User, error)
+	SetPassword(ctx context.Context, name, password string) error
+	SetRole(ctx context.Context, name, role string) error
+	CreateToken(ctx context.Context, userName, label string) (string, error)
+	RevokeToken(ctx context.Context, token string) error
+	CreateSession(ctx context.Context, userID int64, ttl time.Duration) (string, error)
+	SessionUser(ctx context.Context, secret string) (*commons.User, error)
+	DeleteSession(ctx context.Context, secret string) error
+	DeleteUserSessions(ctx context.Context, userID int64) (int, error)
+	LoginLockedUntil(ctx context.Context, keys ...string) (time.Time, error)
+	NoteLoginFailure(ctx context.Context, key string, limit int, window, lock time.Duration) (int, error)
+	ClearLoginFailures(ctx context.Context, key string) error
 }
 
 // Options configure the handler New returns. Directory is required; every
