@@ -110,12 +110,9 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 		}
 		return writeDoc(w, r, body, "")
 	}
-	since, err := strconv.ParseInt(q.Get("since"), 10, 64)
-	if q.Get("since") == "" {
-		since, err = 0, nil
-	}
-	if err != nil || since < 0 {
-		return commons.Errorf(commons.EINVALID, "since: %q is not a cursor from this collection", q.Get("since"))
+	since, sincePK, err := parseCursor(q.Get("since"))
+	if err != nil {
+		return err
 	}
 	limit := defaultRecordPage
 	if l := q.Get("limit"); l != "" {
@@ -123,27 +120,27 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 			return commons.Errorf(commons.EINVALID, "limit: %q must be a number from 1 to %d", l, maxRecordPage)
 		}
 	}
-	changes, err := f.db.Changes(r.Context(), store.ChangeQuery{After: since, Limit: limit, LocalOnly: true, IncludeDeleted: true})
+	changes, err := f.db.Changes(r.Context(), store.ChangeQuery{After: since, AfterPK: sincePK, Limit: limit, LocalOnly: true, IncludeDeleted: true})
 	if err != nil {
 		return err
 	}
 	items := make([]any, len(changes))
-	cursor := since
+	cursor := formatCursor(since, sincePK)
 	for i, c := range changes {
 		if c.Deleted {
 			items[i] = tombstoneObject(c.ID, c.Updated)
 		} else {
 			items[i] = recordObject(c.Record)
 		}
-		cursor = c.Seq
+		cursor = formatCursor(c.Seq, c.PK)
 	}
 	next := ""
 	if len(changes) == limit {
-		next = fmt.Sprintf("%s?page=true&since=%d&limit=%d", id, cursor, limit)
+		next = fmt.Sprintf("%s?page=true&since=%s&limit=%d", id, cursor, limit)
 	}
 	m := map[string]any{
-		"id": fmt.Sprintf("%s?page=true&since=%d&limit=%d", id, since, limit), "type": "OrderedCollectionPage",
-		"partOf": id, "orderedItems": items, "commonsCursor": strconv.FormatInt(cursor, 10),
+		"id": fmt.Sprintf("%s?page=true&since=%s&limit=%d", id, formatCursor(since, sincePK), limit), "type": "OrderedCollectionPage",
+		"partOf": id, "orderedItems": items, "commonsCursor": cursor,
 	}
 	if next != "" {
 		m["next"] = next
@@ -153,6 +150,29 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	return writeDoc(w, r, body, "")
+}
+
+// A cursor of the record collection is "<seq>-<pk>": the store's change
+// counter and row of the last record read (see store.Changes). "0" and ""
+// start from the beginning.
+func parseCursor(s string) (seq, pk int64, err error) {
+	if s == "" || s == "0" {
+		return 0, 0, nil
+	}
+	a, b, _ := strings.Cut(s, "-")
+	seq, err1 := strconv.ParseInt(a, 10, 64)
+	pk, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || seq < 0 || pk < 0 {
+		return 0, 0, commons.Errorf(commons.EINVALID, "since: %q is not a cursor from this collection", s)
+	}
+	return seq, pk, nil
+}
+
+func formatCursor(seq, pk int64) string {
+	if seq == 0 && pk == 0 {
+		return "0"
+	}
+	return strconv.FormatInt(seq, 10) + "-" + strconv.FormatInt(pk, 10)
 }
 
 // recordPage is a page of a peer's record collection as received.

@@ -12,7 +12,8 @@ import (
 // Change is one record in the order the store last wrote them: a live
 // record, or the tombstone of a deleted one.
 type Change struct {
-	Seq     int64           // the store's change counter at the last write; the cursor
+	Seq     int64           // the store's change counter at the last write
+	PK      int64           // the record's row; (Seq, PK) is the cursor: one write may change many records
 	ID      string          // the record's IRI
 	Slug    string          // its slug at its origin
 	Origin  string          // the base URL of its home instance
@@ -23,7 +24,8 @@ type Change struct {
 
 // ChangeQuery selects a page of Changes.
 type ChangeQuery struct {
-	After          int64     // only changes with Seq > After; 0 for all
+	After          int64     // only changes after (After, AfterPK) in (Seq, PK) order; 0, 0 for all
+	AfterPK        int64
 	Limit          int       // page size, 1 to 1000; default 100
 	LocalOnly      bool      // leave out remote copies
 	Origin         string    // only records of this origin (base URL); "" for all
@@ -35,8 +37,10 @@ type ChangeQuery struct {
 const MaxChangePage = 1000
 
 // Changes returns records in the order they were last written, oldest
-// first, from the cursor q.After. The Seq of the last one is the next page's
-// cursor; fewer than q.Limit means the end. Because every write moves a
+// first, from the cursor (q.After, q.AfterPK). The Seq and PK of the last
+// one are the next page's cursor; fewer than q.Limit means the end. (An
+// import writes many records in one transaction, under one Seq: the PK
+// orders them.) Because every write moves a
 // record to the end, a reader that pages to the end and later resumes from
 // its last cursor sees every change made meanwhile, deletions included when
 // q.IncludeDeleted is set — which is what backfill, reconciliation and
@@ -46,8 +50,8 @@ func (db *DB) Changes(ctx context.Context, q ChangeQuery) ([]Change, error) {
 		q.Limit = 100
 	}
 	q.Limit = min(q.Limit, MaxChangePage)
-	query := `SELECT seq, id, slug, origin, doc, updated, deleted_at FROM records WHERE seq > ?`
-	args := []any{q.After}
+	query := `SELECT seq, pk, id, slug, origin, doc, updated, deleted_at FROM records WHERE (seq > ?1 OR (seq = ?1 AND pk > ?2))`
+	args := []any{q.After, q.AfterPK}
 	if q.LocalOnly {
 		query += ` AND local = 1`
 	}
@@ -63,7 +67,7 @@ func (db *DB) Changes(ctx context.Context, q ChangeQuery) ([]Change, error) {
 		query += ` AND (updated >= ? OR deleted_at >= ?)`
 		args = append(args, ms, ms)
 	}
-	query += ` ORDER BY seq LIMIT ?`
+	query += ` ORDER BY seq, pk LIMIT ?`
 	args = append(args, q.Limit)
 	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -78,7 +82,7 @@ func (db *DB) Changes(ctx context.Context, q ChangeQuery) ([]Change, error) {
 			updated int64
 			deleted sql.NullInt64
 		)
-		if err := rows.Scan(&c.Seq, &c.ID, &c.Slug, &c.Origin, &doc, &updated, &deleted); err != nil {
+		if err := rows.Scan(&c.Seq, &c.PK, &c.ID, &c.Slug, &c.Origin, &doc, &updated, &deleted); err != nil {
 			return nil, fmt.Errorf("list changes: %w", err)
 		}
 		c.Updated = fromMillis(updated)

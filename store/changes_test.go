@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/commons-directory/commons"
 )
 
 func TestChanges(t *testing.T) {
@@ -34,20 +38,21 @@ func TestChanges(t *testing.T) {
 		slug    string
 		deleted bool
 	}
-	list := func(q ChangeQuery) (rows []row, last int64) {
+	list := func(q ChangeQuery) (rows []row, last [2]int64) {
 		t.Helper()
 		cs, err := db.Changes(ctx, q)
 		if err != nil {
 			t.Fatal(err)
 		}
+		last = [2]int64{q.After, q.AfterPK}
 		for _, c := range cs {
 			if c.Deleted != (c.Record == nil) {
 				t.Errorf("%s: deleted %v with record %v", c.ID, c.Deleted, c.Record != nil)
 			}
-			if c.Seq <= last {
-				t.Errorf("%s: seq %d after %d", c.ID, c.Seq, last)
+			if c.Seq < last[0] || c.Seq == last[0] && c.PK <= last[1] {
+				t.Errorf("%s: (%d, %d) after %v", c.ID, c.Seq, c.PK, last)
 			}
-			rows, last = append(rows, row{c.Slug, c.Deleted}), c.Seq
+			rows, last = append(rows, row{c.Slug, c.Deleted}), [2]int64{c.Seq, c.PK}
 		}
 		return rows, last
 	}
@@ -71,9 +76,9 @@ func TestChanges(t *testing.T) {
 	}
 	t.Run("paged", func(t *testing.T) {
 		var all []row
-		var cursor int64
+		var cursor [2]int64
 		for range 10 {
-			page, last := list(ChangeQuery{After: cursor, Limit: 1, IncludeDeleted: true})
+			page, last := list(ChangeQuery{After: cursor[0], AfterPK: cursor[1], Limit: 1, IncludeDeleted: true})
 			if len(page) == 0 {
 				break
 			}
@@ -81,6 +86,34 @@ func TestChanges(t *testing.T) {
 		}
 		if want := tests[0].want; !slices.Equal(all, want) {
 			t.Errorf("paged one by one: %v, want %v", all, want)
+		}
+	})
+	t.Run("one transaction, many records", func(t *testing.T) {
+		// An import writes many records under one change counter: paging
+		// must not skip the rest of a transaction's records.
+		var rs []*commons.Record
+		for i := range 7 {
+			rs = append(rs, newRecord(fmt.Sprintf("imported-%d", i), "Imported"))
+		}
+		if _, err := db.ImportRecords(ctx, rs, ImportOptions{Actor: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		var cursor [2]int64
+		for range 20 {
+			page, last := list(ChangeQuery{After: cursor[0], AfterPK: cursor[1], Limit: 2, LocalOnly: true})
+			if len(page) == 0 {
+				break
+			}
+			for _, r := range page {
+				if strings.HasPrefix(r.slug, "imported-") {
+					n++
+				}
+			}
+			cursor = last
+		}
+		if n != 7 {
+			t.Errorf("paged through %d of 7 imported records", n)
 		}
 	})
 }
