@@ -24,7 +24,7 @@ type Change struct {
 
 // ChangeQuery selects a page of Changes.
 type ChangeQuery struct {
-	After          int64     // only changes after (After, AfterPK) in (Seq, PK) order; 0, 0 for all
+	After          int64 // only changes after (After, AfterPK) in (Seq, PK) order; 0, 0 for all
 	AfterPK        int64
 	Limit          int       // page size, 1 to 1000; default 100
 	LocalOnly      bool      // leave out remote copies
