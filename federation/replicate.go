@@ -199,19 +199,35 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 		cursor = "0"
 	}
 	applied := 0
-	next := p.Actor + "/records?page=true&since=" + url.QueryEscape(cursor) + "&limit=" + strconv.Itoa(defaultRecordPage)
+	// The next page is fetched while this one is stored: the peer reads
+	// and encodes while this instance writes.
+	type fetched struct {
+		page recordPage
+		err  error
+	}
+	fetch := func(iri string) <-chan fetched {
+		ch := make(chan fetched, 1)
+		if !strings.HasPrefix(iri, origin+"/") {
+			ch <- fetched{err: commons.Errorf(commons.EFORBIDDEN, "the record collection of %s points to %s", p.Host, iri)}
+			return ch
+		}
+		go func() {
+			page, err := f.fetchRecordPage(ctx, iri)
+			ch <- fetched{page, err}
+		}()
+		return ch
+	}
+	pending := fetch(p.Actor + "/records?page=true&since=" + url.QueryEscape(cursor) + "&limit=" + strconv.Itoa(defaultRecordPage))
 	var err error
-	for pages := 0; next != "" && err == nil; pages++ {
-		if ctx.Err() != nil {
-			return applied, ctx.Err()
-		}
-		if !strings.HasPrefix(next, origin+"/") {
-			err = commons.Errorf(commons.EFORBIDDEN, "the record collection of %s points to %s", p.Host, next)
+	for pending != nil && err == nil {
+		got := <-pending
+		pending = nil
+		if err = got.err; err != nil {
 			break
 		}
-		var page recordPage
-		if page, err = f.fetchRecordPage(ctx, next); err != nil {
-			break
+		page := got.page
+		if page.Next != "" && len(page.Items) > 0 {
+			pending = fetch(page.Next)
 		}
 		changes := make([]store.RemoteChange, 0, len(page.Items))
 		for i := range page.Items {
@@ -233,10 +249,10 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 			f.log.Warn("record from a peer refused", "peer", p.Host, "record", rj.ID, "err", rj.Err)
 		}
 		applied += res.Applied()
-		cursor, next = page.Cursor, page.Next
-		if len(page.Items) == 0 {
-			next = ""
-		}
+		cursor = page.Cursor
+	}
+	if pending != nil {
+		<-pending // let the prefetch finish before returning
 	}
 	msg := ""
 	if err != nil {
