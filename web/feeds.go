@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/gorilla/mux"
 
 	"github.com/commons-directory/commons"
 )
@@ -63,23 +67,37 @@ type atomEntry struct {
 	Published  string         `xml:"published,omitempty"`
 	Links      []atomLink     `xml:"link"`
 	Summary    *atomText      `xml:"summary,omitempty"`
+	Content    *atomContent   `xml:"content,omitempty"`
 	Categories []atomCategory `xml:"category"`
+}
+
+// atomContent is an entry's content; type "html" carries escaped HTML.
+type atomContent struct {
+	Type string `xml:"type,attr"`
+	Lang string `xml:"xml:lang,attr,omitempty"`
+	Text string `xml:",chardata"`
 }
 
 // recordsAtom builds the feed of the directory's newest and latest changed
 // records (recs, newest first), with texts in lang. base is the instance's
 // URL, name its display name.
 func recordsAtom(base, name, lang string, recs []*commons.Record) *atomFeed {
+	return recordListAtom(base, name, lang, recordsFeed, name+" — "+translate(lang, "feed.records"), base+"/", recs)
+}
+
+// recordListAtom builds a feed of records (newest first) whose own URL is
+// base+self, titled title, and whose page is alternate.
+func recordListAtom(base, name, lang, self, title, alternate string, recs []*commons.Record) *atomFeed {
 	f := &atomFeed{
 		Lang:  lang,
-		ID:    base + recordsFeed,
-		Title: name + " — " + translate(lang, "feed.records"),
+		ID:    base + self,
+		Title: title,
 		// An empty directory has never changed: the epoch is its date.
 		Updated: time.Unix(0, 0).UTC().Format(atomTimestamp),
 		Author:  atomPerson{Name: name, URI: base + "/"},
 		Links: []atomLink{
-			{Rel: "self", Type: "application/atom+xml", Href: base + recordsFeed},
-			{Rel: "alternate", Type: "text/html", Href: base + "/"},
+			{Rel: "self", Type: "application/atom+xml", Href: base + self},
+			{Rel: "alternate", Type: "text/html", Href: alternate},
 		},
 		Generator: "Commons Directory",
 	}
@@ -96,10 +114,10 @@ func recordsAtom(base, name, lang string, recs []*commons.Record) *atomFeed {
 			Title:     atomText{Lang: title.Lang, Text: title.Text},
 			Updated:   updated.Format(atomTimestamp),
 			Published: rec.Provenance.Created.UTC().Format(atomTimestamp),
-			Links: []atomLink{
-				{Rel: "alternate", Type: "text/html", Href: base + "/records/" + url.PathEscape(rec.Slug)},
-				{Rel: "alternate", Type: mediaJSONLD, Href: base + "/records/" + url.PathEscape(rec.Slug) + ".jsonld"},
-			},
+			Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: recordPageURL(base, rec)}},
+		}
+		if rec.Provenance.Origin == base || rec.ID == "" {
+			e.Links = append(e.Links, atomLink{Rel: "alternate", Type: mediaJSONLD, Href: base + "/records/" + url.PathEscape(rec.Slug) + ".jsonld"})
 		}
 		if sum := textIn(rec.Summary, lang); sum.Text != "" {
 			e.Summary = &atomText{Lang: sum.Lang, Text: sum.Text}
@@ -149,6 +167,112 @@ func (s *server) handleRecordsFeed(w http.ResponseWriter, r *http.Request) error
 }
 
 var hdrVaryLanguage = []string{"Accept-Language"}
+
+// Feed texts of the record and topic feeds, in the public pages' languages
+// (English is the fallback).
+var feedTexts = map[string]map[string]string{
+	"record": {"en": "%s — posts", "fr": "%s — publications", "de": "%s — Beiträge"},
+	"post":   {"en": "Post by %s", "fr": "Publication de %s", "de": "Beitrag von %s"},
+	"kind":   {"en": "%s — new and changed records: %s", "fr": "%s — fiches nouvelles et modifiées : %s", "de": "%s — neue und geänderte Einträge: %s"},
+}
+
+func feedText(key, lang string) string {
+	if t, ok := feedTexts[key][lang]; ok {
+		return t
+	}
+	return feedTexts[key]["en"]
+}
+
+// handleRecordFeed answers /feeds/records/{slug}.atom: the latest posts of
+// a local record (its changes and its editors' notes), newest first.
+func (s *server) handleRecordFeed(w http.ResponseWriter, r *http.Request) error {
+	slug := mux.Vars(r)["slug"]
+	rec, err := s.dir.Record(r.Context(), slug)
+	if err != nil {
+		return err
+	}
+	var posts []commons.PostSummary
+	if s.fed != nil {
+		social, err := s.fed.RecordSocial(r.Context(), rec, feedLimit)
+		if err != nil {
+			return fmt.Errorf("read the posts of %s: %w", slug, err)
+		}
+		posts = social.Posts
+	}
+	lang := pageLanguage(r)
+	name := textIn(rec.Name, lang).Text
+	page := s.base + "/records/" + url.PathEscape(slug)
+	self := "/feeds/records/" + url.PathEscape(slug) + ".atom"
+	f := &atomFeed{
+		Lang:    lang,
+		ID:      s.base + self,
+		Title:   fmt.Sprintf(feedText("record", lang), name),
+		Updated: rec.Provenance.Updated.UTC().Format(atomTimestamp),
+		Author:  atomPerson{Name: name, URI: rec.ID},
+		Links: []atomLink{
+			{Rel: "self", Type: "application/atom+xml", Href: s.base + self},
+			{Rel: "alternate", Type: "text/html", Href: page},
+		},
+		Generator: "Commons Directory",
+	}
+	for _, p := range posts {
+		published := p.Published.UTC().Format(atomTimestamp)
+		if published > f.Updated {
+			f.Updated = published
+		}
+		f.Entries = append(f.Entries, atomEntry{
+			ID:         p.ID,
+			Title:      atomText{Text: fmt.Sprintf(feedText("post", lang), name)},
+			Updated:    published,
+			Published:  published,
+			Links:      []atomLink{{Rel: "alternate", Type: "text/html", Href: p.ID}},
+			Content:    &atomContent{Type: "html", Lang: p.Lang, Text: p.Content},
+			Categories: []atomCategory{{Term: p.Kind}},
+		})
+	}
+	return s.writeFeed(w, r, lang, f)
+}
+
+// handleTopicFeed answers /feeds/topics/{topic}.atom: the newest and
+// latest changed records, local and remote, of a kind ("geodata") or a
+// country (lower-case code: "fr", "eu").
+func (s *server) handleTopicFeed(w http.ResponseWriter, r *http.Request) error {
+	topic := mux.Vars(r)["topic"]
+	if !commons.IsTopic(topic) {
+		return commons.Errorf(commons.ENOTFOUND, "%q is not a topic: a topic is a kind (%s) or a lower-case country code (fr, eu).", topic, strings.Join(commons.Kinds, ", "))
+	}
+	facet, value := commons.FacetKind, topic
+	if !slices.Contains(commons.Kinds, topic) {
+		facet, value = commons.FacetCountry, strings.ToUpper(topic)
+	}
+	page, err := s.dir.SearchRecords(r.Context(), commons.RecordFilter{
+		Filters:       map[string][]string{facet: {value}},
+		Sort:          commons.SortUpdated,
+		Limit:         feedLimit,
+		IncludeRemote: true,
+	})
+	if err != nil {
+		return fmt.Errorf("list the records of topic %s: %w", topic, err)
+	}
+	lang := pageLanguage(r)
+	self := "/feeds/topics/" + url.PathEscape(topic) + ".atom"
+	alternate := s.base + "/?" + url.Values{facet: {value}}.Encode()
+	f := recordListAtom(s.base, s.name, lang, self, fmt.Sprintf(feedText("kind", lang), s.name, topic), alternate, page.Records)
+	return s.writeFeed(w, r, lang, f)
+}
+
+// writeFeed sends a feed in the request's language.
+func (s *server) writeFeed(w http.ResponseWriter, r *http.Request, lang string, f *atomFeed) error {
+	b, err := marshalAtom(f)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h["Vary"] = hdrVaryLanguage
+	h.Set("Content-Language", lang)
+	writeExport(w, r, mediaAtom, b)
+	return nil
+}
 
 // writeExport sends an export with a strong ETag (a hash of the body), or
 // 304 when If-None-Match names it: feed readers and harvesters poll.

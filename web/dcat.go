@@ -1,0 +1,239 @@
+package web
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/github/go-spdx/v2/spdxexp"
+	"golang.org/x/text/language"
+
+	"github.com/commons-directory/commons"
+)
+
+// DCAT-AP 3 classes by kind: services and infrastructure are data
+// services; software is an ADMS asset (the Interoperable Europe Portal's
+// reading, after Joinup's publiccode.yml → ADMS-AP mapping) that is also a
+// dataset so DCAT-AP harvesters keep it; every other kind is a dataset.
+func dcatClasses(r *commons.Record) []string {
+	if len(r.Kinds) > 0 && (r.Kinds[0] == "service" || r.Kinds[0] == "infrastructure") {
+		return []string{"dcat:DataService"}
+	}
+	if slices.Contains(r.Kinds, "software") {
+		return []string{"dcat:Dataset", "adms:Asset"}
+	}
+	return []string{"dcat:Dataset"}
+}
+
+// isService reports whether the record is listed as a dcat:service.
+func isService(r *commons.Record) bool { return dcatClasses(r)[0] == "dcat:DataService" }
+
+// EU vocabularies (Publications Office authority tables) and ADMS status.
+const (
+	euCountry  = "http://publications.europa.eu/resource/authority/country/"
+	euLanguage = "http://publications.europa.eu/resource/authority/language/"
+	admsStatus = "http://purl.org/adms/status/"
+	spdxBase   = "http://spdx.org/licenses/"
+	wikidata   = "http://www.wikidata.org/entity/"
+)
+
+// admsStatuses maps a record status to ADMS's, as Joinup's
+// status-mapping.csv does for publiccode.yml.
+var admsStatuses = map[string]string{
+	"concept": "UnderDevelopment", "development": "UnderDevelopment", "beta": "UnderDevelopment",
+	"stable": "Completed", "maintained-only": "Completed", "obsolete": "Deprecated",
+}
+
+// countryIRI returns the EU authority IRI of an ISO 3166-1 alpha-2 code
+// (EU is EUR in that table).
+func countryIRI(code string) string {
+	if code == "EU" {
+		return euCountry + "EUR"
+	}
+	reg, err := language.ParseRegion(code)
+	if err != nil || reg.ISO3() == "ZZZ" {
+		return ""
+	}
+	return euCountry + reg.ISO3()
+}
+
+// languageIRI returns the EU authority IRI of a BCP 47 tag's language.
+func languageIRI(tag string) string {
+	t, err := language.Parse(tag)
+	if err != nil {
+		return ""
+	}
+	base, conf := t.Base()
+	if conf == language.No || len(base.ISO3()) != 3 {
+		return ""
+	}
+	return euLanguage + strings.ToUpper(base.ISO3())
+}
+
+// licenceTerm returns an SPDX licence IRI for a single identifier, or the
+// IRI of a LicenseDocument node (added to g) labelled with a compound
+// expression.
+func licenceTerm(g *rdfGraph, recID string, i int, expr string) rdfTerm {
+	if !strings.ContainsAny(expr, " ()") {
+		if ok, _ := spdxexp.ValidateLicenses([]string{expr}); ok && !strings.HasPrefix(expr, "LicenseRef-") {
+			return iri(spdxBase + expr)
+		}
+	}
+	id := recID + "#licence-" + strconv.Itoa(i)
+	g.add(id, rdfType, iri("dct:LicenseDocument"))
+	g.add(id, "rdfs:label", literal(expr))
+	return iri(id)
+}
+
+// addTexts adds one literal a language.
+func addTexts(g *rdfGraph, s, p string, t commons.Text) {
+	for _, l := range t.Languages() {
+		g.add(s, p, langLiteral(t[l], l))
+	}
+}
+
+func dateTime(t time.Time) rdfTerm {
+	return typedLiteral(t.UTC().Format(time.RFC3339), "xsd:dateTime")
+}
+
+// addRecord describes one record: its class, the mandatory DCAT-AP 3
+// properties (title, description; an endpoint for a data service; an
+// access URL for each distribution) and the recommended ones it has.
+func addRecord(g *rdfGraph, base string, r *commons.Record) {
+	id := r.ID
+	page := recordPageURL(base, r)
+	for _, c := range dcatClasses(r) {
+		g.add(id, rdfType, iri(c))
+	}
+	g.add(id, "dct:identifier", literal(r.ID))
+	addTexts(g, id, "dct:title", r.Name)
+	desc := r.Description
+	if len(desc) == 0 {
+		desc = r.Summary
+	}
+	if len(desc) == 0 {
+		desc = r.Name
+	}
+	addTexts(g, id, "dct:description", desc)
+	for _, k := range r.Keywords {
+		g.add(id, "dcat:keyword", literal(k))
+	}
+	for _, s := range r.Sectors {
+		if u, err := url.Parse(s); err == nil && u.IsAbs() {
+			g.add(id, "dcat:theme", iri(s))
+		} else {
+			g.add(id, "dcat:keyword", literal(s))
+		}
+	}
+	for _, c := range r.Countries {
+		if u := countryIRI(c.Code); u != "" {
+			g.add(id, "dct:spatial", iri(u))
+		}
+	}
+	for _, l := range r.Languages {
+		if u := languageIRI(l); u != "" {
+			g.add(id, "dct:language", iri(u))
+		}
+	}
+	if r.Links.Homepage != "" {
+		g.add(id, "dcat:landingPage", iri(r.Links.Homepage))
+	}
+	g.add(id, "foaf:page", iri(page))
+	if r.Links.Documentation != "" {
+		g.add(id, "foaf:page", iri(r.Links.Documentation))
+	}
+	if s, ok := admsStatuses[r.Status]; ok {
+		g.add(id, "adms:status", iri(admsStatus+s))
+	}
+	g.add(id, "dct:issued", dateTime(r.Provenance.Created))
+	g.add(id, "dct:modified", dateTime(r.Provenance.Updated))
+	for _, ident := range r.Identifiers {
+		if ident.Scheme == "wikidata" {
+			g.add(id, "owl:sameAs", iri(wikidata+ident.Value))
+		}
+		n := id + "#identifier-" + ident.Scheme
+		g.add(id, "adms:identifier", iri(n))
+		g.add(n, rdfType, iri("adms:Identifier"))
+		g.add(n, "skos:notation", literal(ident.Value))
+		g.add(n, "dct:creator", literal(ident.Scheme))
+	}
+	for i, o := range r.Organisations {
+		if o.Role != "steward" && o.Role != "publisher" {
+			continue
+		}
+		n := id + "#publisher-" + strconv.Itoa(i)
+		if o.URL != "" {
+			n = o.URL
+		}
+		g.add(id, "dct:publisher", iri(n))
+		g.add(n, rdfType, iri("foaf:Agent"))
+		g.add(n, "foaf:name", literal(o.Name))
+	}
+	if contact := firstNonEmpty(r.Links.Forum, r.Links.IssueTracker, r.Links.Homepage); contact != "" {
+		n := id + "#contact"
+		g.add(id, "dcat:contactPoint", iri(n))
+		g.add(n, rdfType, iri("vcard:Organization"))
+		name, _ := r.Name.Get()
+		g.add(n, "vcard:fn", literal(name))
+		g.add(n, "vcard:hasURL", iri(contact))
+	}
+	access := firstNonEmpty(r.Links.DataPortal, r.Links.Repository, r.Links.Homepage, page)
+	if isService(r) {
+		g.add(id, "dcat:endpointURL", iri(firstNonEmpty(r.Links.Homepage, r.Links.DataPortal, page)))
+		if r.Links.APIDocumentation != "" {
+			g.add(id, "dcat:endpointDescription", iri(r.Links.APIDocumentation))
+		}
+		for i, l := range r.Licences {
+			g.add(id, "dct:license", licenceTerm(g, id, i, l.Expression))
+		}
+		return
+	}
+	// A dataset's licence belongs to its distributions: one per licence
+	// (or one without), each with the mandatory access URL.
+	n := max(len(r.Licences), 1)
+	for i := range n {
+		d := id + "#distribution-" + strconv.Itoa(i)
+		g.add(id, "dcat:distribution", iri(d))
+		g.add(d, rdfType, iri("dcat:Distribution"))
+		g.add(d, "dcat:accessURL", iri(access))
+		if i < len(r.Licences) {
+			g.add(d, "dct:license", licenceTerm(g, id, i, r.Licences[i].Expression))
+			if scope := r.Licences[i].AppliesTo; scope != "" {
+				g.add(d, "dct:description", langLiteral("licence of the "+scope, "en"))
+			}
+		}
+	}
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// recordPageURL is the record's page: local records here, copies at home.
+func recordPageURL(base string, r *commons.Record) string {
+	if r.Provenance.Origin == base || r.ID == "" {
+		return base + "/records/" + url.PathEscape(r.Slug)
+	}
+	return r.ID
+}
+
+// Catalogue texts, in the languages of the public pages.
+var catalogTexts = map[string]commons.Text{
+	"description": {
+		"en": "The digital commons listed by this Commons Directory instance: software, data, knowledge and services, as DCAT-AP 3. Records of other instances are in one sub-catalogue per instance.",
+		"fr": "Les communs numériques répertoriés par cette instance de Commons Directory : logiciels, données, savoirs et services, en DCAT-AP 3. Les fiches d’autres instances sont dans un sous-catalogue par instance.",
+		"de": "Die von dieser Commons-Directory-Instanz verzeichneten digitalen Gemeingüter – Software, Daten, Wissen und Dienste – als DCAT-AP 3. Einträge anderer Instanzen stehen in je einem Unterkatalog pro Instanz.",
+	},
+	"remote": {
+		"en": "Digital commons whose home is %s, as copied by %s.",
+		"fr": "Communs numériques dont l’instance d’origine est %s, tels que copiés par %s.",
+		"de": "Digitale Gemeingüter mit der Heimatinstanz %s, wie von %s kopiert.",
+	},
+}
