@@ -54,6 +54,28 @@ func benchPeer(b *testing.B, addr string) *app {
 	return a
 }
 
+// waitPublished waits until a's publisher has gone through the whole
+// history, as it long has on a live instance that peers later.
+func waitPublished(b *testing.B, a *app) {
+	b.Helper()
+	ctx := context.Background()
+	a.fed.RecordChanged()
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		cursor, err := a.db.PublishCursor(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, last, err := a.db.HistoryAfter(ctx, cursor, 1); err != nil {
+			b.Fatal(err)
+		} else if last == cursor {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the publisher did not catch up in 5 minutes")
+		}
+	}
+}
+
 // benchRecords makes n varied valid records.
 func benchRecords(n int) []*commons.Record {
 	kinds := []string{"software", "data", "geodata", "knowledge", "standard"}
@@ -91,9 +113,7 @@ func BenchmarkBackfill(b *testing.B) {
 		if _, err := origin.db.ImportRecords(ctx, benchRecords(n), store.ImportOptions{Actor: "bench"}); err != nil {
 			b.Fatal(err)
 		}
-		// The publisher reads the history once before peering, as a live
-		// instance would have long since.
-		origin.fed.RecordChanged()
+		waitPublished(b, origin)
 		follower := benchPeer(b, "127.0.0.2:0")
 		b.StartTimer()
 		start := time.Now()
@@ -131,7 +151,7 @@ func BenchmarkChangeLatency(b *testing.B) {
 	if _, err := origin.db.ImportRecords(ctx, benchRecords(1000), store.ImportOptions{Actor: "bench"}); err != nil {
 		b.Fatal(err)
 	}
-	origin.fed.RecordChanged()
+	waitPublished(b, origin)
 	if _, err := peer.fed.FollowPeer(ctx, origin.cfg.Server.BaseURL); err != nil {
 		b.Fatal(err)
 	}
