@@ -5,10 +5,12 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/commons-directory/commons"
 	"github.com/gorilla/mux"
@@ -20,31 +22,80 @@ import (
 var assets embed.FS
 
 // pages holds the parsed templates, one set per page (each page fills the
-// layout's "content" block).
+// layout's "content" block, and may use the shared partials).
 type pages struct {
-	home, record, error *template.Template
-	style               []byte
+	t     map[string]*template.Template
+	style []byte
 }
 
+// mustParsePages parses every page template with the layout and partials.
 func mustParsePages() *pages {
-	parse := func(name string) *template.Template {
-		return template.Must(template.New("layout.html").ParseFS(assets, "templates/layout.html", "templates/"+name))
-	}
-	style, err := assets.ReadFile("static/style.css")
+	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
 		panic("web: " + err.Error())
 	}
-	return &pages{home: parse("home.html"), record: parse("record.html"), error: parse("error.html"), style: style}
+	p := &pages{t: map[string]*template.Template{}}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "templates/")
+		if base == "layout.html" || base == "partials.html" {
+			continue
+		}
+		p.t[strings.TrimSuffix(base, ".html")] = template.Must(template.New("layout.html").Funcs(templateFuncs).
+			ParseFS(assets, "templates/layout.html", "templates/partials.html", name))
+	}
+	if p.style, err = assets.ReadFile("static/style.css"); err != nil {
+		panic("web: " + err.Error())
+	}
+	return p
+}
+
+// templateFuncs are the helpers the templates share.
+var templateFuncs = template.FuncMap{
+	"join": strings.Join,
+	"langName": func(tag string) string {
+		if n, ok := languageNames[tag]; ok {
+			return n
+		}
+		return tag
+	},
+	"add":    func(a, b int) int { return a + b },
+	"pair":   func(a, b any) []any { return []any{a, b} },
+	"hostOf": hostOf,
+	"page":   func(d *pageData, body any) *pageData { c := *d; c.Body = body; return &c },
+	"cellOf": func(name, label, typ, value, err string) cell {
+		return cell{Name: name, ID: fieldID(name), Label: label, Type: typ, Value: value, Error: err}
+	},
+	"actionOf": func(hostAction string) string { return hostAction[strings.LastIndexByte(hostAction, '/')+1:] },
+	// postHTML sanitises a post's HTML once more, with the description's
+	// policy, before it reaches the page.
+	"postHTML": func(s string) template.HTML {
+		return template.HTML(markdownPolicy.Sanitize(s)) //nolint:gosec // sanitised just now
+	},
 }
 
 // pageData is what every page template gets: the layout's needs and the
 // page's own Body. T and Tf translate into the page language.
 type pageData struct {
-	Lang     string
-	Instance string
-	Title    string
-	Body     any
+	Lang       string
+	Instance   string
+	Title      string
+	Body       any
+	User       *commons.User // the signed-in editor, or nil
+	CSRF       string        // the token every form carries
+	Langs      []langLink    // the language switcher
+	Alternates []alternate   // <link rel="alternate"> in the head
+	Notice     string        // a one-line confirmation after a POST
+	Federated  bool
 }
+
+// langLink is one entry of the language switcher.
+type langLink struct {
+	Tag, Name, URL string
+	Current        bool
+}
+
+// alternate is another representation of a page: a feed, JSON, JSON-LD.
+type alternate struct{ Type, URL, Title string }
 
 // T returns the message key in the page language.
 func (d *pageData) T(key string) string { return translate(d.Lang, key) }
@@ -54,19 +105,59 @@ func (d *pageData) Tf(key string, args ...any) string {
 	return fmt.Sprintf(translate(d.Lang, key), args...)
 }
 
+// newPage starts the data of a page for r: its language (which it also
+// remembers in a cookie when chosen by ?lang=), the signed-in user, the
+// CSRF token and the language switcher.
+func (s *server) newPage(w http.ResponseWriter, r *http.Request, title string) *pageData {
+	lang := pageLanguage(r)
+	if q := r.URL.Query().Get("lang"); q == lang {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: s.https, SameSite: http.SameSiteLaxMode})
+	}
+	d := &pageData{Lang: lang, Instance: s.name, Title: title, Federated: s.fed != nil}
+	d.User = s.sessionUser(r)
+	d.CSRF = s.csrfToken(w, r)
+	d.Notice = noticeText(lang, r.URL.Query().Get("done"))
+	for _, tag := range pageLanguageTags {
+		q := r.URL.Query()
+		q.Set("lang", tag)
+		q.Del("done")
+		d.Langs = append(d.Langs, langLink{Tag: tag, Name: languageNames[tag], URL: r.URL.Path + "?" + q.Encode(), Current: tag == lang})
+	}
+	return d
+}
+
 // render executes a page into a buffer first, so a template error becomes
 // a clean 500 rather than half a page.
-func (s *server) render(w http.ResponseWriter, r *http.Request, status int, t *template.Template, d *pageData) error {
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, d *pageData) error {
+	t := s.pages.t[name]
+	if t == nil {
+		return fmt.Errorf("render %s: no template %q", r.URL.Path, name)
+	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, d); err != nil {
 		return fmt.Errorf("render %s: %w", r.URL.Path, err)
 	}
 	h := w.Header()
-	h["Content-Security-Policy"] = hdrHTMLCSP
+	h["Content-Security-Policy"] = hdrPageCSP
+	h["Cross-Origin-Opener-Policy"] = hdrSameOrigin
+	h["Permissions-Policy"] = hdrPermissions
 	h.Set("Content-Language", d.Lang)
+	if d.User != nil || d.CSRF != "" {
+		h.Set("Cache-Control", "private, no-store")
+	}
 	writeBody(w, status, mediaHTML, buf.Bytes())
 	return nil
 }
+
+// Page headers. The CSP allows no script at all, styles only from the one
+// stylesheet, and forms to post here (the remote-follow form redirects to
+// the visitor's server, hence https:).
+var (
+	hdrPageCSP     = []string{"default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self' https:; base-uri 'none'; frame-ancestors 'none'"}
+	hdrSameOrigin  = []string{"same-origin"}
+	hdrPermissions = []string{"camera=(), microphone=(), geolocation=(), interest-cohort=()"}
+)
 
 // renderError writes the HTML error page. It is the adapter's last resort,
 // so it logs a failure to render rather than returning it.
@@ -80,26 +171,35 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int,
 		Status int
 		Detail string
 	}{status, detail}}
-	if err := s.render(w, r, status, s.pages.error, d); err != nil {
+	if err := s.render(w, r, status, "error", d); err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "render error page", slog.Any("err", err))
 		http.Error(w, detail, status)
 	}
 }
 
 // setVary marks a response as negotiated on Accept (and, for pages, on
-// Accept-Language).
+// Accept-Language and the language and session cookies).
 func setVary(w http.ResponseWriter) { w.Header()["Vary"] = hdrVaryPage }
 
 // hdrVaryPage is shared by every response so that setting it allocates
 // nothing; header values are never modified in place.
-var hdrVaryPage = []string{"Accept, Accept-Language"}
+var hdrVaryPage = []string{"Accept, Accept-Language, Cookie"}
 
-// pageRoutes adds the HTML directory: the pages people browse.
+// pageRoutes adds the HTML directory: the pages people browse. The two
+// negotiated pages (/ and /records/{slug} also answer JSON) are API
+// routes, described in openapi.json; every other page is HTML only and
+// lives on the UI router (ui_routes.go), which is mounted as a handler so
+// that the OpenAPI test, which walks the API router, does not list it.
 func (s *server) pageRoutes(r *mux.Router) {
 	const get, head = http.MethodGet, http.MethodHead
 	r.Handle("/", s.handle(s.handleHome)).Methods(get, head)
 	r.Handle("/records/{slug}", s.handle(s.handleRecordPage)).Methods(get, head)
 	r.Handle("/static/style.css", s.handle(s.handleStyle)).Methods(get, head)
+	ui := s.uiRouter()
+	r.MatcherFunc(func(req *http.Request, m *mux.RouteMatch) bool {
+		var um mux.RouteMatch
+		return ui.Match(req, &um)
+	}).Handler(http.HandlerFunc(ui.ServeHTTP)) // HTML only: not walked as API routes (TestUIRoutesOutsideAPI)
 }
 
 // handleHome answers / : the search page, or the result page as JSON.
@@ -113,15 +213,30 @@ func (s *server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		s.writePage(w, r, page)
 		return nil
 	}
-	lang := pageLanguage(r)
+	d := s.newPage(w, r, s.name)
+	d.Body = s.resultsView(r, d.Lang, page, "/")
+	d.Alternates = append(d.Alternates, alternate{mediaAtom, "/feeds/records.atom", d.T("feed.records")},
+		alternate{"application/ld+json", "/catalog.jsonld", d.T("footer.catalog")})
+	return s.render(w, r, http.StatusOK, "home", d)
+}
+
+// resultsView builds the search form, facets and results of a page whose
+// search starts at path.
+func (s *server) resultsView(r *http.Request, lang string, page *commons.RecordPage, path string) homeView {
 	q := r.URL.Query()
-	body := homeView{Query: q.Get("q"), Total: page.Total}
+	body := homeView{Action: path, Query: q.Get("q"), Total: page.Total}
+	terms := searchTerms(body.Query)
 	for _, rec := range page.Records {
+		name, summary := textIn(rec.Name, lang), textIn(rec.Summary, lang)
 		body.Results = append(body.Results, resultView{
-			URL:     "/records/" + url.PathEscape(rec.Slug) + langQuery(q),
-			Name:    textIn(rec.Name, lang),
-			Summary: textIn(rec.Summary, lang),
-			Kinds:   rec.Kinds,
+			URL:         s.recordURL(rec) + langQuery(q),
+			Name:        name,
+			NameHTML:    highlight(name.Text, terms),
+			Summary:     summary,
+			SummaryHTML: highlight(summary.Text, terms),
+			Kinds:       rec.Kinds,
+			Remote:      !rec.IsLocal(s.base),
+			Origin:      hostOf(rec.Provenance.Origin),
 		})
 	}
 	for _, name := range commons.Facets {
@@ -132,16 +247,26 @@ func (s *server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		g := facetView{Name: name, Label: translate(lang, "facet."+name)}
 		for _, c := range counts {
 			selected := slices.Contains(splitList(q[name]), c.Value)
-			g.Values = append(g.Values, facetValue{Value: c.Value, Count: c.Count, Selected: selected, URL: toggleFacet(q, name, c.Value)})
+			g.Values = append(g.Values, facetValue{Value: c.Value, Label: facetLabel(lang, name, c.Value),
+				Count: c.Count, Selected: selected, URL: toggleFacet(path, q, name, c.Value)})
 		}
 		body.Facets = append(body.Facets, g)
 	}
 	if page.Next != "" {
 		next := cloneValues(q)
 		next.Set("cursor", page.Next)
-		body.NextURL = "/?" + next.Encode()
+		body.NextURL = path + "?" + next.Encode()
 	}
-	return s.render(w, r, http.StatusOK, s.pages.home, &pageData{Lang: lang, Instance: s.name, Title: s.name, Body: body})
+	return body
+}
+
+// recordURL is the page of a record: ours at /records/{slug}, a copy from
+// a peer at /instances/{host}/records/{slug}.
+func (s *server) recordURL(rec *commons.Record) string {
+	if rec.IsLocal(s.base) || rec.Provenance.Origin == "" {
+		return "/records/" + url.PathEscape(rec.Slug)
+	}
+	return "/instances/" + url.PathEscape(hostOf(rec.Provenance.Origin)) + "/records/" + url.PathEscape(rec.Slug)
 }
 
 // handleRecordPage answers /records/{slug}: the record page, or its JSON.
@@ -157,28 +282,7 @@ func (s *server) handleRecordPage(w http.ResponseWriter, r *http.Request) error 
 	if negotiate(r.Header.Get("Accept"), pageOffers) == mediaJSON {
 		return s.writeRecord(w, r, http.StatusOK, rec)
 	}
-	lang := pageLanguage(r)
-	ld, err := schemaOrgScript(rec)
-	if err != nil {
-		return err
-	}
-	v := recordView{
-		JSONLD:  ld,
-		R:       rec,
-		Name:    textIn(rec.Name, lang),
-		Summary: textIn(rec.Summary, lang),
-		JSONURL: "/api/v1/records/" + url.PathEscape(rec.Slug),
-		LDURL:   "/records/" + url.PathEscape(rec.Slug) + ".jsonld",
-		Version: rec.Provenance.Version,
-		Updated: rec.Provenance.Updated.Format("2006-01-02"),
-	}
-	if d := textIn(rec.Description, lang); d.Text != "" {
-		v.Description, v.DescriptionLang = markdown(d.Text), d.Lang
-	}
-	for _, l := range recordLinks(rec.Links) {
-		v.Links = append(v.Links, namedLink{Label: translate(lang, "link."+l.key), URL: l.url})
-	}
-	return s.render(w, r, http.StatusOK, s.pages.record, &pageData{Lang: lang, Instance: s.name, Title: v.Name.Text, Body: v})
+	return s.renderRecord(w, r, rec)
 }
 
 // handleStyle serves the pages' one stylesheet.
@@ -189,6 +293,7 @@ func (s *server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 }
 
 type homeView struct {
+	Action  string // where the search form goes
 	Query   string
 	Total   int
 	Results []resultView
@@ -197,9 +302,12 @@ type homeView struct {
 }
 
 type resultView struct {
-	URL           string
-	Name, Summary localText
-	Kinds         []string
+	URL                   string
+	Name, Summary         localText
+	NameHTML, SummaryHTML template.HTML // with the matched words in <mark>
+	Kinds                 []string
+	Remote                bool
+	Origin                string
 }
 
 type facetView struct {
@@ -208,23 +316,10 @@ type facetView struct {
 }
 
 type facetValue struct {
-	Value    string
-	Count    int
-	Selected bool
-	URL      string
-}
-
-type recordView struct {
-	R               *commons.Record
-	Name, Summary   localText
-	Description     template.HTML
-	DescriptionLang string
-	Links           []namedLink
-	JSONURL         string
-	JSONLD          template.JS // schema.org description, for a data block
-	LDURL           string      // the same, as a document
-	Version         int
-	Updated         string
+	Value, Label string
+	Count        int
+	Selected     bool
+	URL          string
 }
 
 type namedLink struct{ Label, URL string }
@@ -238,9 +333,9 @@ func textIn(t commons.Text, lang string) localText {
 	return localText{Text: s, Lang: tag}
 }
 
-// toggleFacet returns the URL of the search q with value added to facet
-// name, or removed if it is there; paging starts again.
-func toggleFacet(q url.Values, name, value string) string {
+// toggleFacet returns the URL of the search q at path with value added to
+// facet name, or removed if it is there; paging starts again.
+func toggleFacet(path string, q url.Values, name, value string) string {
 	next := cloneValues(q)
 	next.Del("cursor")
 	vals := splitList(q[name])
@@ -253,7 +348,10 @@ func toggleFacet(q url.Values, name, value string) string {
 	for _, v := range vals {
 		next.Add(name, v)
 	}
-	return "/?" + next.Encode()
+	if len(next) == 0 {
+		return path
+	}
+	return path + "?" + next.Encode()
 }
 
 func cloneValues(q url.Values) url.Values {
@@ -270,20 +368,6 @@ func langQuery(q url.Values) string {
 		return "?lang=" + url.QueryEscape(l)
 	}
 	return ""
-}
-
-type linkEntry struct{ key, url string }
-
-// recordLinks lists a record's non-empty links in display order, keyed as
-// in JSON.
-func recordLinks(l commons.Links) []linkEntry {
-	all := []linkEntry{
-		{"homepage", l.Homepage}, {"repository", l.Repository}, {"documentation", l.Documentation},
-		{"api_documentation", l.APIDocumentation}, {"data_portal", l.DataPortal},
-		{"issue_tracker", l.IssueTracker}, {"roadmap", l.Roadmap}, {"forum", l.Forum},
-		{"fediverse", l.Fediverse},
-	}
-	return slices.DeleteFunc(all, func(e linkEntry) bool { return e.url == "" })
 }
 
 // markdownPolicy keeps the structure of a description and nothing that

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/commons-directory/commons"
+)
+
+// recordView is what the record page shows.
+type recordView struct {
+	R               *commons.Record
+	Local           bool
+	Name, Summary   localText
+	Description     template.HTML
+	DescriptionLang string
+	TextLangs       []langLink // the record's texts in other languages
+	Links           []namedLink
+	Identifiers     []namedLink // Label "scheme: value", URL when resolvable
+	Relations       []relationView
+	Social          *commons.Social
+	AlsoListed      []namedLink
+	Follow          followView
+	JSONURL, LDURL  string
+	FeedURL         string
+	PubliccodeURL   string
+	Version         int
+	Created         string
+	Updated         string
+	Received        string
+	CanEdit         bool
+	EditURL         string
+	OpenCalls       int
+	JSONLD          template.JS // schema.org description, for a data block
+}
+
+type relationView struct {
+	Type string
+	namedLink
+}
+
+// renderRecord writes the page of a local or remote record. ?tl= picks the
+// language of the record's texts when it has several.
+func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commons.Record) error {
+	d := s.newPage(w, r, "")
+	tl := d.Lang
+	if v := r.URL.Query().Get("tl"); v != "" && rec.Name[v] != "" {
+		tl = v
+	}
+	ld, err := schemaOrgScript(rec)
+	if err != nil {
+		return err
+	}
+	slug := url.PathEscape(rec.Slug)
+	host := hostOf(rec.Provenance.Origin)
+	v := recordView{
+		R:       rec,
+		Local:   rec.IsLocal(s.base),
+		JSONLD:  ld,
+		Name:    textIn(rec.Name, tl),
+		Summary: textIn(rec.Summary, tl),
+		Version: rec.Provenance.Version,
+		Created: rec.Provenance.Created.Format("2006-01-02"),
+		Updated: rec.Provenance.Updated.Format("2006-01-02"),
+		Follow:  followView{Handle: "@" + rec.Slug + "@" + host, Target: rec.ID},
+	}
+	if !rec.Provenance.ReceivedAt.IsZero() {
+		v.Received = rec.Provenance.ReceivedAt.Format("2006-01-02 15:04 MST")
+	}
+	if v.Local {
+		v.JSONURL = "/api/v1/records/" + slug
+		v.LDURL = "/records/" + slug + ".jsonld"
+		v.FeedURL = "/feeds/records/" + slug + ".atom"
+		if slices.Contains(rec.Kinds, "software") {
+			v.PubliccodeURL = "/records/" + slug + "/publiccode.yml"
+		}
+		v.CanEdit = d.User.CanEdit()
+		v.EditURL = "/records/" + slug + "/edit"
+		d.Alternates = append(d.Alternates, alternate{mediaAtom, v.FeedURL, v.Name.Text},
+			alternate{mediaJSON, v.JSONURL, d.T("record.json")}, alternate{"application/ld+json", v.LDURL, d.T("record.jsonld")})
+	}
+	d.Title = v.Name.Text
+	for _, tag := range rec.Name.Languages() {
+		if tag != v.Name.Lang {
+			v.TextLangs = append(v.TextLangs, langLink{Tag: tag, Name: languageName(tag), URL: "?tl=" + url.QueryEscape(tag) + "&lang=" + d.Lang})
+		}
+	}
+	if desc := textIn(rec.Description, tl); desc.Text != "" {
+		v.Description, v.DescriptionLang = markdown(desc.Text), desc.Lang
+	}
+	for _, l := range recordLinks(rec.Links) {
+		v.Links = append(v.Links, namedLink{Label: translate(d.Lang, "link."+l.key), URL: l.url})
+	}
+	for _, id := range rec.Identifiers {
+		v.Identifiers = append(v.Identifiers, namedLink{Label: id.Scheme + ": " + id.Value, URL: identifierURL(id)})
+	}
+	for _, rel := range rec.Relations {
+		v.Relations = append(v.Relations, relationView{Type: translate(d.Lang, "rel."+rel.Type), namedLink: s.targetLink(rel.Target)})
+	}
+	if rec.Funding != nil {
+		v.OpenCalls = len(rec.Funding.Calls)
+	}
+	if s.fed != nil {
+		social, err := s.fed.RecordSocial(r.Context(), rec, 5)
+		if err != nil {
+			// The page is still useful without its social part.
+			s.log.LogAttrs(r.Context(), slog.LevelWarn, "record social", slog.String("record", rec.ID), slog.Any("err", err))
+		} else {
+			v.Social = social
+			for _, l := range social.AlsoListedBy {
+				v.AlsoListed = append(v.AlsoListed, namedLink{Label: l.Name.String() + " — " + hostOf(l.Origin), URL: s.listingURL(l)})
+			}
+		}
+	}
+	d.Body = v
+	return s.render(w, r, http.StatusOK, "record", d)
+}
+
+// listingURL is our page of another listing of the same commons.
+func (s *server) listingURL(l commons.Listing) string {
+	if l.Origin == s.base {
+		return "/records/" + url.PathEscape(l.Slug)
+	}
+	return "/instances/" + url.PathEscape(hostOf(l.Origin)) + "/records/" + url.PathEscape(l.Slug)
+}
+
+// targetLink turns a relation's target into a link: ours become our
+// pages, a Wikidata item its page, any URL itself.
+func (s *server) targetLink(target string) namedLink {
+	switch {
+	case strings.HasPrefix(target, s.base+"/records/"):
+		slug := strings.TrimPrefix(target, s.base+"/records/")
+		return namedLink{Label: slug, URL: "/records/" + url.PathEscape(slug)}
+	case strings.HasPrefix(target, "Q") && identifierPatternWikidata(target):
+		return namedLink{Label: target, URL: "https://www.wikidata.org/wiki/" + target}
+	case strings.HasPrefix(target, "https://") || strings.HasPrefix(target, "http://"):
+		return namedLink{Label: target, URL: target}
+	}
+	return namedLink{Label: target}
+}
+
+func identifierPatternWikidata(s string) bool {
+	if len(s) < 2 || s[1] == '0' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// identifierURL resolves an identifier to a page where registries have
+// one, else "".
+func identifierURL(id commons.Identifier) string {
+	switch id.Scheme {
+	case "wikidata":
+		return "https://www.wikidata.org/wiki/" + url.PathEscape(id.Value)
+	case "doi":
+		return "https://doi.org/" + id.Value
+	case "ror":
+		return "https://ror.org/" + url.PathEscape(id.Value)
+	case "swhid":
+		return "https://archive.softwareheritage.org/" + id.Value
+	case "isni":
+		return "https://isni.org/isni/" + url.PathEscape(id.Value)
+	case "url", "publiccode", "joinup", "dpg":
+		if strings.HasPrefix(id.Value, "https://") || strings.HasPrefix(id.Value, "http://") {
+			return id.Value
+		}
+	}
+	return ""
+}
+
+type linkEntry struct{ key, url string }
+
+// recordLinks lists a record's non-empty links in display order, keyed as
+// in JSON.
+func recordLinks(l commons.Links) []linkEntry {
+	all := []linkEntry{
+		{"homepage", l.Homepage}, {"repository", l.Repository}, {"documentation", l.Documentation},
+		{"api_documentation", l.APIDocumentation}, {"data_portal", l.DataPortal},
+		{"issue_tracker", l.IssueTracker}, {"roadmap", l.Roadmap}, {"forum", l.Forum},
+		{"fediverse", l.Fediverse},
+	}
+	return slices.DeleteFunc(all, func(e linkEntry) bool { return e.url == "" })
+}
