@@ -58,14 +58,14 @@ type legal struct {
 }
 
 type maintenance struct {
-	Type        string       `yaml:"type"`
-	Contractors []contractor `yaml:"contractors,omitempty"`
+	Type     string    `yaml:"type"`
+	Contacts []contact `yaml:"contacts,omitempty"`
 }
 
-type contractor struct {
-	Name    string `yaml:"name"`
-	Website string `yaml:"website,omitempty"`
-	Until   string `yaml:"until"`
+// contact is a maintenance contact; the standard asks for one when the
+// maintenance is internal or by a community.
+type contact struct {
+	Name string `yaml:"name"`
 }
 
 type localisation struct {
@@ -124,10 +124,12 @@ func Marshal(r *commons.Record, o ExportOptions) ([]byte, error) {
 			if f.Legal.RepoOwner == "" {
 				f.Legal.RepoOwner = org.Name
 			}
-		case "contractor":
-			f.Maintenance.Type = "contract"
-			f.Maintenance.Contractors = append(f.Maintenance.Contractors, contractor{Name: org.Name, Website: org.URL, Until: "2099-12-31"})
 		}
+	}
+	if f.Maintenance.Type == "community" {
+		// A record keeps organisations, not people: the maintainers (or
+		// the stewards) are the contact, else the commons' community.
+		f.Maintenance.Contacts = []contact{{Name: maintainerName(r)}}
 	}
 	if r.Governance != nil {
 		f.Legal.MainCopyrightOwner = r.Governance.LegalEntity
@@ -181,7 +183,7 @@ func Marshal(r *commons.Record, o ExportOptions) ([]byte, error) {
 	if src := r.Provenance.SourceURL; src != "" && r.Provenance.Source == "publiccode" {
 		fmt.Fprintf(&buf, ", which is at\n# %s", src)
 	}
-	buf.WriteString(".\n# platforms, softwareType and maintenance.type are defaults: the record does not keep them.\n")
+	buf.WriteString(".\n# platforms, softwareType and maintenance are defaults: the record does not keep them.\n")
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(&f); err != nil {
@@ -191,6 +193,19 @@ func Marshal(r *commons.Record, o ExportOptions) ([]byte, error) {
 		return nil, fmt.Errorf("encode publiccode.yml of %s: %w", r.Slug, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// maintainerName names who maintains the commons: its maintainer or
+// steward organisation, else its community.
+func maintainerName(r *commons.Record) string {
+	for _, role := range []string{"maintainer", "steward"} {
+		for _, o := range r.Organisations {
+			if o.Role == role {
+				return o.Name
+			}
+		}
+	}
+	return r.Name.String() + " community"
 }
 
 // licence picks the expression that covers the code: the one scoped to

@@ -151,6 +151,7 @@ func Parse(b []byte, name string) (*Result, error) {
 	}
 	res.Record = rec
 	res.Warnings = p.warnings
+	slices.SortStableFunc(res.Warnings, func(a, b Problem) int { return a.Line - b.Line })
 	return res, nil
 }
 
@@ -195,7 +196,9 @@ func (p *parser) warnf(n *yaml.Node, field, format string, args ...any) {
 	p.warnings = append(p.warnings, Problem{File: p.file, Line: n.Line, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
+// err returns the problems found, in line order.
 func (p *parser) err() error {
+	slices.SortStableFunc(p.problems, func(a, b Problem) int { return a.Line - b.Line })
 	return &ParseError{File: p.file, Problems: p.problems}
 }
 

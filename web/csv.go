@@ -206,7 +206,6 @@ type CSVRow struct {
 // not for import.
 func ReadCSV(in io.Reader, base string, skip bool) (rows []CSVRow, bad []error, err error) {
 	cr := csv.NewReader(in)
-	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, nil, commons.Errorf(commons.EINVALID, "the CSV is empty: a header row was expected")
