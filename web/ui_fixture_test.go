@@ -1,0 +1,173 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/commons-directory/commons"
+)
+
+// uiPassword is the password newTestServer gives its users ed and ada.
+const uiPassword = "correct horse battery staple"
+
+// newUIServer is a federated test instance with a few rich records: one
+// with governance, funding calls (one past, one soon, one undated) and
+// channels, in French and English.
+func newUIServer(t testing.TB) *testServer {
+	t.Helper()
+	tt, ok := t.(*testing.T)
+	if !ok {
+		t.Fatal("newUIServer needs a *testing.T")
+	}
+	s := newFederatedServer(tt)
+	ctx := context.Background()
+	soon := time.Now().AddDate(0, 1, 0).Format("2006-01-02")
+	later := time.Now().AddDate(0, 3, 0).Format("2006-01-02")
+	yes := true
+	recs := []*commons.Record{
+		{
+			Slug: "osm", Name: commons.Text{"en": "OpenStreetMap", "fr": "OpenStreetMap (fr)", "de": "OpenStreetMap (de)"},
+			Summary:     commons.Text{"en": "The free wiki world map.", "fr": "La carte du monde libre.", "de": "Die freie Weltkarte."},
+			Description: commons.Text{"en": "A **map** of the world, made by volunteers."},
+			Kinds:       []string{"geodata", "community"}, Status: "stable",
+			Countries: []commons.Country{{Code: "EU", Role: "intended-for"}, {Code: "GB", Role: "origin"}},
+			Languages: []string{"en", "fr"}, Licences: []commons.Licence{{Expression: "ODbL-1.0", AppliesTo: "data"}},
+			Keywords:   []string{"maps"},
+			Governance: &commons.Governance{Model: "foundation", LegalEntity: "OpenStreetMap Foundation", OpenMembership: &yes, CommunitySize: 10000},
+			Organisations: []commons.Organisation{{Name: "OpenStreetMap Foundation", URL: "https://osmfoundation.org", Role: "steward"}},
+			Funding: &commons.Funding{
+				Channels: []commons.FundingChannel{{Kind: "donation", URL: "https://donate.openstreetmap.org", Label: "Donate"}},
+				Calls: []commons.FundingCall{
+					{Title: "Past call", Funder: "Old Fund", URL: "https://fund.example/past", Deadline: "2020-01-01"},
+					{Title: "Mapping grants", Funder: "NLnet", URL: "https://nlnet.nl/propose", Deadline: later},
+					{Title: "Rolling microgrants", Funder: "OSMF", URL: "https://osmfoundation.org/grants"},
+				},
+			},
+			Links:       commons.Links{Homepage: "https://www.openstreetmap.org", Repository: "https://github.com/openstreetmap"},
+			Identifiers: []commons.Identifier{{Scheme: "wikidata", Value: "Q936"}},
+			Relations:   []commons.Relation{{Type: "alternative-to", Target: "Q12345"}},
+		},
+		{
+			Slug: "bano", Name: commons.Text{"fr": "Base Adresse Nationale"}, Summary: commons.Text{"fr": "Les adresses de France."},
+			Kinds: []string{"data", "geodata"}, Status: "stable", Countries: []commons.Country{{Code: "FR", Role: "origin"}},
+			Licences: []commons.Licence{{Expression: "etalab-2.0"}},
+			Funding:  &commons.Funding{Calls: []commons.FundingCall{{Title: "Appel communs numériques", Funder: "ANCT", URL: "https://anct.example/appel", Deadline: soon}}},
+		},
+		{
+			Slug: "wikipedia", Name: commons.Text{"en": "Wikipedia"}, Summary: commons.Text{"en": "The free encyclopedia."},
+			Kinds: []string{"knowledge"}, Status: "stable", Countries: []commons.Country{{Code: "US", Role: "origin"}},
+			Licences: []commons.Licence{{Expression: "CC-BY-SA-4.0"}},
+		},
+	}
+	for _, r := range recs {
+		if err := s.db.CreateRecord(ctx, r, "ed"); err != nil {
+			t.Fatalf("create %s: %v", r.Slug, err)
+		}
+	}
+	return s
+}
+
+// uiClient is a browser without JavaScript: a cookie jar, forms posted
+// with the page's CSRF token, redirects not followed so tests see them.
+type uiClient struct {
+	t    testing.TB
+	base string
+	c    *http.Client
+	lang string
+}
+
+func (s *testServer) browser(t testing.TB) *uiClient {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar, Transport: s.client.Transport, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &uiClient{t: t, base: s.URL, c: c}
+}
+
+// do sends one request and returns the response and its body.
+func (b *uiClient) do(method, path string, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	r, err := http.NewRequest(method, b.base+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	r.Header.Set("Accept", "text/html")
+	if b.lang != "" {
+		r.Header.Set("Accept-Language", b.lang)
+	}
+	if form != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(r)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return resp, string(out)
+}
+
+// get fetches a page and requires the status.
+func (b *uiClient) get(path string, status int) string {
+	b.t.Helper()
+	resp, body := b.do("GET", path, nil)
+	if resp.StatusCode != status {
+		b.t.Fatalf("GET %s: %d, want %d\n%s", path, resp.StatusCode, status, body)
+	}
+	return body
+}
+
+// csrf returns the CSRF cookie, fetching a page first if there is none.
+func (b *uiClient) csrf() string {
+	u, _ := url.Parse(b.base)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "csrf" {
+			return c.Value
+		}
+	}
+	b.get("/login", http.StatusOK)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "csrf" {
+			return c.Value
+		}
+	}
+	b.t.Fatal("no csrf cookie")
+	return ""
+}
+
+// post sends a form with the CSRF token and requires the status.
+func (b *uiClient) post(path string, form url.Values, status int) (*http.Response, string) {
+	b.t.Helper()
+	if form.Get("csrf") == "" {
+		form.Set("csrf", b.csrf())
+	}
+	resp, body := b.do("POST", path, form)
+	if resp.StatusCode != status {
+		b.t.Fatalf("POST %s: %d, want %d\n%s", path, resp.StatusCode, status, body)
+	}
+	return resp, body
+}
+
+// login signs in and requires success.
+func (b *uiClient) login(name string) {
+	b.t.Helper()
+	resp, _ := b.post("/login", url.Values{"name": {name}, "password": {uiPassword}}, http.StatusSeeOther)
+	if loc := resp.Header.Get("Location"); loc != "/?done=loggedin" {
+		b.t.Fatalf("login redirects to %q", loc)
+	}
+}
