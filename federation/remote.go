@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -217,31 +216,5 @@ func storeActor(a *RemoteActor, at time.Time) store.RemoteActor {
 // get fetches an ActivityPub document with a GET signed by the instance
 // actor (servers in secure mode require it), through the guarded client.
 func (f *Federation) get(ctx context.Context, iri string) ([]byte, error) {
-	if blocked, err := f.db.DomainBlocked(ctx, host(iri)); err != nil {
-		return nil, err
-	} else if blocked {
-		return nil, commons.Errorf(commons.EFORBIDDEN, "the domain %s is blocked", host(iri))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, iri, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
-	req.Header.Set("User-Agent", f.agent)
-	key, _, err := f.signingKey(ctx, f.InstanceActorID())
-	if err != nil {
-		return nil, err
-	}
-	if err := SignRequest(req, nil, *key, f.now()); err != nil {
-		return nil, err
-	}
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", iri, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", iri, resp.Status)
-	}
-	return readLimited(resp.Body)
+	return f.getLimited(ctx, iri, MaxResponseBytes)
 }

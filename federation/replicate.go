@@ -286,7 +286,8 @@ func (f *Federation) fetchRecordPage(ctx context.Context, iri string) (recordPag
 	return page, nil
 }
 
-// getLimited is get with a larger size limit.
+// getLimited fetches an ActivityPub document of at most limit bytes with
+// a GET signed by the instance actor, through the guarded client.
 func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([]byte, error) {
 	if blocked, err := f.db.DomainBlocked(ctx, host(iri)); err != nil {
 		return nil, err
@@ -297,7 +298,7 @@ func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/activity+json")
+	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
 	req.Header.Set("User-Agent", f.agent)
 	key, _, err := f.signingKey(ctx, f.InstanceActorID())
 	if err != nil {
@@ -319,7 +320,7 @@ func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([
 		return nil, fmt.Errorf("GET %s: %w", iri, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("GET %s: larger than %d bytes", iri, limit)
+		return nil, commons.Errorf(commons.ETOOLARGE, "GET %s: response larger than %d bytes", iri, limit)
 	}
 	return b, nil
 }
