@@ -55,6 +55,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		Directory:    db,
 		Federation:   a.fed,
 		Operator:     a.fed,
+		HTTPClient:   federation.NewHTTPClient(federation.ClientOptions{AllowPrivate: cfg.Federation.AllowPrivateAddresses, UserAgent: "commonsd/" + buildVersion()}),
 		BaseURL:      cfg.Server.BaseURL,
 		InstanceName: cfg.Server.InstanceName,
 		Version:      buildVersion(),
