@@ -38,8 +38,8 @@ func newUIServer(t testing.TB) *testServer {
 			Kinds:       []string{"geodata", "community"}, Status: "stable",
 			Countries: []commons.Country{{Code: "EU", Role: "intended-for"}, {Code: "GB", Role: "origin"}},
 			Languages: []string{"en", "fr"}, Licences: []commons.Licence{{Expression: "ODbL-1.0", AppliesTo: "data"}},
-			Keywords:   []string{"maps"},
-			Governance: &commons.Governance{Model: "foundation", LegalEntity: "OpenStreetMap Foundation", OpenMembership: &yes, CommunitySize: 10000},
+			Keywords:      []string{"maps"},
+			Governance:    &commons.Governance{Model: "foundation", LegalEntity: "OpenStreetMap Foundation", OpenMembership: &yes, CommunitySize: 10000},
 			Organisations: []commons.Organisation{{Name: "OpenStreetMap Foundation", URL: "https://osmfoundation.org", Role: "steward"}},
 			Funding: &commons.Funding{
 				Channels: []commons.FundingChannel{{Kind: "donation", URL: "https://donate.openstreetmap.org", Label: "Donate"}},
