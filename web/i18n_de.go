@@ -92,6 +92,7 @@ var messagesDE = map[string]string{
 	"funding.title":              "Finanzierung für Gemeingüter",
 	"funding.lead":               "Offene Ausschreibungen und Unterstützungswege im ganzen föderierten Verzeichnis, nächste Frist zuerst.",
 	"funding.calls":              "Offene Ausschreibungen",
+	"funding.past":               "Abgelaufene Ausschreibungen",
 	"funding.channels":           "Unterstützungswege",
 	"funding.deadline":           "Frist",
 	"funding.nodeadline":         "ohne Frist",

@@ -92,6 +92,7 @@ var messagesEN = map[string]string{
 	"funding.title":              "Funding for the commons",
 	"funding.lead":               "Open calls and ways to support the commons, across the whole federated directory, soonest deadline first.",
 	"funding.calls":              "Open calls",
+	"funding.past":               "Closed calls",
 	"funding.channels":           "Support channels",
 	"funding.deadline":           "deadline",
 	"funding.nodeadline":         "no deadline",

@@ -92,6 +92,7 @@ var messagesFR = map[string]string{
 	"funding.title":              "Financer les communs",
 	"funding.lead":               "Appels ouverts et moyens de soutenir les communs, dans tout l’annuaire fédéré, échéance la plus proche d’abord.",
 	"funding.calls":              "Appels ouverts",
+	"funding.past":               "Appels clos",
 	"funding.channels":           "Moyens de soutien",
 	"funding.deadline":           "échéance",
 	"funding.nodeadline":         "sans échéance",

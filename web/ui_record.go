@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/commons-directory/commons"
 )
@@ -34,7 +35,8 @@ type recordView struct {
 	Received        string
 	CanEdit         bool
 	EditURL         string
-	OpenCalls       int
+	Calls           []commons.FundingCall // open: deadline today or later, or none
+	PastCalls       []commons.FundingCall
 	JSONLD          template.JS // schema.org description, for a data block
 }
 
@@ -102,7 +104,14 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 		v.Relations = append(v.Relations, relationView{Type: translate(d.Lang, "rel."+rel.Type), namedLink: s.targetLink(rel.Target)})
 	}
 	if rec.Funding != nil {
-		v.OpenCalls = len(rec.Funding.Calls)
+		today := time.Now().UTC().Format("2006-01-02")
+		for _, c := range rec.Funding.Calls {
+			if c.Deadline == "" || c.Deadline >= today {
+				v.Calls = append(v.Calls, c)
+			} else {
+				v.PastCalls = append(v.PastCalls, c)
+			}
+		}
 	}
 	if s.fed != nil {
 		social, err := s.fed.RecordSocial(r.Context(), rec, 5)

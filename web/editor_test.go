@@ -1,0 +1,177 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/commons-directory/commons"
+)
+
+// recordForm is a valid form for a new record, as a browser posts it.
+func recordForm(slug string) url.Values {
+	f := url.Values{
+		"slug": {slug}, "textlangs": {"en,fr,de"}, "name.en": {"Decidim"}, "summary.en": {"Participatory democracy"},
+		"kinds": {"software"}, "status": {"stable"}, "keywords": {"democracy, participation"},
+		"governance.model": {"association"}, "governance.community_size": {"300"}, "governance.open_membership": {"true"},
+		"links.homepage": {"https://decidim.org"},
+		"rows.countries": {"2"}, "countries[0].code": {"es"}, "countries[0].role": {"origin"},
+		"rows.licences": {"1"}, "licences[0].expression": {"AGPL-3.0-only"},
+		"rows.funding.calls": {"1"}, "funding.calls[0].title": {"Civic fund"}, "funding.calls[0].url": {"https://fund.example/civic"},
+		"rows.funding.channels": {"1"}, "funding.channels[0].kind": {"donation"}, "funding.channels[0].url": {"https://opencollective.com/decidim"},
+		"rows.identifiers": {"1"}, "identifiers[0].scheme": {"wikidata"}, "identifiers[0].value": {"Q28058939"},
+		"rows.relations": {"1"}, "relations[0].type": {"based-on"}, "relations[0].target": {"https://rubyonrails.org"},
+		"rows.organisations": {"1"}, "organisations[0].name": {"Decidim Association"}, "organisations[0].role": {"steward"},
+	}
+	return f
+}
+
+// TestUIEditor creates, edits (with a validation error, more rows and a
+// conflict), reads the history and deletes a record through the forms.
+func TestUIEditor(t *testing.T) {
+	s := newUIServer(t)
+	b := s.browser(t)
+	b.login("ed")
+
+	// Validation errors sit beside their fields, with aria-describedby.
+	bad := recordForm("decidim")
+	bad.Set("countries[0].code", "XX")
+	bad.Del("kinds")
+	bad.Set("governance.community_size", "many")
+	_, page := b.post("/edit/new", bad, http.StatusUnprocessableEntity)
+	wantIn(t, "errors", page, `id="f-countries-0-code" name="countries[0].code" type="text" value="XX" aria-invalid="true" aria-describedby="ef-countries-0-code"`,
+		`id="ef-countries-0-code"`, `id="e-kinds"`, `id="ef-governance-community_size"`, `href="#f-countries-0-code"`, "error-summary")
+	checkHTML(t, "form with errors", page)
+
+	// "Add rows" shows more blank rows and keeps what was typed.
+	more := recordForm("decidim")
+	more.Set("more", "identifiers")
+	_, page = b.post("/edit/new", more, http.StatusOK)
+	wantIn(t, "more rows", page, `id="f-identifiers-3-value"`, `value="Q28058939"`, `value="Participatory democracy"`)
+
+	resp, _ := b.post("/edit/new", recordForm("decidim"), http.StatusSeeOther)
+	if loc := resp.Header.Get("Location"); loc != "/records/decidim?done=created" {
+		t.Fatalf("create redirects to %q", loc)
+	}
+	rec, err := s.db.Record(t.Context(), "decidim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Countries[0].Code != "ES" || len(rec.Countries) != 1 || rec.Governance.CommunitySize != 300 || !*rec.Governance.OpenMembership ||
+		rec.Funding.Calls[0].Title != "Civic fund" || rec.Relations[0].Target != "https://rubyonrails.org" || len(rec.Keywords) != 2 {
+		t.Errorf("created record %+v", rec)
+	}
+	wantIn(t, "record", b.get("/records/decidim?done=created", http.StatusOK), "The record was created.", "Civic fund", "Decidim Association")
+
+	// The edit form round-trips every field.
+	form := b.get("/records/decidim/edit", http.StatusOK)
+	wantIn(t, "edit form", form, `value="ES"`, `value="AGPL-3.0-only"`, `value="https://opencollective.com/decidim"`,
+		`<option value="association" selected>`, `name="version" value="1"`)
+
+	edit := recordForm("ignored")
+	edit.Set("version", "1")
+	edit.Set("summary.en", "Free open-source participatory democracy")
+	resp, _ = b.post("/records/decidim/edit", edit, http.StatusSeeOther)
+	if loc := resp.Header.Get("Location"); loc != "/records/decidim?done=saved" {
+		t.Fatalf("edit redirects to %q", loc)
+	}
+	// A stale version is a conflict, shown kindly, the input kept.
+	edit.Set("summary.en", "Stale edit")
+	_, page = b.post("/records/decidim/edit", edit, http.StatusConflict)
+	wantIn(t, "conflict", page, "Someone else saved this record", `value="Stale edit"`, `name="version" value="2"`)
+
+	// History, newest first, with the differences.
+	hist := b.get("/records/decidim/history", http.StatusOK)
+	wantIn(t, "history", hist, "Changed", "Created", "<code>summary.en</code>", "<del>Participatory democracy</del>", "<ins>Free open-source participatory democracy</ins>")
+	if strings.Index(hist, "Changed") > strings.Index(hist, "Created") {
+		t.Error("history is not newest first")
+	}
+
+	// A post for the record's followers.
+	_, page = b.post("/records/decidim/post", url.Values{"text": {""}, "lang": {"en"}}, http.StatusUnprocessableEntity)
+	wantIn(t, "empty post", page, `id="text-err"`)
+	b.post("/records/decidim/post", url.Values{"text": {"A new **release**"}, "lang": {"en"}}, http.StatusSeeOther)
+	wantIn(t, "posted", b.get("/records/decidim", http.StatusOK), "<strong>release</strong>")
+
+	// Delete, with the version.
+	wantIn(t, "delete page", b.get("/records/decidim/delete", http.StatusOK), `name="version" value="2"`)
+	b.post("/records/decidim/delete", url.Values{"version": {"2"}}, http.StatusSeeOther)
+	b.get("/records/decidim", http.StatusGone)
+
+	// Without the CSRF token nothing changes.
+	resp, _ = b.do("POST", "/records/osm/delete", url.Values{"version": {"1"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("delete without CSRF: %d", resp.StatusCode)
+	}
+	// Nor from another site, even with the token.
+	r, _ := http.NewRequest("POST", s.URL+"/records/osm/delete", strings.NewReader(url.Values{"version": {"1"}, "csrf": {b.csrf()}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Origin", "https://evil.example")
+	if resp, err := b.c.Do(r); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site delete: %v %v", resp, err)
+	}
+}
+
+func TestParseRecordFormDropsBlankRows(t *testing.T) {
+	f := url.Values{"textlangs": {"en"}, "name.en": {"X"}, "rows.countries": {"3"},
+		"countries[0].code": {""}, "countries[1].code": {"fr"}, "countries[1].role": {"origin"}, "countries[2].role": {""}}
+	rec, bad := parseRecordForm(f)
+	if len(bad) != 0 || len(rec.Countries) != 1 || rec.Countries[0] != (commons.Country{Code: "FR", Role: "origin"}) || rec.Funding != nil || rec.Governance != nil {
+		t.Errorf("parsed %+v, %v", rec, bad)
+	}
+	for _, n := range []string{"-1", "x", "9999"} {
+		f.Set("rows.countries", n)
+		if rec, _ := parseRecordForm(f); len(rec.Countries) > 1 {
+			t.Errorf("rows %s: %d countries", n, len(rec.Countries))
+		}
+	}
+	if got := fieldID("funding.calls[12].deadline"); got != "f-funding-calls-12-deadline" {
+		t.Errorf("fieldID = %q", got)
+	}
+}
+
+// TestUIOperator runs the operators' pages: blocks one by one and from a
+// Mastodon CSV, unblock, users, roles, passwords and tokens.
+func TestUIOperator(t *testing.T) {
+	s := newUIServer(t)
+	b := s.browser(t)
+	b.login("ada")
+	b.post("/ops/blocks", url.Values{"domain": {"spam.example"}, "reason": {"spam"}}, http.StatusSeeOther)
+	_, page := b.post("/ops/blocks", url.Values{"domain": {"not a domain"}}, http.StatusUnprocessableEntity)
+	wantIn(t, "bad domain", page, `id="domain-err"`, `value="not a domain"`)
+	b.post("/ops/blocks/import", url.Values{"csv": {"#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\nbad.example,suspend,false,false,nasty,false\n"}}, http.StatusSeeOther)
+	page = b.get("/ops", http.StatusOK)
+	wantIn(t, "blocks", page, "spam.example", "bad.example", "No peers yet.", "0 deliveries")
+	b.post("/ops/blocks/remove", url.Values{"domain": {"spam.example"}}, http.StatusSeeOther)
+	wantNotIn(t, "after unblock", b.get("/ops", http.StatusOK), "<strong>spam.example</strong>")
+	_, page = b.post("/ops/peers", url.Values{"target": {""}}, http.StatusUnprocessableEntity)
+	wantIn(t, "no target", page, `id="target-err"`)
+
+	// Users: add, change role and password; tokens: create (shown once), revoke.
+	b.post("/ops/users", url.Values{"name": {"zoe"}, "role": {"editor"}, "password": {"a long enough password"}}, http.StatusSeeOther)
+	_, page = b.post("/ops/users", url.Values{"name": {"Bad Name"}, "role": {"editor"}, "password": {"short"}}, http.StatusUnprocessableEntity)
+	wantIn(t, "bad user", page, `id="new-name-err"`, `id="new-password-err"`)
+	b.post("/ops/users/zoe", url.Values{"role": {"admin"}}, http.StatusSeeOther)
+	b.post("/ops/users/zoe", url.Values{"password": {"another long password"}}, http.StatusSeeOther)
+	if u, err := s.db.Authenticate(t.Context(), "zoe", "another long password"); err != nil || u.Role != "admin" {
+		t.Errorf("zoe: %+v, %v", u, err)
+	}
+	_, page = b.post("/ops/tokens", url.Values{"user": {"zoe"}, "label": {"ci"}}, http.StatusOK)
+	i := strings.Index(page, `<code class="token">`)
+	if i < 0 {
+		t.Fatalf("no token shown:\n%s", page)
+	}
+	tok := page[i+len(`<code class="token">`):]
+	tok = tok[:strings.Index(tok, "<")]
+	if u, err := s.db.UserByToken(t.Context(), tok); err != nil || u.Name != "zoe" {
+		t.Fatalf("token: %v, %v", u, err)
+	}
+	wantNotIn(t, "users page", b.get("/ops/users", http.StatusOK), tok)
+	b.post("/ops/tokens/revoke", url.Values{"token": {tok}}, http.StatusSeeOther)
+	_, page = b.post("/ops/tokens/revoke", url.Values{"token": {tok}}, http.StatusUnprocessableEntity)
+	wantIn(t, "revoked twice", page, `id="revoke-err"`)
+	if _, err := s.db.UserByToken(t.Context(), tok); err == nil {
+		t.Error("the revoked token still works")
+	}
+}
