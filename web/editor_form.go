@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -192,7 +193,7 @@ func buildForm(lang string, rec *commons.Record, errs []commons.FieldError, extr
 		f.Lists = append(f.Lists, lv)
 	}
 	for _, e := range errs {
-		f.Summary = append(f.Summary, errItem{ID: errorAnchor(f, e.Field), Field: e.Field, Message: e.Message})
+		f.Summary = append(f.Summary, errItem{ID: errorAnchor(f, e.Field), Field: fieldLabel(lang, e.Field), Message: e.Message})
 	}
 	return f
 }
@@ -353,4 +354,45 @@ func commaList(s string) []string {
 		}
 	}
 	return out
+}
+
+// fieldLabel names a field path for people: "countries[0].code" →
+// "Countries, row 1: Country code", "name.fr" → "Name (Français)".
+func fieldLabel(lang, path string) string {
+	for _, ld := range formLists {
+		rest, ok := strings.CutPrefix(path, ld.path+"[")
+		if !ok {
+			continue
+		}
+		idx, col, _ := strings.Cut(rest, "].")
+		n, err := strconv.Atoi(idx)
+		if err != nil {
+			break
+		}
+		label := translate(lang, "list."+ld.path) + ", " + fmt.Sprintf(translate(lang, "edit.row"), n+1)
+		if col != "" {
+			label += translate(lang, "punct.colon") + translate(lang, "col."+ld.path+"."+col)
+		}
+		return label
+	}
+	head, tail, _ := strings.Cut(path, ".")
+	switch head {
+	case "name", "summary", "description":
+		label := translate(lang, "field."+head)
+		if tail != "" {
+			label += " (" + languageName(tail) + ")"
+		}
+		return label
+	case "links":
+		return translate(lang, "record.links") + translate(lang, "punct.colon") + translate(lang, "link."+tail)
+	case "governance":
+		return translate(lang, "record.governance") + translate(lang, "punct.colon") + translate(lang, "gov."+tail)
+	case "organisations":
+		return translate(lang, "record.orgs")
+	case "slug", "logo":
+		return translate(lang, "field."+head)
+	case "kinds", "status", "sectors", "keywords", "languages", "countries", "licences", "identifiers", "relations":
+		return translate(lang, "record."+head)
+	}
+	return path
 }

@@ -41,7 +41,7 @@ func TestUIEditor(t *testing.T) {
 	bad.Set("governance.community_size", "many")
 	_, page := b.post("/edit/new", bad, http.StatusUnprocessableEntity)
 	wantIn(t, "errors", page, `id="f-countries-0-code" name="countries[0].code" type="text" value="XX" aria-invalid="true" aria-describedby="ef-countries-0-code"`,
-		`id="ef-countries-0-code"`, `id="e-kinds"`, `id="ef-governance-community_size"`, `href="#f-countries-0-code"`, "error-summary")
+		`id="ef-countries-0-code"`, `id="e-kinds"`, `id="ef-governance-community_size"`, `href="#f-countries-0-code">Countries, row 1: Country code:`, "error-summary")
 	checkHTML(t, "form with errors", page)
 
 	// "Add rows" shows more blank rows and keeps what was typed.
@@ -173,5 +173,22 @@ func TestUIOperator(t *testing.T) {
 	wantIn(t, "revoked twice", page, `id="revoke-err"`)
 	if _, err := s.db.UserByToken(t.Context(), tok); err == nil {
 		t.Error("the revoked token still works")
+	}
+}
+
+func TestFieldLabel(t *testing.T) {
+	tests := []struct{ lang, path, want string }{
+		{"en", "countries[0].code", "Countries, row 1: Country code"},
+		{"fr", "funding.calls[2].deadline", "Appels de financement, ligne 3 : Échéance"},
+		{"en", "name.fr", "Name (Français)"},
+		{"en", "links.homepage", "Links: Homepage"},
+		{"de", "governance.model", "Governance: Modell"},
+		{"en", "kinds", "Kinds"},
+		{"en", "something.else", "something.else"},
+	}
+	for _, tt := range tests {
+		if got := fieldLabel(tt.lang, tt.path); got != tt.want {
+			t.Errorf("fieldLabel(%s, %s) = %q, want %q", tt.lang, tt.path, got, tt.want)
+		}
 	}
 }

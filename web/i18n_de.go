@@ -150,6 +150,8 @@ var messagesDE = map[string]string{
 	"edit.title":                 "%s bearbeiten",
 	"edit.identity":              "Name und Beschreibung",
 	"edit.facts":                 "Angaben",
+	"edit.row":                   "Zeile %d",
+	"punct.colon":                ": ",
 	"edit.more":                  "Zeilen hinzufügen",
 	"edit.create":                "Eintrag anlegen",
 	"edit.save":                  "Änderungen speichern",

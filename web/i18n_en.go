@@ -150,6 +150,8 @@ var messagesEN = map[string]string{
 	"edit.title":                 "Edit %s",
 	"edit.identity":              "Name and description",
 	"edit.facts":                 "Facts",
+	"edit.row":                   "row %d",
+	"punct.colon":                ": ",
 	"edit.more":                  "Add rows",
 	"edit.create":                "Create the record",
 	"edit.save":                  "Save changes",

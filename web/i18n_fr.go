@@ -150,6 +150,8 @@ var messagesFR = map[string]string{
 	"edit.title":                 "Modifier %s",
 	"edit.identity":              "Nom et description",
 	"edit.facts":                 "Caractéristiques",
+	"edit.row":                   "ligne %d",
+	"punct.colon":                " : ",
 	"edit.more":                  "Ajouter des lignes",
 	"edit.create":                "Créer la fiche",
 	"edit.save":                  "Enregistrer",
