@@ -118,13 +118,20 @@ func (s *server) newPage(w http.ResponseWriter, r *http.Request, title string) *
 	d.User = s.sessionUser(r)
 	d.CSRF = s.csrfToken(w, r)
 	d.Notice = noticeText(lang, r.URL.Query().Get("done"))
+	d.Langs = switcher(r, lang)
+	return d
+}
+
+// switcher links the page r in each page language.
+func switcher(r *http.Request, lang string) []langLink {
+	var out []langLink
 	for _, tag := range pageLanguageTags {
 		q := r.URL.Query()
 		q.Set("lang", tag)
 		q.Del("done")
-		d.Langs = append(d.Langs, langLink{Tag: tag, Name: languageNames[tag], URL: r.URL.Path + "?" + q.Encode(), Current: tag == lang})
+		out = append(out, langLink{Tag: tag, Name: languageNames[tag], URL: r.URL.Path + "?" + q.Encode(), Current: tag == lang})
 	}
-	return d
+	return out
 }
 
 // render executes a page into a buffer first, so a template error becomes
@@ -170,7 +177,7 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int,
 	d := &pageData{Lang: lang, Instance: s.name, Title: title, Body: struct {
 		Status int
 		Detail string
-	}{status, detail}}
+	}{status, detail}, Langs: switcher(r, lang)}
 	if err := s.render(w, r, status, "error", d); err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "render error page", slog.Any("err", err))
 		http.Error(w, detail, status)

@@ -26,6 +26,13 @@ func newUIServer(t testing.TB) *testServer {
 		t.Fatal("newUIServer needs a *testing.T")
 	}
 	s := newFederatedServer(tt)
+	seedUIRecords(t, s)
+	return s
+}
+
+// seedUIRecords adds the UI tests' records.
+func seedUIRecords(t testing.TB, s *testServer) {
+	t.Helper()
 	ctx := context.Background()
 	soon := time.Now().AddDate(0, 1, 0).Format("2006-01-02")
 	later := time.Now().AddDate(0, 3, 0).Format("2006-01-02")
@@ -70,7 +77,6 @@ func newUIServer(t testing.TB) *testServer {
 			t.Fatalf("create %s: %v", r.Slug, err)
 		}
 	}
-	return s
 }
 
 // uiClient is a browser without JavaScript: a cookie jar, forms posted

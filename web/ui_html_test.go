@@ -127,6 +127,9 @@ func TestUIPagesHTML(t *testing.T) {
 			if !strings.Contains(page, `<html lang="`+lang+`">`) {
 				t.Errorf("%s %s: wrong <html lang>", lang, p)
 			}
+			if p == "/records/osm" && lang == "en" {
+				t.Logf("%s: %d bytes of HTML + %d of CSS", p, len(page), css)
+			}
 			if n := len(page) + css; n > maxPageBytes {
 				t.Errorf("%s %s: %d bytes of HTML and CSS, budget %d", lang, p, n, maxPageBytes)
 			}

@@ -228,3 +228,18 @@ func TestUICookiesOverHTTPS(t *testing.T) {
 		t.Error("no HSTS over https")
 	}
 }
+
+// TestUIRemote shows a peer's record: its page under /instances, the
+// peer's page, links from the results and "also listed by".
+func TestUIRemote(t *testing.T) {
+	s := newUIServer(t)
+	addRemote(t, s.db, "https://peer.example", "osm")
+	b := s.browser(t)
+	wantIn(t, "remote record", b.get("/instances/peer.example/records/osm", http.StatusOK),
+		"OpenStreetMap osm", "listed by another instance", `href="/instances/peer.example"`, "@osm@peer.example",
+		`href="/records/osm"`) // also listed by: our own record shares Q936
+	wantIn(t, "peer page", b.get("/instances/peer.example", http.StatusOK),
+		"<h1>peer.example</h1>", `href="/instances/peer.example/records/osm"`, "1 commons found")
+	wantIn(t, "home", b.get("/?origin=peer.example", http.StatusOK), `href="/instances/peer.example/records/osm"`, "from peer.example")
+	wantIn(t, "local record", b.get("/records/osm", http.StatusOK), "Also listed by", `href="/instances/peer.example/records/osm"`)
+}
