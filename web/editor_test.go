@@ -147,6 +147,9 @@ func TestUIOperator(t *testing.T) {
 	wantNotIn(t, "after unblock", b.get("/ops", http.StatusOK), "<strong>spam.example</strong>")
 	_, page = b.post("/ops/peers", url.Values{"target": {""}}, http.StatusUnprocessableEntity)
 	wantIn(t, "no target", page, `id="target-err"`)
+	for _, action := range []string{"approve", "reject", "sync", "unfollow"} {
+		b.post("/ops/peers/nowhere.example/"+action, url.Values{}, http.StatusNotFound)
+	}
 
 	// Users: add, change role and password; tokens: create (shown once), revoke.
 	b.post("/ops/users", url.Values{"name": {"zoe"}, "role": {"editor"}, "password": {"a long enough password"}}, http.StatusSeeOther)

@@ -61,6 +61,7 @@ var templateFuncs = template.FuncMap{
 	"add":    func(a, b int) int { return a + b },
 	"pair":   func(a, b any) []any { return []any{a, b} },
 	"hostOf": hostOf,
+	"lower":  strings.ToLower,
 	"page":   func(d *pageData, body any) *pageData { c := *d; c.Body = body; return &c },
 	"cellOf": func(name, label, typ, value, err string) cell {
 		return cell{Name: name, ID: fieldID(name), Label: label, Type: typ, Value: value, Error: err}

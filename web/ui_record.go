@@ -26,6 +26,7 @@ type recordView struct {
 	Social          *commons.Social
 	AlsoListed      []namedLink
 	Follow          followView
+	Icon            string // the record's generated icon, served here (never an outside image)
 	JSONURL, LDURL  string
 	FeedURL         string
 	PubliccodeURL   string
@@ -81,6 +82,9 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 			v.PubliccodeURL = "/records/" + slug + "/publiccode.yml"
 		}
 		v.CanEdit = d.User.CanEdit()
+		if s.fed != nil {
+			v.Icon = "/records/" + slug + "/icon.png"
+		}
 		v.EditURL = "/records/" + slug + "/edit"
 		d.Alternates = append(d.Alternates, alternate{mediaAtom, v.FeedURL, v.Name.Text},
 			alternate{mediaJSON, v.JSONURL, d.T("record.json")}, alternate{"application/ld+json", v.LDURL, d.T("record.jsonld")})
