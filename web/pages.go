@@ -82,7 +82,8 @@ type pageData struct {
 	Title      string
 	Body       any
 	User       *commons.User // the signed-in editor, or nil
-	CSRF       string        // the token every form carries
+	csrf       func() string // the CSRF token, set in a cookie on first use
+	csrfUsed   bool
 	Langs      []langLink    // the language switcher
 	Alternates []alternate   // <link rel="alternate"> in the head
 	Notice     string        // a one-line confirmation after a POST
@@ -97,6 +98,16 @@ type langLink struct {
 
 // alternate is another representation of a page: a feed, JSON, JSON-LD.
 type alternate struct{ Type, URL, Title string }
+
+// CSRF returns the token every form carries. Only pages with a form ask
+// for it, so only they set the cookie and are kept out of shared caches.
+func (d *pageData) CSRF() string {
+	if d.csrf == nil {
+		return ""
+	}
+	d.csrfUsed = true
+	return d.csrf()
+}
 
 // T returns the message key in the page language.
 func (d *pageData) T(key string) string { return translate(d.Lang, key) }
@@ -117,7 +128,7 @@ func (s *server) newPage(w http.ResponseWriter, r *http.Request, title string) *
 	}
 	d := &pageData{Lang: lang, Instance: s.name, Title: title, Federated: s.fed != nil}
 	d.User = s.sessionUser(r)
-	d.CSRF = s.csrfToken(w, r)
+	d.csrf = func() string { return s.csrfToken(w, r) }
 	d.Notice = noticeText(lang, r.URL.Query().Get("done"))
 	d.Langs = switcher(r, lang)
 	return d
@@ -151,7 +162,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h["Cross-Origin-Opener-Policy"] = hdrSameOrigin
 	h["Permissions-Policy"] = hdrPermissions
 	h.Set("Content-Language", d.Lang)
-	if d.User != nil || d.CSRF != "" {
+	if d.User != nil || d.csrfUsed {
 		h.Set("Cache-Control", "private, no-store")
 	}
 	writeBody(w, status, mediaHTML, buf.Bytes())

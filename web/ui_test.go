@@ -100,6 +100,16 @@ func TestUIPublic(t *testing.T) {
 		if strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe") {
 			t.Errorf("CSP %q allows script", csp)
 		}
+		// A page with a form sets the CSRF cookie and is private; one
+		// without stays cacheable and sets no cookie.
+		resp, _ = s.browser(t).do("GET", "/records/osm", nil)
+		if len(resp.Cookies()) != 1 || resp.Cookies()[0].Name != "csrf" || resp.Header.Get("Cache-Control") != "private, no-store" {
+			t.Errorf("record page: cookies %v, Cache-Control %q", resp.Cookies(), resp.Header.Get("Cache-Control"))
+		}
+		resp, _ = s.browser(t).do("GET", "/stats", nil)
+		if len(resp.Cookies()) != 0 || resp.Header.Get("Cache-Control") != "" {
+			t.Errorf("stats page: cookies %v, Cache-Control %q", resp.Cookies(), resp.Header.Get("Cache-Control"))
+		}
 	})
 }
 
