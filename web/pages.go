@@ -84,9 +84,9 @@ type pageData struct {
 	User       *commons.User // the signed-in editor, or nil
 	csrf       func() string // the CSRF token, set in a cookie on first use
 	csrfUsed   bool
-	Langs      []langLink    // the language switcher
-	Alternates []alternate   // <link rel="alternate"> in the head
-	Notice     string        // a one-line confirmation after a POST
+	Langs      []langLink  // the language switcher
+	Alternates []alternate // <link rel="alternate"> in the head
+	Notice     string      // a one-line confirmation after a POST
 	Federated  bool
 }
 
