@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -148,6 +149,7 @@ type historyEntry struct {
 	Action  string
 	Actor   string
 	At      string
+	ISO     string // At for the datetime attribute
 	Changes []fieldChange
 }
 
@@ -175,7 +177,7 @@ func (s *server) handleHistoryPage(w http.ResponseWriter, r *http.Request) error
 		if i+1 < len(revs) && revs[i+1].Previous != nil {
 			after = revs[i+1].Previous
 		}
-		e := historyEntry{Version: rev.Version, Action: d.T("history." + rev.Action), Actor: rev.Actor, At: rev.At.Format("2006-01-02 15:04 MST")}
+		e := historyEntry{Version: rev.Version, Action: d.T("history." + rev.Action), Actor: rev.Actor, At: rev.At.Format("2006-01-02 15:04 MST"), ISO: rev.At.UTC().Format(time.RFC3339)}
 		if rev.Previous != nil {
 			e.Version = rev.Previous.Provenance.Version + 1
 		}
