@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store"
 )
 
 // recordForm is a valid form for a new record, as a browser posts it.
@@ -194,4 +195,39 @@ func TestFieldLabel(t *testing.T) {
 			t.Errorf("fieldLabel(%s, %s) = %q, want %q", tt.lang, tt.path, got, tt.want)
 		}
 	}
+}
+
+// TestUIPeers runs the peer forms against a second real instance: follow,
+// a sync refused then done, approve, reject, unfollow; the peer's page and
+// the stats show its records.
+func TestUIPeers(t *testing.T) {
+	a, b := newUIServer(t), newUIServer(t)
+	bHost := hostOf(b.URL)
+	ops := a.browser(t)
+	ops.login("ada")
+	ops.post("/ops/peers", url.Values{"target": {b.URL}}, http.StatusSeeOther)
+	wantIn(t, "peers", ops.get("/ops", http.StatusOK), `href="/instances/`+bHost+`"`, "pending")
+	_, page := ops.post("/ops/peers/"+bHost+"/sync", url.Values{}, http.StatusConflict)
+	wantIn(t, "early sync", page, `class="error" role="alert">`+bHost+": ")
+
+	if _, err := a.db.UpdatePeer(t.Context(), bHost, func(p *store.Peer) error { p.Outgoing = commons.PeerAccepted; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	ops.post("/ops/peers/"+bHost+"/sync", url.Values{}, http.StatusSeeOther)
+	wantIn(t, "peer page", ops.get("/instances/"+bHost, http.StatusOK), "3 commons found", `href="/instances/`+bHost+`/records/osm"`)
+	wantIn(t, "stats", ops.get("/stats", http.StatusOK), `<th scope="row">`+bHost+`</th><td>3</td>`)
+	wantIn(t, "about", ops.get("/about", http.StatusOK), `href="/instances/`+bHost+`"`)
+
+	if _, err := a.db.UpdatePeer(t.Context(), bHost, func(p *store.Peer) error {
+		p.Incoming, p.IncomingFollowID = commons.PeerPending, b.URL+"/actor#follows/1"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	page = ops.get("/ops", http.StatusOK)
+	wantIn(t, "pending request", page, `action="/ops/peers/`+bHost+`/approve"`, `action="/ops/peers/`+bHost+`/reject"`)
+	ops.post("/ops/peers/"+bHost+"/approve", url.Values{}, http.StatusSeeOther)
+	ops.post("/ops/peers/"+bHost+"/reject", url.Values{}, http.StatusSeeOther)
+	ops.post("/ops/peers/"+bHost+"/unfollow", url.Values{}, http.StatusSeeOther)
+	wantNotIn(t, "after unfollow", ops.get("/ops", http.StatusOK), `action="/ops/peers/`+bHost+`/unfollow"`)
 }

@@ -102,11 +102,16 @@ func (s *server) handleOpsPeerAction(w http.ResponseWriter, r *http.Request, _ *
 	case "unfollow":
 		err = s.op.UnfollowPeer(r.Context(), host)
 	}
-	if err != nil {
-		return err
+	switch commons.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/ops?done=peer", http.StatusSeeOther)
+		return nil
+	case commons.EPRECONDITION, commons.ECONFLICT, commons.EINVALID:
+		// Not possible in the peer's state (sync before the peer accepted):
+		// say so above the table.
+		return s.renderOps(w, r, http.StatusConflict, map[string]string{"peers": host + ": " + commons.ErrorMessage(err)}, nil)
 	}
-	http.Redirect(w, r, "/ops?done=peer", http.StatusSeeOther)
-	return nil
+	return err
 }
 
 // handleOpsBlock blocks one domain.
