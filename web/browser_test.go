@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // newBrowser starts headless Chromium for a test, with a fresh profile,
@@ -140,6 +141,22 @@ func TestBrowser(t *testing.T) {
 	// A visitor searches, filters and opens a record.
 	run(t, ctx, "open home", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(id("q")))
 	shoot(t, ctx, dir, "home")
+
+	// Keyboard only: the first Tab reaches the skip link, Enter moves
+	// focus to the content; a search is typed and sent with Enter.
+	run(t, ctx, "tab to the skip link", chromedp.KeyEvent(kb.Tab))
+	if got := get(t, ctx, "focused element", chromedp.Evaluate[string]("document.activeElement.className")); got != "skip" {
+		t.Errorf("first Tab focuses %q, want the skip link", got)
+	}
+	run(t, ctx, "follow the skip link", chromedp.KeyEvent(kb.Enter))
+	if got := get(t, ctx, "focused element", chromedp.Evaluate[string]("document.activeElement.id")); got != "main" {
+		t.Errorf("after the skip link, focus is on %q, want main", got)
+	}
+	run(t, ctx, "search from the keyboard", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(id("q")),
+		chromedp.Focus(id("q")), chromedp.KeyEvent("encyclo"+kb.Enter), chromedp.WaitVisible(css("mark")))
+	if got := textOf(t, ctx, "#results-h"); got != "1 commons found" {
+		t.Errorf("keyboard search: %q", got)
+	}
 	run(t, ctx, "search", chromedp.SendKeys(id("q"), "map"), chromedp.Submit(id("q")), chromedp.WaitVisible(css("mark")))
 	if got := textOf(t, ctx, "#results-h"); got != "1 commons found" {
 		t.Errorf("search for map: %q", got)
