@@ -153,11 +153,15 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after the skip link, focus is on %q, want main", got)
 	}
 	run(t, ctx, "search from the keyboard", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(id("q")),
-		chromedp.Focus(id("q")), chromedp.KeyEvent("encyclo"+kb.Enter), chromedp.WaitVisible(css("mark")))
+		chromedp.Focus(id("q")), chromedp.KeyEvent("encyclo"+kb.Enter), chromedp.WaitVisible(css(`#q[value="encyclo"]`)))
 	if got := textOf(t, ctx, "#results-h"); got != "1 commons found" {
 		t.Errorf("keyboard search: %q", got)
 	}
-	run(t, ctx, "search", chromedp.SendKeys(id("q"), "map"), chromedp.Submit(id("q")), chromedp.WaitVisible(css("mark")))
+	run(t, ctx, "search", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(id("q")),
+		chromedp.SendKeys(id("q"), "map"), chromedp.Submit(id("q")), chromedp.WaitVisible(css(`#q[value="map"]`)))
+	if got := textOf(t, ctx, ".results mark"); got != "map" {
+		t.Errorf("highlighted %q, want map", got)
+	}
 	if got := textOf(t, ctx, "#results-h"); got != "1 commons found" {
 		t.Errorf("search for map: %q", got)
 	}
