@@ -11,6 +11,7 @@ var messagesDE = map[string]string{
 	"results.count":              "%d Gemeingüter gefunden",
 	"results.none":               "Keine Gemeingüter passen zu dieser Suche.",
 	"results.next":               "Nächste Seite",
+	"results.filters":            "Filter:",
 	"results.from":               "von",
 	"facets":                     "Eingrenzen",
 	"facet.kind":                 "Art",

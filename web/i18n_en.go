@@ -11,6 +11,7 @@ var messagesEN = map[string]string{
 	"results.count":              "%d commons found",
 	"results.none":               "No commons match this search.",
 	"results.next":               "Next page",
+	"results.filters":            "Filters:",
 	"results.from":               "from",
 	"facets":                     "Refine",
 	"facet.kind":                 "Kind",

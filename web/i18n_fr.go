@@ -11,6 +11,7 @@ var messagesFR = map[string]string{
 	"results.count":              "%d communs trouvés",
 	"results.none":               "Aucun commun ne correspond à cette recherche.",
 	"results.next":               "Page suivante",
+	"results.filters":            "Filtres :",
 	"results.from":               "depuis",
 	"facets":                     "Affiner",
 	"facet.kind":                 "Type",

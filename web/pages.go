@@ -266,8 +266,12 @@ func (s *server) resultsView(r *http.Request, lang string, page *commons.RecordP
 		g := facetView{Name: name, Label: translate(lang, "facet."+name)}
 		for _, c := range counts {
 			selected := slices.Contains(splitList(q[name]), c.Value)
-			g.Values = append(g.Values, facetValue{Value: c.Value, Label: facetLabel(lang, name, c.Value),
-				Count: c.Count, Selected: selected, URL: toggleFacet(path, q, name, c.Value)})
+			v := facetValue{Value: c.Value, Label: facetLabel(lang, name, c.Value),
+				Count: c.Count, Selected: selected, URL: toggleFacet(path, q, name, c.Value)}
+			g.Values = append(g.Values, v)
+			if selected {
+				body.Active = append(body.Active, v)
+			}
 		}
 		body.Facets = append(body.Facets, g)
 	}
@@ -317,6 +321,7 @@ type homeView struct {
 	Total   int
 	Results []resultView
 	Facets  []facetView
+	Active  []facetValue // the selected facet values, each linking to its removal
 	NextURL string
 }
 

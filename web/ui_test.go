@@ -53,6 +53,7 @@ func TestUIPublic(t *testing.T) {
 		want       []string
 	}{
 		{"Highlight", "/?q=map", []string{"<mark>map</mark>", "1 commons found"}},
+		{"ActiveFilters", "/?kind=geodata&country=FR", []string{`<p class="active">Filters: <a class="tag" href="/?country=FR">Geodata`, `<a class="tag" href="/?kind=geodata">FR`}},
 		{"FacetLabels", "/", []string{"Geodata", `href="/?kind=geodata"`, `href="/?country=FR"`, `href="/?status=stable"`}},
 		{"Record", "/records/osm", []string{"<h2 id=\"gov-h\">Governance</h2>", "Foundation", "OpenStreetMap Foundation",
 			"Mapping grants", "Rolling microgrants", "Donate", "ODbL-1.0", "https://www.wikidata.org/wiki/Q936", "alternative to",
