@@ -254,3 +254,15 @@ func TestUIRemote(t *testing.T) {
 	wantIn(t, "home", b.get("/?origin=peer.example", http.StatusOK), `href="/instances/peer.example/records/osm"`, "from peer.example")
 	wantIn(t, "local record", b.get("/records/osm", http.StatusOK), "Also listed by", `href="/instances/peer.example/records/osm"`)
 }
+
+// TestUILoginAddressLockout locks a client address out after failures
+// spread over many names.
+func TestUILoginAddressLockout(t *testing.T) {
+	s := newUIServer(t)
+	b := s.browser(t)
+	for i := range loginAddrLimit {
+		b.post("/login", url.Values{"name": {"guess" + strconv.Itoa(i)}, "password": {"wrong"}}, http.StatusUnauthorized)
+	}
+	_, page := b.post("/login", url.Values{"name": {"ada"}, "password": {uiPassword}}, http.StatusTooManyRequests)
+	wantIn(t, "address locked", page, "Too many failed attempts")
+}
