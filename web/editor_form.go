@@ -49,6 +49,7 @@ type formView struct {
 	Version                                      int
 	Conflict                                     bool
 	Texts                                        []textRow
+	NewLang                                      []cell // a text in one more language: its tag, name, summary, description
 	Kinds                                        []option
 	Statuses                                     []option
 	Sectors, Keywords, Languages, Logo, Manifest string
@@ -123,6 +124,10 @@ func buildForm(lang string, rec *commons.Record, errs []commons.FieldError, extr
 			Description: f.newCell(lang, "description."+l, "field.description", "textarea", rec.Description[l]),
 		})
 	}
+	f.NewLang = []cell{f.newCell(lang, "newlang", "field.newlang", "text", ""),
+		f.newCell(lang, "newlang.name", "field.name", "text", ""),
+		f.newCell(lang, "newlang.summary", "field.summary", "text", ""),
+		f.newCell(lang, "newlang.description", "field.description", "textarea", "")}
 	for _, k := range commons.Kinds {
 		f.Kinds = append(f.Kinds, option{k, translate(lang, "kind."+k), slices.Contains(rec.Kinds, k)})
 	}
@@ -280,6 +285,13 @@ func parseRecordForm(form url.Values) (*commons.Record, []commons.FieldError) {
 		}
 		rec.Name[l], rec.Summary[l], rec.Description[l] = get("name."+l), get("summary."+l), form.Get("description."+l)
 	}
+	if tag := get("newlang"); tag != "" {
+		if canon, err := commons.CanonicalLanguage(tag); err != nil {
+			bad = append(bad, commons.FieldError{Field: "newlang", Message: fmt.Sprintf("%q is not a language tag such as es, it or pt-BR", tag)})
+		} else {
+			rec.Name[canon], rec.Summary[canon], rec.Description[canon] = get("newlang.name"), get("newlang.summary"), form.Get("newlang.description")
+		}
+	}
 	rec.Kinds = form["kinds"]
 	rec.Status = get("status")
 	rec.Sectors, rec.Keywords, rec.Languages = commaList(get("sectors")), commaList(get("keywords")), commaList(get("languages"))
@@ -389,6 +401,8 @@ func fieldLabel(lang, path string) string {
 		return translate(lang, "record.governance") + translate(lang, "punct.colon") + translate(lang, "gov."+tail)
 	case "organisations":
 		return translate(lang, "record.orgs")
+	case "newlang":
+		return translate(lang, "field.newlang")
 	case "slug", "logo":
 		return translate(lang, "field."+head)
 	case "kinds", "status", "sectors", "keywords", "languages", "countries", "licences", "identifiers", "relations":

@@ -51,7 +51,16 @@ func TestUIEditor(t *testing.T) {
 	_, page = b.post("/edit/new", more, http.StatusOK)
 	wantIn(t, "more rows", page, `id="f-identifiers-3-value"`, `value="Q28058939"`, `value="Participatory democracy"`)
 
-	resp, _ := b.post("/edit/new", recordForm("decidim"), http.StatusSeeOther)
+	// A text in one more language, and a bad tag.
+	badLang := recordForm("decidim")
+	badLang.Set("newlang", "not a tag")
+	_, page = b.post("/edit/new", badLang, http.StatusUnprocessableEntity)
+	wantIn(t, "bad language tag", page, `id="ef-newlang"`)
+
+	good := recordForm("decidim")
+	good.Set("newlang", "ES")
+	good.Set("newlang.name", "Decidim (es)")
+	resp, _ := b.post("/edit/new", good, http.StatusSeeOther)
 	if loc := resp.Header.Get("Location"); loc != "/records/decidim?done=created" {
 		t.Fatalf("create redirects to %q", loc)
 	}
@@ -67,7 +76,7 @@ func TestUIEditor(t *testing.T) {
 
 	// The edit form round-trips every field.
 	form := b.get("/records/decidim/edit", http.StatusOK)
-	wantIn(t, "edit form", form, `value="ES"`, `value="AGPL-3.0-only"`, `value="https://opencollective.com/decidim"`,
+	wantIn(t, "edit form", form, `id="f-name-es" name="name.es" type="text" value="Decidim (es)"`, `value="ES"`, `value="AGPL-3.0-only"`, `value="https://opencollective.com/decidim"`,
 		`<option value="association" selected>`, `name="version" value="1"`)
 
 	edit := recordForm("ignored")

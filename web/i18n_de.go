@@ -159,6 +159,8 @@ var messagesDE = map[string]string{
 	"edit.errors":                "Bitte korrigieren Sie diese Felder",
 	"edit.conflict":              "Jemand anderes hat diesen Eintrag gespeichert, während Sie ihn bearbeitet haben. Ihre Änderungen stehen unten und wurden nicht gespeichert; prüfen Sie die aktuelle Fassung und speichern Sie erneut, um sie zu ersetzen.",
 	"edit.seecurrent":            "Aktuelle Fassung ansehen (öffnet den Eintrag)",
+	"field.newlang":              "Sprach-Tag (BCP 47, z. B. es, it, pt-BR)",
+	"edit.newlang":               "Eine weitere Sprache",
 	"field.slug":                 "Kurzname in Adressen (Slug)",
 	"field.name":                 "Name",
 	"field.summary":              "Zusammenfassung (eine Zeile)",

@@ -159,6 +159,8 @@ var messagesEN = map[string]string{
 	"edit.errors":                "Please correct these fields",
 	"edit.conflict":              "Someone else saved this record while you were editing it. Your changes are kept below and were not saved; check the current version, then save again to replace it.",
 	"edit.seecurrent":            "See the current version (opens the record)",
+	"field.newlang":              "Language tag (BCP 47, e.g. es, it, pt-BR)",
+	"edit.newlang":               "Another language",
 	"field.slug":                 "Short name in addresses (slug)",
 	"field.name":                 "Name",
 	"field.summary":              "Summary (one line)",

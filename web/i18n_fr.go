@@ -159,6 +159,8 @@ var messagesFR = map[string]string{
 	"edit.errors":                "Veuillez corriger ces champs",
 	"edit.conflict":              "Quelqu’un d’autre a enregistré cette fiche pendant que vous la modifiiez. Vos modifications sont conservées ci-dessous mais n’ont pas été enregistrées ; consultez la version actuelle, puis enregistrez de nouveau pour la remplacer.",
 	"edit.seecurrent":            "Voir la version actuelle (ouvre la fiche)",
+	"field.newlang":              "Balise de langue (BCP 47, p. ex. es, it, pt-BR)",
+	"edit.newlang":               "Une autre langue",
 	"field.slug":                 "Nom court dans les adresses (slug)",
 	"field.name":                 "Nom",
 	"field.summary":              "Résumé (une ligne)",
