@@ -1,0 +1,38 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/commons-directory/commons"
+)
+
+// FundingRecords calls fn with every live record, local or remote, that
+// lists funding channels or calls, in slug order. Only those documents are
+// read and decoded, so the funding page does not walk the whole directory.
+func (db *DB) FundingRecords(ctx context.Context, fn func(*commons.Record) error) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT doc FROM records WHERE deleted_at IS NULL
+		AND (json_array_length(doc, '$.funding.calls') > 0 OR json_array_length(doc, '$.funding.channels') > 0)
+		ORDER BY slug, origin`)
+	if err != nil {
+		return fmt.Errorf("list funding records: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return fmt.Errorf("list funding records: %w", err)
+		}
+		r, err := decodeRecord(doc)
+		if err != nil {
+			return fmt.Errorf("list funding records: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list funding records: %w", ctxErr(ctx, err))
+	}
+	return nil
+}
