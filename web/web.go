@@ -37,6 +37,7 @@ type Directory interface {
 	// The web directory (ui_*.go, session.go, editor*.go, ops*.go, stats.go).
 	RecordByID(ctx context.Context, id string) (*commons.Record, error)
 	RecordGrowth(ctx context.Context) ([]commons.FacetCount, error)
+	FundingRecords(ctx context.Context, fn func(*commons.Record) error) error
 	Authenticate(ctx context.Context, name, password string) (*commons.User, error)
 	Users(ctx context.Context) ([]*commons.User, error)
 	CreateUser(ctx context.Context, name, role, password string) (*commons.User, error)
