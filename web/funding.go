@@ -58,7 +58,7 @@ func (s *server) collectFunding(r *http.Request, lang string) (*fundingView, err
 	today := time.Now().UTC().Format("2006-01-02")
 	v := &fundingView{Filtered: f != (fundingFilter{})}
 	countries, kinds, funders := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	err := s.dir.ExportRecords(r.Context(), true, func(rec *commons.Record) error {
+	err := s.dir.FundingRecords(r.Context(), func(rec *commons.Record) error {
 		if rec.Funding == nil {
 			return nil
 		}
