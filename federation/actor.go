@@ -27,7 +27,8 @@ type Actor struct {
 	Fields       []Field // profile fields, in display order
 	Published    time.Time
 	Updated      time.Time
-	Locked       bool // manuallyApprovesFollowers
+	Locked       bool           // manuallyApprovesFollowers
+	Extra        map[string]any // extension properties, e.g. commonsRecords (terms in ldContext)
 }
 
 // Field is one profile field: a PropertyValue whose value is HTML.
@@ -157,6 +158,9 @@ func (a *Actor) Document(sharedInbox string) ([]byte, error) {
 		fields = append(fields, map[string]any{"type": "PropertyValue", "name": f.Name, "value": f.HTML})
 	}
 	m["attachment"] = fields
+	for k, v := range a.Extra {
+		m[k] = v
+	}
 	return marshal(normalize(m))
 }
 

@@ -67,12 +67,6 @@ func (f *Federation) process(ctx context.Context, it store.InboxItem) error {
 	if err != nil {
 		return err
 	}
-	if strings.HasSuffix(act.Actor, "/actor") {
-		// Perhaps a peer's instance actor: note that it was heard from.
-		if err := f.db.TouchPeer(ctx, act.Actor, f.now()); err != nil {
-			return err
-		}
-	}
 	switch act.Type {
 	case "Follow":
 		if act.ObjectID == f.InstanceActorID() {
@@ -168,7 +162,12 @@ func (f *Federation) onReplicaDelete(ctx context.Context, act *Activity) (bool, 
 	return true, f.applyReplica(ctx, p, c)
 }
 
+// applyReplica stores one change from a followed peer and notes that the
+// peer was heard from.
 func (f *Federation) applyReplica(ctx context.Context, p *store.Peer, c store.RemoteChange) error {
+	if err := f.db.TouchPeer(ctx, p.Actor, f.now()); err != nil {
+		return err
+	}
 	res, err := f.db.ApplyRemote(ctx, originOf(p.Actor), []store.RemoteChange{c}, f.now(), "", "")
 	if err != nil {
 		return err

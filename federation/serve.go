@@ -103,10 +103,22 @@ func (f *Federation) ServeRecordActor(w http.ResponseWriter, r *http.Request, sl
 }
 
 // ServeInstanceActor writes the instance actor: an Application that signs
-// our fetches, follows peers and is found as host@host.
+// our fetches, follows peers and is found as host@host. Its record
+// collection (commonsRecords) is what makes it a Commons Directory
+// instance to its peers.
 func (f *Federation) ServeInstanceActor(w http.ResponseWriter, r *http.Request) error {
-	id := f.InstanceActorID()
-	if d, ok := f.docs.get(id, "instance"); ok {
+	return f.serveOwnActor(w, r, f.InstanceActorID(), "instance", func(pub string, created time.Time) *Actor {
+		a := InstanceActor(f.base, f.hostname(), f.name, f.desc, f.lang, pub, created)
+		a.Extra = map[string]any{"commonsRecords": a.ID + "/records"}
+		return a
+	})
+}
+
+// serveOwnActor writes one of the instance's own non-record actors (the
+// instance actor, a topic), built on first request from its key and kept
+// in the document cache.
+func (f *Federation) serveOwnActor(w http.ResponseWriter, r *http.Request, id, kind string, build func(pub string, created time.Time) *Actor) error {
+	if d, ok := f.docs.get(id, kind); ok {
 		return writeCached(w, r, &d)
 	}
 	_, pub, err := f.signingKey(r.Context(), id)
@@ -117,21 +129,11 @@ func (f *Federation) ServeInstanceActor(w http.ResponseWriter, r *http.Request) 
 	if k, err := f.db.ActorKey(r.Context(), id); err == nil {
 		created = k.Created
 	}
-	a := InstanceActor(f.base, f.hostname(), f.name, f.desc, f.lang, pub, created)
-	body, err := a.Document(f.SharedInbox())
+	body, err := build(pub, created).Document(f.SharedInbox())
 	if err != nil {
 		return err
 	}
-	// What makes it a Commons Directory instance to its peers.
-	m, err := unmarshalMap(body)
-	if err != nil {
-		return err
-	}
-	m["commonsRecords"] = id + "/records"
-	if body, err = marshal(m); err != nil {
-		return err
-	}
-	d := f.docs.put(id, "instance", body)
+	d := f.docs.put(id, kind, body)
 	return writeCached(w, r, &d)
 }
 

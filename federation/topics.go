@@ -59,24 +59,9 @@ func (f *Federation) ServeTopicActor(w http.ResponseWriter, r *http.Request, top
 	if !commons.IsTopic(topic) {
 		return commons.Errorf(commons.ENOTFOUND, "there is no topic %q: topics are kinds (%s) and country codes", topic, strings.Join(commons.Kinds, ", "))
 	}
-	id := f.TopicID(topic)
-	if d, ok := f.docs.get(id, "topic"); ok {
-		return writeCached(w, r, &d)
-	}
-	_, pub, err := f.signingKey(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	created := time.Unix(0, 0)
-	if k, err := f.db.ActorKey(r.Context(), id); err == nil {
-		created = k.Created
-	}
-	body, err := f.topicActor(topic, pub, created).Document(f.SharedInbox())
-	if err != nil {
-		return err
-	}
-	d := f.docs.put(id, "topic", body)
-	return writeCached(w, r, &d)
+	return f.serveOwnActor(w, r, f.TopicID(topic), "topic", func(pub string, created time.Time) *Actor {
+		return f.topicActor(topic, pub, created)
+	})
 }
 
 // ServeTopicCollection writes a topic's outbox, followers or following
