@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -75,6 +76,9 @@ func cmdDemo(ctx context.Context, c *cli, args []string) error {
 		cfg.Server.Language = d.lang
 		cfg.Federation.AllowPrivateAddresses = true
 		cfg.Federation.PeerPolicy = "open" // the three peer with each other at start
+		// On one machine a failed delivery (a peer still starting) is
+		// worth retrying within seconds, not minutes.
+		cfg.Federation.RetrySchedule = Durations{{time.Second}, {2 * time.Second}, {5 * time.Second}, {15 * time.Second}, {time.Minute}, {5 * time.Minute}}
 		if err := cfg.Validate(); err != nil {
 			return err
 		}
