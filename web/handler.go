@@ -206,7 +206,6 @@ var (
 	hdrNosniff  = []string{"nosniff"}
 	hdrReferrer = []string{"strict-origin-when-cross-origin"}
 	hdrJSONCSP  = []string{"default-src 'none'; frame-ancestors 'none'"}
-	hdrHTMLCSP  = []string{"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"}
 	hdrHSTS     = []string{"max-age=63072000; includeSubDomains"}
 )
 
