@@ -110,6 +110,13 @@ func (f *Federation) ServeInstanceActor(w http.ResponseWriter, r *http.Request) 
 	return f.serveOwnActor(w, r, f.InstanceActorID(), "instance", func(pub string, created time.Time) *Actor {
 		a := InstanceActor(f.base, f.hostname(), f.name, f.desc, f.lang, pub, created)
 		a.Extra = map[string]any{"commonsRecords": a.ID + "/records"}
+		// The key that signs our record documents (FEP-8b32), so peers
+		// can pass them on and their peers can still check them.
+		if am, err := f.assertionMethod(r.Context()); err == nil {
+			a.Extra["assertionMethod"] = am
+		} else {
+			f.log.Error("instance actor: integrity key", "err", err)
+		}
 		return a
 	})
 }
