@@ -43,6 +43,17 @@ func ValidUserName(s string) bool {
 	return true
 }
 
+// Token describes an API token without its secret, which only its
+// creator ever saw: who owns it, what it is for, when it was made and last
+// used.
+type Token struct {
+	ID       int64     `json:"id"`
+	User     string    `json:"user"`
+	Label    string    `json:"label"`
+	Created  time.Time `json:"created"`
+	LastUsed time.Time `json:"last_used,omitzero"` // zero when never used
+}
+
 // Follower is a fediverse account that follows one of the instance's
 // actors.
 type Follower struct {
