@@ -45,6 +45,8 @@ type Directory interface {
 	SetRole(ctx context.Context, name, role string) error
 	CreateToken(ctx context.Context, userName, label string) (string, error)
 	RevokeToken(ctx context.Context, token string) error
+	Tokens(ctx context.Context) ([]commons.Token, error)
+	RevokeTokenID(ctx context.Context, id int64) error
 	CreateSession(ctx context.Context, userID int64, ttl time.Duration) (string, error)
 	SessionUser(ctx context.Context, secret string) (*commons.User, error)
 	DeleteSession(ctx context.Context, secret string) error
