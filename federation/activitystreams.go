@@ -23,7 +23,8 @@ import (
 const Public = "https://www.w3.org/ns/activitystreams#Public"
 
 // ldContext is the @context of every document we serve: AS2, the security
-// vocabulary for publicKey, and the extension terms we use, with
+// vocabulary for publicKey (and the Multikey terms of FEP-521a for the
+// integrity key), and the extension terms we use, with
 // Mastodon's (historically wrong, but expected) schema.org IRI.
 var ldContext = []any{
 	"https://www.w3.org/ns/activitystreams",
@@ -40,6 +41,10 @@ var ldContext = []any{
 		"commonsRecord":             map[string]any{"@id": "commons:record", "@type": "@json"},
 		"commonsRecords":            map[string]any{"@id": "commons:records", "@type": "@id"},
 		"commonsCursor":             "commons:cursor",
+		"assertionMethod":           map[string]any{"@id": "sec:assertionMethod", "@type": "@id", "@container": "@set"},
+		"Multikey":                  "sec:Multikey",
+		"controller":                map[string]any{"@id": "sec:controller", "@type": "@id"},
+		"publicKeyMultibase":        "sec:publicKeyMultibase",
 		"schema":                    "http://schema.org#",
 		"PropertyValue":             "schema:PropertyValue",
 		"value":                     "schema:value",

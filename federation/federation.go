@@ -83,6 +83,7 @@ type Federation struct {
 
 	mu       sync.Mutex
 	privKeys map[string]*SigningKey // our actors' keys, parsed once
+	integrity originKeys                // our Ed25519 key and origins' keys (FEP-8b32)
 	pubKeys  keyCache               // remote actors' keys, parsed
 	docs     docCache
 

@@ -83,7 +83,7 @@ func (f *Federation) publication(ctx context.Context, e store.HistoryEntry, peer
 		return nil, nil, err
 	}
 	at := e.At
-	replica, err := f.replication(e, peers)
+	replica, err := f.replication(ctx, e, peers)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -134,16 +134,21 @@ func (f *Federation) publication(ctx context.Context, e store.HistoryEntry, peer
 }
 
 // replication is the record document of a change, for peer instances.
-func (f *Federation) replication(e store.HistoryEntry, peers []string) ([]store.OutActivity, error) {
+func (f *Federation) replication(ctx context.Context, e store.HistoryEntry, peers []string) ([]store.OutActivity, error) {
 	if len(peers) == 0 {
 		return nil, nil
 	}
 	r := e.Record
 	id := fmt.Sprintf("%s#replicas/%d", r.ID, e.HID)
-	var object any = recordObject(r)
+	obj := recordObject(r)
 	typ := map[string]string{"create": "Create", "update": "Update", "delete": "Delete"}[e.Action]
 	if e.Action == "delete" {
-		object = tombstoneObject(r.ID, e.At)
+		obj = tombstoneObject(r.ID, e.At)
+	}
+	// Signed, so that peers can pass it on (FEP-8b32).
+	object, err := f.signedObject(ctx, obj)
+	if err != nil {
+		return nil, err
 	}
 	body, err := publicActivity(id, typ, f.InstanceActorID(), object, e.At)
 	if err != nil {

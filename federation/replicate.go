@@ -70,7 +70,9 @@ func isRecordObject(obj map[string]any) bool {
 	return ok
 }
 
-// parseReplica reads a record object or tombstone embedded in an activity.
+// parseReplica reads a record object or tombstone embedded in an activity
+// from its origin. A document with a proof is kept, to be passed on (its
+// proof covers the canonical form, which re-encoding does not change).
 func parseReplica(obj map[string]any) (store.RemoteChange, error) {
 	b, err := json.Marshal(obj)
 	if err != nil {
@@ -80,7 +82,11 @@ func parseReplica(obj map[string]any) (store.RemoteChange, error) {
 	if err := json.Unmarshal(b, &it); err != nil {
 		return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "record object: %v", err)
 	}
-	return it.change()
+	c, err := it.change()
+	if _, signed := obj["proof"]; signed && err == nil {
+		c.Signed = b
+	}
+	return c, err
 }
 
 // Record collection pages.
@@ -93,9 +99,13 @@ const (
 )
 
 // serveRecordCollection writes /actor/records: without page, the
-// collection (its size and first page); with page=true, the local records
+// collection (its size and first page); with page=true, the records
 // changed after the cursor since (0 for all), deletions included, oldest
 // change first. commonsCursor on the page is the cursor to resume from.
+// Local records come signed by this instance; copies of other instances'
+// records come as their origin signed them (FEP-8b32), so a new peer gets
+// the whole directory this instance holds and trusts each record only as
+// far as its origin's proof. Copies held without a proof are left out.
 func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Request) error {
 	id := f.InstanceActorID() + "/records"
 	q := r.URL.Query()
@@ -120,17 +130,23 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 			return commons.Errorf(commons.EINVALID, "limit: %q must be a number from 1 to %d", l, maxRecordPage)
 		}
 	}
-	changes, err := f.db.Changes(r.Context(), store.ChangeQuery{After: since, AfterPK: sincePK, Limit: limit, LocalOnly: true, IncludeDeleted: true})
+	changes, err := f.db.Changes(r.Context(), store.ChangeQuery{After: since, AfterPK: sincePK, Limit: limit, Relayable: true, IncludeDeleted: true})
 	if err != nil {
 		return err
 	}
 	items := make([]any, len(changes))
 	cursor := formatCursor(since, sincePK)
 	for i, c := range changes {
-		if c.Deleted {
-			items[i] = tombstoneObject(c.ID, c.Updated)
-		} else {
-			items[i] = recordObject(c.Record)
+		switch {
+		case c.Signed != nil:
+			items[i] = json.RawMessage(c.Signed)
+		case c.Deleted:
+			items[i], err = f.signedObject(r.Context(), tombstoneObject(c.ID, c.Updated))
+		default:
+			items[i], err = f.signedObject(r.Context(), recordObject(c.Record))
+		}
+		if err != nil {
+			return err
 		}
 		cursor = formatCursor(c.Seq, c.PK)
 	}
@@ -177,9 +193,9 @@ func formatCursor(seq, pk int64) string {
 
 // recordPage is a page of a peer's record collection as received.
 type recordPage struct {
-	Items  []replicaItem `json:"orderedItems"`
-	Next   string        `json:"next"`
-	Cursor string        `json:"commonsCursor"`
+	Items  []json.RawMessage `json:"orderedItems"`
+	Next   string            `json:"next"`
+	Cursor string            `json:"commonsCursor"`
 }
 
 // originOf is the base URL of the instance whose instance actor is actor.
@@ -230,13 +246,14 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 			pending = fetch(page.Next)
 		}
 		changes := make([]store.RemoteChange, 0, len(page.Items))
-		for i := range page.Items {
-			c, cerr := page.Items[i].change()
+		for _, raw := range page.Items {
+			c, ok, cerr := f.pageItem(ctx, origin, raw)
 			if cerr != nil {
 				f.log.Warn("record from a peer skipped", "peer", p.Host, "err", cerr)
-				continue
 			}
-			changes = append(changes, c)
+			if ok {
+				changes = append(changes, c)
+			}
 		}
 		if page.Cursor == "" {
 			page.Cursor = cursor
@@ -271,6 +288,44 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 		f.log.Info("records synchronised", "peer", p.Host, "changed", applied)
 	}
 	return applied, err
+}
+
+// pageItem reads one item of a peer's record page: a record of the peer
+// itself, or one it passes on from another instance, which is taken only
+// with a valid proof by that origin. ok is false for an item to skip:
+// this instance's own records coming back, records of blocked domains, and
+// records of instances this one follows itself (their own collection is
+// the fresher source).
+func (f *Federation) pageItem(ctx context.Context, peer string, raw json.RawMessage) (c store.RemoteChange, ok bool, err error) {
+	var it replicaItem
+	if err := json.Unmarshal(raw, &it); err != nil {
+		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
+	}
+	if c, err = it.change(); err != nil {
+		return c, false, err
+	}
+	signed := ProofMethod(raw) != ""
+	if strings.HasPrefix(it.ID, peer+"/") {
+		if signed {
+			c.Signed = raw
+		}
+		return c, true, nil
+	}
+	if strings.HasPrefix(it.ID, f.base+"/") {
+		return c, false, nil
+	}
+	if blocked, err := f.db.DomainBlocked(ctx, host(it.ID)); err != nil || blocked {
+		return c, false, err
+	}
+	if p, err := f.db.Peer(ctx, host(it.ID)); err == nil && p.Outgoing == commons.PeerAccepted {
+		return c, false, nil
+	}
+	origin, err := f.verifyRelayed(ctx, raw, it.ID)
+	if err != nil {
+		return c, false, err
+	}
+	c.Origin, c.Signed = origin, raw
+	return c, true, nil
 }
 
 // fetchRecordPage GETs one page of a record collection, signed.

@@ -20,6 +20,10 @@ type Change struct {
 	Record  *commons.Record // nil for a tombstone
 	Updated time.Time       // at the origin; for a tombstone, when it was deleted
 	Deleted bool
+	// Signed is a remote record's document as its origin signed it, when
+	// the query asked for documents and the store holds one (see
+	// RemoteChange.Signed).
+	Signed []byte
 }
 
 // ChangeQuery selects a page of Changes.
@@ -31,6 +35,10 @@ type ChangeQuery struct {
 	Origin         string    // only records of this origin (base URL); "" for all
 	ModifiedSince  time.Time // only records updated (or deleted) at or after; zero for all
 	IncludeDeleted bool      // include tombstones
+	// Relayable selects what an instance passes on to its peers: its
+	// local records, and remote copies whose signed document it holds
+	// (with Change.Signed set); other copies are left out.
+	Relayable bool
 }
 
 // MaxChangePage bounds ChangeQuery.Limit.
@@ -50,7 +58,11 @@ func (db *DB) Changes(ctx context.Context, q ChangeQuery) ([]Change, error) {
 		q.Limit = 100
 	}
 	q.Limit = min(q.Limit, MaxChangePage)
-	query := `SELECT seq, pk, id, slug, origin, doc, updated, deleted_at FROM records WHERE (seq > ?1 OR (seq = ?1 AND pk > ?2))`
+	query := `SELECT seq, pk, id, slug, origin, doc, updated, deleted_at, NULL FROM records WHERE (seq > ?1 OR (seq = ?1 AND pk > ?2))`
+	if q.Relayable {
+		query = `SELECT seq, pk, id, slug, origin, records.doc, updated, deleted_at, d.doc FROM records LEFT JOIN record_documents d ON d.record = pk
+			WHERE (seq > ?1 OR (seq = ?1 AND pk > ?2)) AND (local = 1 OR d.doc IS NOT NULL)`
+	}
 	args := []any{q.After, q.AfterPK}
 	if q.LocalOnly {
 		query += ` AND local = 1`
@@ -82,15 +94,21 @@ func (db *DB) Changes(ctx context.Context, q ChangeQuery) ([]Change, error) {
 			updated int64
 			deleted sql.NullInt64
 		)
-		if err := rows.Scan(&c.Seq, &c.PK, &c.ID, &c.Slug, &c.Origin, &doc, &updated, &deleted); err != nil {
+		if err := rows.Scan(&c.Seq, &c.PK, &c.ID, &c.Slug, &c.Origin, &doc, &updated, &deleted, &c.Signed); err != nil {
 			return nil, fmt.Errorf("list changes: %w", err)
 		}
 		c.Updated = fromMillis(updated)
-		if deleted.Valid {
+		switch {
+		case deleted.Valid:
 			c.Deleted = true
 			c.Updated = fromMillis(deleted.Int64)
-		} else if c.Record, err = decodeRecord(doc); err != nil {
-			return nil, fmt.Errorf("list changes: record %s: %w", c.ID, err)
+		case c.Signed != nil:
+			// A copy is passed on as its origin signed it; decoding it
+			// would be wasted.
+		default:
+			if c.Record, err = decodeRecord(doc); err != nil {
+				return nil, fmt.Errorf("list changes: record %s: %w", c.ID, err)
+			}
 		}
 		out = append(out, c)
 	}

@@ -18,6 +18,13 @@ type RemoteChange struct {
 	ID      string          // the record's IRI
 	Record  *commons.Record // nil for a deletion
 	Deleted time.Time       // when it was deleted at the origin, for a deletion
+	// Origin is the record's home instance when it is not the batch's: a
+	// record passed on by a peer, whose origin's proof the caller checked.
+	Origin string
+	// Signed is the record document or tombstone as received, with the
+	// origin's integrity proof; kept so it can be passed on. nil when the
+	// document carried no proof.
+	Signed []byte
 }
 
 // RemoteResult says what ApplyRemote did with a batch.
@@ -63,7 +70,15 @@ func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteCh
 	}
 	var ok []prepared
 	for _, c := range changes {
-		if err := db.checkRemote(origin, &c, at); err != nil {
+		if c.Origin == "" {
+			c.Origin = origin
+		}
+		c.Origin = strings.TrimRight(c.Origin, "/")
+		if c.Origin == db.base {
+			res.Rejected = append(res.Rejected, RemoteRejection{ID: c.ID, Err: commons.Errorf(commons.EFORBIDDEN, "%s is a record of this instance", c.ID)})
+			continue
+		}
+		if err := db.checkRemote(c.Origin, &c, at); err != nil {
 			res.Rejected = append(res.Rejected, RemoteRejection{ID: c.ID, Err: err})
 			continue
 		}
@@ -78,12 +93,13 @@ func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteCh
 		}
 		ok = append(ok, p)
 	}
-	actor := origin + "/actor"
 	err := db.write(ctx, func(tx *sql.Tx, seq int64) error {
 		*res = RemoteResult{Rejected: res.Rejected}
 		w := db.newRecordWriter(ctx, tx, seq)
 		defer w.close()
 		for _, p := range ok {
+			actor := p.c.Origin + "/actor"
+			before := res.Applied()
 			cur, err := w.remote(p.c.ID)
 			if err != nil {
 				return err
@@ -113,6 +129,11 @@ func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteCh
 				}
 				res.Updated++
 			}
+			if res.Applied() > before {
+				if err := w.keepDocument(p.c.ID, p.c.Signed); err != nil {
+					return err
+				}
+			}
 		}
 		if peer != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE peers SET sync_cursor = ?, last_contact = ? WHERE actor = ?`,
@@ -129,6 +150,19 @@ func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteCh
 		return nil, fmt.Errorf("store records of %s: %w", origin, err)
 	}
 	return res, nil
+}
+
+// keepDocument stores the signed document of the remote record id, or
+// forgets the previous one when doc is nil: a document that no longer
+// says what the copy holds must not be passed on.
+func (w *recordWriter) keepDocument(id string, doc []byte) error {
+	if doc == nil {
+		return w.exec(`DELETE FROM record_documents WHERE record = (SELECT pk FROM records WHERE id = ?)`, id)
+	}
+	if err := w.exec(`INSERT OR REPLACE INTO record_documents (record, doc) SELECT pk, ? FROM records WHERE id = ?`, doc, id); err != nil {
+		return fmt.Errorf("keep the document of %s: %w", id, err)
+	}
+	return nil
 }
 
 // checkRemote validates a change from origin and completes the record's
@@ -249,6 +283,10 @@ func (db *DB) PurgeOrigins(ctx context.Context, matches func(host string) bool) 
 					return err
 				}
 				if err := w.exec(`UPDATE records SET purged_at = ? WHERE pk = ?`, millis(now), cur[i].pk); err != nil {
+					return err
+				}
+				// A purge is not the origin's word: nothing of it is passed on.
+				if err := w.exec(`DELETE FROM record_documents WHERE record = ?`, cur[i].pk); err != nil {
 					return err
 				}
 			}
