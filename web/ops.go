@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -157,6 +158,7 @@ func (s *server) handleOpsUnblock(w http.ResponseWriter, r *http.Request, _ *com
 type usersView struct {
 	Users  []*commons.User
 	Roles  []string
+	Tokens []commons.Token // live tokens, never their secrets
 	Token  string // a token just created, shown once
 	Owner  string
 	Errors map[string]string
@@ -193,9 +195,13 @@ func (s *server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
+	tokens, err := s.dir.Tokens(r.Context())
+	if err != nil {
+		return err
+	}
 	d := s.newPage(w, r, "")
 	d.Title = d.T("users.title")
-	v.Users, v.Roles = users, commons.Roles
+	v.Users, v.Roles, v.Tokens = users, commons.Roles, tokens
 	d.Body = v
 	return s.render(w, r, status, "users", d)
 }
@@ -237,9 +243,19 @@ func (s *server) handleOpsTokenCreate(w http.ResponseWriter, r *http.Request, _ 
 	return s.renderUsers(w, r, http.StatusOK, usersView{Token: tok, Owner: owner})
 }
 
-// handleOpsTokenRevoke revokes the token pasted into the form.
+// handleOpsTokenRevoke revokes a token of the list (by its id) or the
+// secret pasted into the form.
 func (s *server) handleOpsTokenRevoke(w http.ResponseWriter, r *http.Request, _ *commons.User) error {
-	err := s.dir.RevokeToken(r.Context(), strings.TrimSpace(r.PostForm.Get("token")))
+	var err error
+	if id := r.PostForm.Get("id"); id != "" {
+		n, perr := strconv.ParseInt(id, 10, 64)
+		if perr != nil {
+			return commons.Errorf(commons.EINVALID, "bad token id %q", id)
+		}
+		err = s.dir.RevokeTokenID(r.Context(), n)
+	} else {
+		err = s.dir.RevokeToken(r.Context(), strings.TrimSpace(r.PostForm.Get("token")))
+	}
 	if err == nil {
 		http.Redirect(w, r, "/ops/users?done=revoked", http.StatusSeeOther)
 		return nil
