@@ -32,8 +32,9 @@ func isService(r *commons.Record) bool { return dcatClasses(r)[0] == "dcat:DataS
 
 // EU vocabularies (Publications Office authority tables) and ADMS status.
 const (
-	euCountry  = "http://publications.europa.eu/resource/authority/country/"
-	euLanguage = "http://publications.europa.eu/resource/authority/language/"
+	euCountry   = "http://publications.europa.eu/resource/authority/country/"
+	euLanguage  = "http://publications.europa.eu/resource/authority/language/"
+	euDataTheme = "http://publications.europa.eu/resource/authority/data-theme"
 	admsStatus = "http://purl.org/adms/status/"
 	spdxBase   = "http://spdx.org/licenses/"
 	wikidata   = "http://www.wikidata.org/entity/"
@@ -44,6 +45,43 @@ const (
 var admsStatuses = map[string]string{
 	"concept": "UnderDevelopment", "development": "UnderDevelopment", "beta": "UnderDevelopment",
 	"stable": "Completed", "maintained-only": "Completed", "obsolete": "Deprecated",
+}
+
+// dataThemes are the EU data-theme concepts (the vocabulary DCAT-AP
+// recommends for dcat:theme) with their English labels. A sector that is
+// one of these IRIs becomes a dcat:theme; any other sector a keyword.
+var dataThemes = map[string]string{
+	"AGRI": "Agriculture, fisheries, forestry and food", "ECON": "Economy and finance",
+	"EDUC": "Education, culture and sport", "ENER": "Energy", "ENVI": "Environment",
+	"GOVE": "Government and public sector", "HEAL": "Health", "INTR": "International issues",
+	"JUST": "Justice, legal system and public safety", "REGI": "Regions and cities",
+	"SOCI": "Population and society", "TECH": "Science and technology", "TRAN": "Transport",
+	"OP_DATPRO": "Provisional data",
+}
+
+// addTheme adds a sector: an EU data theme as a dcat:theme concept with
+// its label and scheme, anything else as a keyword.
+func addTheme(g *rdfGraph, id, sector string) {
+	code, ok := strings.CutPrefix(sector, euDataTheme+"/")
+	label, known := dataThemes[code]
+	if !ok || !known {
+		g.add(id, "dcat:keyword", literal(sector))
+		return
+	}
+	g.add(id, "dcat:theme", iri(sector))
+	g.add(sector, rdfType, iri("skos:Concept"))
+	g.add(sector, "skos:prefLabel", langLiteral(label, "en"))
+	g.add(sector, "skos:inScheme", iri(euDataTheme))
+}
+
+// addTyped adds an IRI object and states its class: the class is the
+// property's rdfs:range (dct:language → dct:LinguisticSystem, dct:spatial
+// → dct:Location, dcat:landingPage and foaf:page → foaf:Document …), said
+// outright because SHACL validators, DCAT-AP's included, do no RDFS
+// inference and check sh:class against the data graph alone.
+func addTyped(g *rdfGraph, s, p, o, class string) {
+	g.add(s, p, iri(o))
+	g.add(o, rdfType, iri(class))
 }
 
 // countryIRI returns the EU authority IRI of an ISO 3166-1 alpha-2 code
@@ -72,19 +110,20 @@ func languageIRI(tag string) string {
 	return euLanguage + strings.ToUpper(base.ISO3())
 }
 
-// licenceTerm returns an SPDX licence IRI for a single identifier, or the
-// IRI of a LicenseDocument node (added to g) labelled with a compound
-// expression.
-func licenceTerm(g *rdfGraph, recID string, i int, expr string) rdfTerm {
+// addLicence adds s dct:license: the SPDX licence IRI of a single
+// identifier, or for a compound expression a LicenseDocument node of the
+// record labelled with it; either way typed dct:LicenseDocument, the
+// class DCAT-AP requires.
+func addLicence(g *rdfGraph, s, recID string, i int, expr string) {
 	if !strings.ContainsAny(expr, " ()") {
 		if ok, _ := spdxexp.ValidateLicenses([]string{expr}); ok && !strings.HasPrefix(expr, "LicenseRef-") {
-			return iri(spdxBase + expr)
+			addTyped(g, s, "dct:license", spdxBase+expr, "dct:LicenseDocument")
+			return
 		}
 	}
 	id := recID + "#licence-" + strconv.Itoa(i)
-	g.add(id, rdfType, iri("dct:LicenseDocument"))
+	addTyped(g, s, "dct:license", id, "dct:LicenseDocument")
 	g.add(id, "rdfs:label", literal(expr))
-	return iri(id)
 }
 
 // addTexts adds one literal a language.
@@ -121,28 +160,24 @@ func addRecord(g *rdfGraph, base string, r *commons.Record) {
 		g.add(id, "dcat:keyword", literal(k))
 	}
 	for _, s := range r.Sectors {
-		if u, err := url.Parse(s); err == nil && u.IsAbs() {
-			g.add(id, "dcat:theme", iri(s))
-		} else {
-			g.add(id, "dcat:keyword", literal(s))
-		}
+		addTheme(g, id, s)
 	}
 	for _, c := range r.Countries {
 		if u := countryIRI(c.Code); u != "" {
-			g.add(id, "dct:spatial", iri(u))
+			addTyped(g, id, "dct:spatial", u, "dct:Location")
 		}
 	}
 	for _, l := range r.Languages {
 		if u := languageIRI(l); u != "" {
-			g.add(id, "dct:language", iri(u))
+			addTyped(g, id, "dct:language", u, "dct:LinguisticSystem")
 		}
 	}
 	if r.Links.Homepage != "" {
-		g.add(id, "dcat:landingPage", iri(r.Links.Homepage))
+		addTyped(g, id, "dcat:landingPage", r.Links.Homepage, "foaf:Document")
 	}
-	g.add(id, "foaf:page", iri(page))
+	addTyped(g, id, "foaf:page", page, "foaf:Document")
 	if r.Links.Documentation != "" {
-		g.add(id, "foaf:page", iri(r.Links.Documentation))
+		addTyped(g, id, "foaf:page", r.Links.Documentation, "foaf:Document")
 	}
 	if s, ok := admsStatuses[r.Status]; ok {
 		g.add(id, "adms:status", iri(admsStatus+s))
@@ -157,23 +192,13 @@ func addRecord(g *rdfGraph, base string, r *commons.Record) {
 		g.add(id, "adms:identifier", iri(n))
 		g.add(n, rdfType, iri("adms:Identifier"))
 		g.add(n, "skos:notation", literal(ident.Value))
-		g.add(n, "dct:creator", literal(ident.Scheme))
+		g.add(n, "adms:schemeAgency", literal(ident.Scheme))
 	}
-	for i, o := range r.Organisations {
-		if o.Role != "steward" && o.Role != "publisher" {
-			continue
-		}
-		n := id + "#publisher-" + strconv.Itoa(i)
-		if o.URL != "" {
-			n = o.URL
-		}
-		g.add(id, "dct:publisher", iri(n))
-		g.add(n, rdfType, iri("foaf:Agent"))
-		g.add(n, "foaf:name", literal(o.Name))
-	}
+	addAgents(g, id, r.Organisations)
 	if contact := firstNonEmpty(r.Links.Forum, r.Links.IssueTracker, r.Links.Homepage); contact != "" {
 		n := id + "#contact"
 		g.add(id, "dcat:contactPoint", iri(n))
+		g.add(n, rdfType, iri("vcard:Kind"))
 		g.add(n, rdfType, iri("vcard:Organization"))
 		name, _ := r.Name.Get()
 		g.add(n, "vcard:fn", literal(name))
@@ -185,8 +210,18 @@ func addRecord(g *rdfGraph, base string, r *commons.Record) {
 		if r.Links.APIDocumentation != "" {
 			g.add(id, "dcat:endpointDescription", iri(r.Links.APIDocumentation))
 		}
-		for i, l := range r.Licences {
-			g.add(id, "dct:license", licenceTerm(g, id, i, l.Expression))
+		// A data service has at most one licence: several are one
+		// expression, their conjunction.
+		switch len(r.Licences) {
+		case 0:
+		case 1:
+			addLicence(g, id, id, 0, r.Licences[0].Expression)
+		default:
+			exprs := make([]string, len(r.Licences))
+			for i, l := range r.Licences {
+				exprs[i] = "(" + l.Expression + ")"
+			}
+			addLicence(g, id, id, 0, strings.Join(exprs, " AND "))
 		}
 		return
 	}
@@ -199,11 +234,37 @@ func addRecord(g *rdfGraph, base string, r *commons.Record) {
 		g.add(d, rdfType, iri("dcat:Distribution"))
 		g.add(d, "dcat:accessURL", iri(access))
 		if i < len(r.Licences) {
-			g.add(d, "dct:license", licenceTerm(g, id, i, r.Licences[i].Expression))
+			addLicence(g, d, id, i, r.Licences[i].Expression)
 			if scope := r.Licences[i].AppliesTo; scope != "" {
 				g.add(d, "dct:description", langLiteral("licence of the "+scope, "en"))
 			}
 		}
+	}
+}
+
+// addAgents adds the organisations that publish the record: DCAT-AP
+// allows one dct:publisher, the first publisher (or else steward); the
+// other publishers and stewards are dct:contributor. Each is a foaf:Agent
+// with its foaf:name, named by its URL when it has one.
+func addAgents(g *rdfGraph, id string, orgs []commons.Organisation) {
+	pub := slices.IndexFunc(orgs, func(o commons.Organisation) bool { return o.Role == "publisher" })
+	if pub < 0 {
+		pub = slices.IndexFunc(orgs, func(o commons.Organisation) bool { return o.Role == "steward" })
+	}
+	for i, o := range orgs {
+		if o.Role != "steward" && o.Role != "publisher" {
+			continue
+		}
+		n := id + "#publisher-" + strconv.Itoa(i)
+		if o.URL != "" {
+			n = o.URL
+		}
+		prop := "dct:contributor"
+		if i == pub {
+			prop = "dct:publisher"
+		}
+		addTyped(g, id, prop, n, "foaf:Agent")
+		g.add(n, "foaf:name", literal(o.Name))
 	}
 }
 

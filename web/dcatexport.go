@@ -103,9 +103,9 @@ func (s *server) catalogGraph(p *catalogPage, cq *catalogQuery, path string) *rd
 	g.add(root, "dct:title", literal(s.name))
 	addTexts(g, root, "dct:description", catalogTexts["description"])
 	g.add(root, "dct:publisher", iri(publisher))
-	g.add(root, "foaf:homepage", iri(s.base+"/"))
+	addTyped(g, root, "foaf:homepage", s.base+"/", "foaf:Document")
 	for _, l := range []string{"en", "fr", "de"} {
-		g.add(root, "dct:language", iri(languageIRI(l)))
+		addTyped(g, root, "dct:language", languageIRI(l), "dct:LinguisticSystem")
 	}
 	g.add(root, "dct:modified", dateTime(p.modified))
 	g.add(publisher, rdfType, iri("foaf:Agent"))
@@ -129,7 +129,7 @@ func (s *server) catalogGraph(p *catalogPage, cq *catalogQuery, path string) *rd
 				g.add(cat, "dct:publisher", iri(origin+"/actor"))
 				g.add(origin+"/actor", rdfType, iri("foaf:Agent"))
 				g.add(origin+"/actor", "foaf:name", literal(host))
-				g.add(cat, "foaf:homepage", iri(origin+"/"))
+				addTyped(g, cat, "foaf:homepage", origin+"/", "foaf:Document")
 			}
 		}
 		prop := "dcat:dataset"
@@ -183,7 +183,7 @@ func (s *server) serveCatalog(w http.ResponseWriter, r *http.Request, turtle boo
 	}
 	g := s.catalogGraph(p, cq, r.URL.Path)
 	if turtle {
-		header := fmt.Sprintf("DCAT-AP 3 catalogue of %s (%s), written as N-Triples, a subset of Turtle.", s.name, s.base)
+		header := fmt.Sprintf("DCAT-AP 3 catalogue of %s (%s), written as Turtle.", s.name, s.base)
 		writeExport(w, r, mediaTurtle, g.marshalTurtle(header))
 		return nil
 	}

@@ -3,9 +3,16 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 )
+
+// The DCAT-AP 3 vocabulary choices (classes, mandatory properties,
+// cardinalities, EU authority IRIs, software as dcat:Dataset + adms:Asset)
+// were checked against SEMIC's DCAT-AP 3.0.0 SHACL shapes and ADMS-AP for
+// Joinup 2.0; docs/DCAT.md says what and how, and TestCatalogSHACL
+// validates the output against the shapes (web/testdata).
 
 // A small RDF graph, enough for the DCAT-AP export: named nodes only (no
 // blank nodes, so both serialisations are flat and stable), subjects and
@@ -54,12 +61,20 @@ type rdfNode struct {
 	stmts []rdfStatement
 }
 
+// add adds a statement once: a graph is a set, so a repeated statement
+// (the same page as homepage and documentation, say) is kept once and
+// both serialisations count the same triples.
 func (n *rdfNode) add(p string, o rdfTerm) {
 	if p == rdfType {
-		n.types = append(n.types, o.IRI)
+		if !slices.Contains(n.types, o.IRI) {
+			n.types = append(n.types, o.IRI)
+		}
 		return
 	}
-	n.stmts = append(n.stmts, rdfStatement{p, o})
+	st := rdfStatement{p, o}
+	if !slices.Contains(n.stmts, st) {
+		n.stmts = append(n.stmts, st)
+	}
 }
 
 // rdfGraph keeps nodes in insertion order.
@@ -135,15 +150,7 @@ func writeJSONNode(buf *bytes.Buffer, n *rdfNode) {
 		}
 		buf.WriteByte(']')
 	}
-	// Group the values of each property, in first-seen order.
-	var order []string
-	values := map[string][]rdfTerm{}
-	for _, s := range n.stmts {
-		if _, ok := values[s.pred]; !ok {
-			order = append(order, s.pred)
-		}
-		values[s.pred] = append(values[s.pred], s.obj)
-	}
+	order, values := groupStatements(n)
 	for _, p := range order {
 		buf.WriteByte(',')
 		writeJSONString(buf, p)
@@ -179,9 +186,11 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 	buf.Write(b)
 }
 
-// marshalTurtle writes the graph as Turtle in its N-Triples form (full
-// IRIs, one statement a line, no prefixes): valid Turtle that every RDF
-// reader, line-based tools included, can read.
+// marshalTurtle writes the graph as Turtle: the header as comments, one
+// @prefix line a vocabulary, then each subject once with `a` for its
+// types and its statements grouped by predicate (`;` between predicates,
+// `,` between objects). IRIs under a declared prefix are written as
+// prefixed names when their local part is a plain name.
 func (g *rdfGraph) marshalTurtle(header string) []byte {
 	var buf bytes.Buffer
 	for line := range strings.SplitSeq(header, "\n") {
@@ -189,41 +198,107 @@ func (g *rdfGraph) marshalTurtle(header string) []byte {
 		buf.WriteString(line)
 		buf.WriteByte('\n')
 	}
-	typ := expand(rdfType)
+	for _, p := range rdfPrefixes {
+		buf.WriteString("@prefix " + p.prefix + ": ")
+		writeIRI(&buf, p.iri)
+		buf.WriteString(" .\n")
+	}
 	for _, n := range g.nodes {
-		for _, t := range n.types {
-			writeTriple(&buf, n.id, typ, iri(expand(t)))
+		if len(n.types) == 0 && len(n.stmts) == 0 {
+			continue
 		}
-		for _, s := range n.stmts {
-			writeTriple(&buf, n.id, expand(s.pred), s.obj)
+		buf.WriteByte('\n')
+		writeTurtleTerm(&buf, iri(n.id))
+		sep := "\n    "
+		if len(n.types) > 0 {
+			buf.WriteString(sep + "a ")
+			for i, t := range n.types {
+				if i > 0 {
+					buf.WriteString(", ")
+				}
+				writeTurtleTerm(&buf, iri(expand(t)))
+			}
+			sep = " ;\n    "
 		}
+		order, values := groupStatements(n)
+		for _, p := range order {
+			buf.WriteString(sep)
+			writeTurtleTerm(&buf, iri(expand(p)))
+			buf.WriteByte(' ')
+			for i, o := range values[p] {
+				if i > 0 {
+					buf.WriteString(", ")
+				}
+				writeTurtleTerm(&buf, o)
+			}
+			sep = " ;\n    "
+		}
+		buf.WriteString(" .\n")
 	}
 	return buf.Bytes()
 }
 
-func writeTriple(buf *bytes.Buffer, s, p string, o rdfTerm) {
-	writeIRI(buf, s)
-	buf.WriteByte(' ')
-	writeIRI(buf, p)
-	buf.WriteByte(' ')
-	if o.isIRI() {
-		writeIRI(buf, o.IRI)
-	} else {
-		buf.WriteByte('"')
-		buf.WriteString(escapeNT(o.Value))
-		buf.WriteByte('"')
-		if o.Lang != "" {
-			buf.WriteByte('@')
-			buf.WriteString(o.Lang)
-		} else if o.Type != "" {
-			buf.WriteString("^^")
-			writeIRI(buf, expand(o.Type))
+// groupStatements returns a node's predicates in first-seen order and
+// the objects of each.
+func groupStatements(n *rdfNode) ([]string, map[string][]rdfTerm) {
+	var order []string
+	values := map[string][]rdfTerm{}
+	for _, s := range n.stmts {
+		if _, ok := values[s.pred]; !ok {
+			order = append(order, s.pred)
 		}
+		values[s.pred] = append(values[s.pred], s.obj)
 	}
-	buf.WriteString(" .\n")
+	return order, values
 }
 
-// writeIRI writes <iri>, escaping what N-Triples forbids inside one.
+// writeTurtleTerm writes an IRI (as a prefixed name when it can be one)
+// or a literal with its language or datatype.
+func writeTurtleTerm(buf *bytes.Buffer, o rdfTerm) {
+	if o.isIRI() {
+		if name, ok := prefixedName(o.IRI); ok {
+			buf.WriteString(name)
+			return
+		}
+		writeIRI(buf, o.IRI)
+		return
+	}
+	buf.WriteByte('"')
+	buf.WriteString(escapeNT(o.Value))
+	buf.WriteByte('"')
+	if o.Lang != "" {
+		buf.WriteByte('@')
+		buf.WriteString(o.Lang)
+	} else if o.Type != "" {
+		buf.WriteString("^^")
+		writeTurtleTerm(buf, iri(expand(o.Type)))
+	}
+}
+
+// prefixedName returns "prefix:local" for an IRI under a declared prefix
+// whose local part is letters, digits, '_' and '-' (not first): a subset
+// of Turtle's PN_LOCAL that needs no escaping.
+func prefixedName(s string) (string, bool) {
+	for _, p := range rdfPrefixes {
+		local, ok := strings.CutPrefix(s, p.iri)
+		if !ok || local == "" || local[0] == '-' {
+			continue
+		}
+		plain := true
+		for _, r := range local {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return p.prefix + ":" + local, true
+		}
+	}
+	return "", false
+}
+
+// writeIRI writes <iri>, escaping (as \uXXXX) what Turtle forbids inside one.
 func writeIRI(buf *bytes.Buffer, s string) {
 	buf.WriteByte('<')
 	for _, r := range s {
