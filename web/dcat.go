@@ -35,9 +35,9 @@ const (
 	euCountry   = "http://publications.europa.eu/resource/authority/country/"
 	euLanguage  = "http://publications.europa.eu/resource/authority/language/"
 	euDataTheme = "http://publications.europa.eu/resource/authority/data-theme"
-	admsStatus = "http://purl.org/adms/status/"
-	spdxBase   = "http://spdx.org/licenses/"
-	wikidata   = "http://www.wikidata.org/entity/"
+	admsStatus  = "http://purl.org/adms/status/"
+	spdxBase    = "http://spdx.org/licenses/"
+	wikidata    = "http://www.wikidata.org/entity/"
 )
 
 // admsStatuses maps a record status to ADMS's, as Joinup's
