@@ -4,10 +4,15 @@
 // from commons.Record following the table in the reference
 // (commons-directories.md §3).
 //
-// The upstream parser, italia/publiccode-parser-go, cannot be fetched here,
-// so Parse walks the YAML node tree itself (gopkg.in/yaml.v3 keeps line
-// numbers) and checks the keys the standard requires for versions 0.2 to
-// 0.4. Every problem names its line and key; keys that have no place in a
+// The issue names the upstream parser, italia/publiccode-parser-go v4.0.0,
+// but the Go module proxy refuses it: checked on 2026-11-23, v4.0.0's .info
+// resolves while its .mod answers 403 ("This module version is not
+// available"), and v4.5.0 and every v5 answer 403 outright, so no version
+// can be required. Parse therefore walks the YAML node tree itself with
+// gopkg.in/yaml.v3 (which keeps line numbers) and checks the keys the
+// standard requires for versions 0.2 to 0.4. Its network checks (that
+// `url` is a reachable repository, that logos load) are not done, as they
+// are off in the upstream parser's offline mode too. Every problem names its line and key; keys that have no place in a
 // record are returned as warnings rather than dropped silently.
 //
 // The package owns no storage and no HTTP client: Import works on any Store
