@@ -40,6 +40,7 @@ func (s *server) uiRouter() *mux.Router {
 
 	// Editors (editor*.go).
 	r.Handle("/edit/new", page(s.editorPage(s.handleEditNew))).Methods(get, head, post)
+	r.Handle("/edit/import", page(s.editorPage(s.handleImportPage))).Methods(get, head, post) // ui_import.go
 	r.Handle("/records/{slug}/edit", page(s.editorPage(s.handleEdit))).Methods(get, head, post)
 	r.Handle("/records/{slug}/delete", page(s.editorPage(s.handleDelete))).Methods(get, head, post)
 	r.Handle("/records/{slug}/history", page(s.handleHistoryPage)).Methods(get, head)
