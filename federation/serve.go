@@ -87,7 +87,20 @@ func (f *Federation) recordActorCached(ctx context.Context, r *commons.Record) (
 
 // ServeRecordActor writes the actor document of a local record, or a
 // Tombstone with 410 if it was deleted.
+//
+// The prepared document is served when the record's hash still matches,
+// which the store tells without copying the record.
 func (f *Federation) ServeRecordActor(w http.ResponseWriter, r *http.Request, slug string) error {
+	ref, err := f.db.RecordRef(r.Context(), slug)
+	if err != nil {
+		if commons.ErrorCode(err) == commons.EGONE {
+			return f.writeTombstone(w, f.base+"/records/"+slug)
+		}
+		return err
+	}
+	if d, ok := f.docs.get(ref.ID, ref.Hash); ok {
+		return writeCached(w, r, &d)
+	}
 	rec, err := f.db.Record(r.Context(), slug)
 	if err != nil {
 		if commons.ErrorCode(err) == commons.EGONE {

@@ -43,11 +43,11 @@ func (f *Federation) ServeWebFinger(w http.ResponseWriter, r *http.Request) erro
 	} else if commons.IsTopic(user) {
 		actorID, profile = f.TopicID(user), f.TopicID(user)
 	} else {
-		rec, err := f.db.Record(r.Context(), user)
+		ref, err := f.db.RecordRef(r.Context(), user)
 		if err != nil {
 			return err // ENOTFOUND → 404, EGONE → 410
 		}
-		actorID, profile = rec.ID, rec.ID
+		actorID, profile = ref.ID, ref.ID
 	}
 	// The answer depends only on the user and its actor IRI: it is encoded
 	// once and served from the document cache after.

@@ -64,6 +64,41 @@ func wantsActivity(r *http.Request, offers []string) bool {
 	return o == mediaActivity || o == mediaLDAS
 }
 
+// serveFast answers the lookups other servers make most often — WebFinger
+// and a record's actor document asked for as ActivityPub — without the
+// router, and reports whether it did. It takes only requests the router
+// would hand to the same handler with the same arguments: a GET or HEAD
+// of exactly /.well-known/webfinger, or of /records/{slug} with an Accept
+// that is exactly an ActivityPub type and a slug without a dot (dotted
+// paths may be exports, /records/{slug}.jsonld) or slash. Anything else,
+// including every error case the router treats differently, goes on to it.
+func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
+	if s.fed == nil || r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	var err error
+	switch p := r.URL.Path; {
+	case p == "/.well-known/webfinger":
+		err = s.fed.ServeWebFinger(w, r)
+	case strings.HasPrefix(p, "/records/"):
+		slug := p[len("/records/"):]
+		if slug == "" || strings.IndexByte(slug, '/') >= 0 || strings.IndexByte(slug, '.') >= 0 {
+			return false
+		}
+		if accept := r.Header.Get("Accept"); accept != mediaActivity && accept != mediaLDAS {
+			return false
+		}
+		setVary(w)
+		err = s.fed.ServeRecordActor(w, r, slug)
+	default:
+		return false
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+	}
+	return true
+}
+
 // federationRoutes adds the ActivityPub and discovery URLs.
 func (s *server) federationRoutes(r *mux.Router) {
 	const get, head, post = http.MethodGet, http.MethodHead, http.MethodPost

@@ -250,7 +250,9 @@ func (s *server) serve(next http.Handler) http.Handler {
 			}
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:n]...)
 		}()
-		next.ServeHTTP(rec, r)
+		if !s.serveFast(rec, r) {
+			next.ServeHTTP(rec, r)
+		}
 	})
 }
 
