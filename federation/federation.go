@@ -81,11 +81,11 @@ type Federation struct {
 	keys    *KeyPool
 	opts    Options
 
-	mu       sync.Mutex
-	privKeys map[string]*SigningKey // our actors' keys, parsed once
-	integrity originKeys                // our Ed25519 key and origins' keys (FEP-8b32)
-	pubKeys  keyCache               // remote actors' keys, parsed
-	docs     docCache
+	mu        sync.Mutex
+	privKeys  map[string]*SigningKey // our actors' keys, parsed once
+	integrity originKeys             // our Ed25519 key and origins' keys (FEP-8b32)
+	pubKeys   keyCache               // remote actors' keys, parsed
+	docs      docCache
 
 	wakeInbox, wakeDeliver, wakePublish, wakeSync chan struct{}
 	syncing                                       sync.Mutex // one reconciliation at a time

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,6 +46,7 @@ func (f *Federation) publishBatch(ctx context.Context, limit int) (int, error) {
 	var (
 		posts []store.Post
 		out   []store.OutActivity
+		docs  []store.RecordDocument
 	)
 	var peers []string
 	if len(entries) > 0 {
@@ -53,14 +55,22 @@ func (f *Federation) publishBatch(ctx context.Context, limit int) (int, error) {
 		}
 	}
 	for _, e := range entries {
-		p, acts, err := f.publication(ctx, e, peers)
+		var doc json.RawMessage
+		if e.Action != "delete" {
+			// Signed once here, kept for the record collection.
+			if doc, err = f.signedObject(ctx, recordObject(e.Record)); err != nil {
+				return 0, fmt.Errorf("publish change %d of %s: %w", e.HID, e.Record.ID, err)
+			}
+			docs = append(docs, store.RecordDocument{ID: e.Record.ID, Version: e.Record.Provenance.Version, Doc: doc})
+		}
+		p, acts, err := f.publication(ctx, e, peers, doc)
 		if err != nil {
 			return 0, fmt.Errorf("publish change %d of %s: %w", e.HID, e.Record.ID, err)
 		}
 		posts = append(posts, p...)
 		out = append(out, acts...)
 	}
-	if err := f.db.Publish(ctx, last, posts, out); err != nil {
+	if err := f.db.Publish(ctx, last, posts, out, docs...); err != nil {
 		return 0, err
 	}
 	if len(out) > 0 {
@@ -76,14 +86,14 @@ func (f *Federation) publishBatch(ctx context.Context, limit int) (int, error) {
 // followers and to peers, whose topics announce it — an Update of the
 // actor, and the Announces of the post by the record's topics and the
 // instance actor; on a delete, a Delete of the actor.
-func (f *Federation) publication(ctx context.Context, e store.HistoryEntry, peers []string) ([]store.Post, []store.OutActivity, error) {
+func (f *Federation) publication(ctx context.Context, e store.HistoryEntry, peers []string, doc json.RawMessage) ([]store.Post, []store.OutActivity, error) {
 	r := e.Record
 	inboxes, err := f.db.FollowerInboxes(ctx, r.ID)
 	if err != nil {
 		return nil, nil, err
 	}
 	at := e.At
-	replica, err := f.replication(ctx, e, peers)
+	replica, err := f.replication(ctx, e, peers, doc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -134,23 +144,22 @@ func (f *Federation) publication(ctx context.Context, e store.HistoryEntry, peer
 }
 
 // replication is the record document of a change, for peer instances.
-func (f *Federation) replication(ctx context.Context, e store.HistoryEntry, peers []string) ([]store.OutActivity, error) {
+// doc is the signed record document of a create or an update.
+func (f *Federation) replication(ctx context.Context, e store.HistoryEntry, peers []string, doc json.RawMessage) ([]store.OutActivity, error) {
 	if len(peers) == 0 {
 		return nil, nil
 	}
 	r := e.Record
 	id := fmt.Sprintf("%s#replicas/%d", r.ID, e.HID)
-	obj := recordObject(r)
 	typ := map[string]string{"create": "Create", "update": "Update", "delete": "Delete"}[e.Action]
 	if e.Action == "delete" {
-		obj = tombstoneObject(r.ID, e.At)
+		// Signed too, so that peers can pass the deletion on (FEP-8b32).
+		var err error
+		if doc, err = f.signedObject(ctx, tombstoneObject(r.ID, e.At)); err != nil {
+			return nil, err
+		}
 	}
-	// Signed, so that peers can pass it on (FEP-8b32).
-	object, err := f.signedObject(ctx, obj)
-	if err != nil {
-		return nil, err
-	}
-	body, err := publicActivity(id, typ, f.InstanceActorID(), object, e.At)
+	body, err := publicActivity(id, typ, f.InstanceActorID(), doc, e.At)
 	if err != nil {
 		return nil, err
 	}

@@ -76,8 +76,8 @@ func TestRelayedProof(t *testing.T) {
 		want string
 	}{
 		"changed on the way": {[]byte(strings.Replace(string(doc), "OpenStreetMap", "OpenStreetMop", 1)), "does not match"},
-		"signed by another": {forgedByOther, "not its origin's instance key"},
-		"no proof":          {unsigned, "carries no proof"},
+		"signed by another":  {forgedByOther, "not its origin's instance key"},
+		"no proof":           {unsigned, "carries no proof"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -50,6 +50,9 @@ type replicaItem struct {
 	Type          string          `json:"type"`
 	Deleted       time.Time       `json:"deleted"`
 	CommonsRecord *commons.Record `json:"commonsRecord"`
+	Proof         *struct {
+		VerificationMethod string `json:"verificationMethod"`
+	} `json:"proof"`
 }
 
 // change turns a received item into a store change: EINVALID for an item
@@ -304,9 +307,8 @@ func (f *Federation) pageItem(ctx context.Context, peer string, raw json.RawMess
 	if c, err = it.change(); err != nil {
 		return c, false, err
 	}
-	signed := ProofMethod(raw) != ""
 	if strings.HasPrefix(it.ID, peer+"/") {
-		if signed {
+		if it.Proof != nil {
 			c.Signed = raw
 		}
 		return c, true, nil

@@ -36,8 +36,9 @@ type ChangeQuery struct {
 	ModifiedSince  time.Time // only records updated (or deleted) at or after; zero for all
 	IncludeDeleted bool      // include tombstones
 	// Relayable selects what an instance passes on to its peers: its
-	// local records, and remote copies whose signed document it holds
-	// (with Change.Signed set); other copies are left out.
+	// local records, and remote copies whose signed document it holds;
+	// other copies are left out. Change.Signed is set where the store
+	// holds the signed document (for a local record, once published).
 	Relayable bool
 }
 

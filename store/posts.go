@@ -243,12 +243,22 @@ type OutActivity struct {
 	Inboxes    []string
 }
 
+// RecordDocument is a local record's document as this instance signed it
+// for its peers, at one version of the record.
+type RecordDocument struct {
+	ID      string
+	Version int
+	Doc     []byte
+}
+
 // Publish records, in one transaction, what the history rows up to hid
-// produced: it stores the posts, queues the activities (as Enqueue does)
-// and moves the publish cursor to hid. Either all of it happens or none.
-// ECONFLICT if the cursor is already at or past hid: another publisher
-// published those rows.
-func (db *DB) Publish(ctx context.Context, hid int64, posts []Post, out []OutActivity) error {
+// produced: it stores the posts, queues the activities (as Enqueue does),
+// keeps the signed documents of the records that are still at the version
+// signed (the record collection serves them as they are), and moves the
+// publish cursor to hid. Either all of it happens or none. ECONFLICT if
+// the cursor is already at or past hid: another publisher published those
+// rows.
+func (db *DB) Publish(ctx context.Context, hid int64, posts []Post, out []OutActivity, docs ...RecordDocument) error {
 	blocks, err := db.blockSnapshot(ctx)
 	if err != nil {
 		return fmt.Errorf("publish up to change %d: %w", hid, err)
@@ -269,6 +279,14 @@ func (db *DB) Publish(ctx context.Context, hid int64, posts []Post, out []OutAct
 		for _, a := range out {
 			if err := db.enqueue(ctx, tx, blocks, a); err != nil {
 				return fmt.Errorf("activity %s: %w", a.ID, err)
+			}
+		}
+		for _, d := range docs {
+			// A record changed since is left without: its own publication
+			// comes, and until then the collection signs it as it is.
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO record_documents (record, doc)
+				SELECT pk, ? FROM records WHERE id = ? AND version = ? AND local = 1 AND deleted_at IS NULL`, d.Doc, d.ID, d.Version); err != nil {
+				return fmt.Errorf("keep the document of %s: %w", d.ID, err)
 			}
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'federation_hid'`, hid)

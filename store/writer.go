@@ -203,10 +203,23 @@ func (w *recordWriter) update(cur *storedRecord, r *commons.Record, enc *encoded
 	if err := w.insertText(cur.pk, d); err != nil {
 		return err
 	}
+	if err := w.forgetDocument(cur.pk); err != nil {
+		return err
+	}
 	if err := w.setKeys(cur.pk, r); err != nil {
 		return err
 	}
 	return w.history(cur.pk, p.Version, "update", actor, p.Updated, &cur.doc)
+}
+
+// forgetDocument drops the signed document of a record that changes: it no
+// longer says what the record holds. (A remote copy gets the new one from
+// ApplyRemote; a local record from its publication.)
+func (w *recordWriter) forgetDocument(pk int64) error {
+	if err := w.exec(`DELETE FROM record_documents WHERE record = ?`, pk); err != nil {
+		return fmt.Errorf("forget the signed document: %w", err)
+	}
+	return nil
 }
 
 // delete turns cur into a tombstone.
@@ -219,6 +232,9 @@ func (w *recordWriter) delete(cur *storedRecord, at time.Time, actor string) err
 	}
 	if err := w.exec(`DELETE FROM record_keys WHERE record = ?`, cur.pk); err != nil {
 		return fmt.Errorf("unlink record: %w", err)
+	}
+	if err := w.forgetDocument(cur.pk); err != nil {
+		return err
 	}
 	return w.history(cur.pk, cur.version, "delete", actor, at, &cur.doc)
 }

@@ -106,7 +106,10 @@ func TestFediverseFollowsTopicsAndInstance(t *testing.T) {
 	if n := alice.Count(announced(instanceActor, remote)); n != 0 {
 		t.Errorf("A's instance actor announced B's post %d times", n)
 	}
-	if n := alice.Count(func(m map[string]any) bool { obj, _ := m["object"].(map[string]any); return obj["commonsRecord"] != nil }); n != 0 {
+	if n := alice.Count(func(m map[string]any) bool {
+		obj, _ := m["object"].(map[string]any)
+		return obj["commonsRecord"] != nil
+	}); n != 0 {
 		t.Errorf("the account received %d record documents, meant for peers", n)
 	}
 
