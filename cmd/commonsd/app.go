@@ -140,7 +140,8 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(cfg.Log, c.stderr)
+	logger, closeLog := newServerLogger(cfg.Log, c.stderr)
+	defer closeLog()
 	a, err := newApp(ctx, cfg, logger)
 	if err != nil {
 		return err

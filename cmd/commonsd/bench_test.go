@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,6 +27,13 @@ import (
 // workers only if run is set.
 func benchInstance(b *testing.B, workers int, run bool) *app {
 	b.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return benchInstanceLog(b, workers, run, logger)
+}
+
+// benchInstanceLog is benchInstance with the given logger.
+func benchInstanceLog(b *testing.B, workers int, run bool, logger *slog.Logger) *app {
+	b.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	cfg := DefaultConfig()
 	cfg.Server.BaseURL = "http://" + ts.Listener.Addr().String()
@@ -35,7 +43,6 @@ func benchInstance(b *testing.B, workers int, run bool) *app {
 	if workers > 0 {
 		cfg.Federation.DeliveryWorkers = workers
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := newApp(ctx, cfg, logger)
 	if err != nil {
@@ -260,13 +267,36 @@ func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(status int)      { w.status = status }
 
 // benchHandler calls the instance's handler directly with r, in parallel:
-// routing, middleware and the document, without the network.
+// routing, middleware and the document, without the network. It runs
+// twice: with the access log off (level warn) and on (level info, the
+// default), through the server's logger to a file, as `commonsd serve`
+// writes to a service manager's log.
 func benchHandler(b *testing.B, target, accept string) {
-	a := benchInstance(b, 0, false)
+	for _, level := range []string{"warn", "info"} {
+		b.Run("log="+level, func(b *testing.B) {
+			f, err := os.Create(filepath.Join(b.TempDir(), "log"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			logger, closeLog := newServerLogger(Log{Level: level, Format: "text"}, f)
+			b.Cleanup(func() { closeLog(); f.Close() })
+			benchHandlerLog(b, target, accept, logger)
+		})
+	}
+}
+
+func benchHandlerLog(b *testing.B, target, accept string, logger *slog.Logger) {
+	a := benchInstanceLog(b, 0, false, logger)
 	r := httptest.NewRequest(http.MethodGet, strings.ReplaceAll(target, "HOST", a.cfg.Server.Listen), nil)
 	r.Host = a.cfg.Server.Listen
 	if accept != "" {
 		r.Header.Set("Accept", accept)
+	}
+	// Warm up: the first request builds the document (taking a key from
+	// the pool); the pool then generates keys in the background for a
+	// while, which must not be measured.
+	for warm := time.Now().Add(1500 * time.Millisecond); time.Now().Before(warm); {
+		a.handler.ServeHTTP(&discardWriter{h: http.Header{}}, r)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
