@@ -70,7 +70,11 @@ func AnnounceDocument(id, actor, object string, at time.Time) ([]byte, error) {
 // publicActivity is an activity of actor addressed to the public and
 // copied to the actor's followers.
 func publicActivity(id, typ, actor string, object any, at time.Time) ([]byte, error) {
-	return marshal(normalize(map[string]any{
+	return marshal(normalize(publicActivityMap(id, typ, actor, object, at)))
+}
+
+func publicActivityMap(id, typ, actor string, object any, at time.Time) map[string]any {
+	return map[string]any{
 		"id":        id,
 		"type":      typ,
 		"actor":     actor,
@@ -78,7 +82,7 @@ func publicActivity(id, typ, actor string, object any, at time.Time) ([]byte, er
 		"to":        []any{Public},
 		"cc":        []any{actor + "/followers"},
 		"object":    object,
-	}))
+	}
 }
 
 // OrderedCollection is a collection's first document: its size and links

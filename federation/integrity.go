@@ -47,9 +47,19 @@ var (
 	ed25519PrivPrefix = []byte{0x80, 0x26}
 )
 
-// integrityContext is the @context of a signed record document: ours and
-// the data integrity vocabulary, so the document stands on its own.
+// integrityContext is the @context of a document that embeds signed
+// record documents: ours and the data integrity vocabulary. The embedded
+// documents have none of their own (they are signed without one, and a
+// kilobyte of context repeated on each of a page's thousand records
+// would be waste).
 var integrityContext = append(append([]any(nil), ldContext...), dataIntegrityContext)
+
+// withIntegrityContext is normalize for a document that embeds proofs.
+func withIntegrityContext(m map[string]any) map[string]any {
+	m = normalize(m)
+	m["@context"] = integrityContext
+	return m
+}
 
 // DeriveIntegrityKey derives an actor's Ed25519 key from its RSA key with
 // HKDF-SHA-256, so the instance needs no second secret to store: the key
@@ -292,14 +302,14 @@ func (f *Federation) assertionMethod(ctx context.Context) ([]any, error) {
 	}}, nil
 }
 
-// signedRecordObject is the record object of r, or the tombstone of id
-// when r is nil, with its own @context and this instance's proof.
+// signedObject is a record object or tombstone with this instance's
+// proof. It has no @context: it travels embedded in a document that has
+// (see withIntegrityContext).
 func (f *Federation) signedObject(ctx context.Context, obj map[string]any) (json.RawMessage, error) {
 	key, method, err := f.integrityKey(ctx)
 	if err != nil {
 		return nil, err
 	}
-	obj["@context"] = integrityContext
 	doc, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err

@@ -159,7 +159,7 @@ func (f *Federation) replication(ctx context.Context, e store.HistoryEntry, peer
 			return nil, err
 		}
 	}
-	body, err := publicActivity(id, typ, f.InstanceActorID(), doc, e.At)
+	body, err := marshal(withIntegrityContext(publicActivityMap(id, typ, f.InstanceActorID(), doc, e.At)))
 	if err != nil {
 		return nil, err
 	}

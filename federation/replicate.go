@@ -164,7 +164,7 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 	if next != "" {
 		m["next"] = next
 	}
-	body, err := marshal(normalize(m))
+	body, err := marshal(withIntegrityContext(m))
 	if err != nil {
 		return err
 	}
