@@ -84,8 +84,8 @@ func TestPubliccodeImportAndExport(t *testing.T) {
 			says   string
 		}{
 			{"InvalidFile", yamlBody(bad), 400, "line 44"},
-			{"UnknownVersion", yamlBody(strings.Replace(string(sample), `"0.4"`, `"9.9"`, 1)), 400, "publiccodeYmlVersion"},
-			{"MalformedYAML", yamlBody("name: [a\n"), 400, "malformed YAML"},
+			{"UnknownVersion", yamlBody(strings.Replace(string(sample), `"0.4"`, `"9.9"`, 1)), 400, `"field":"publiccodeYmlVersion","pointer":"/publiccodeYmlVersion","detail":"line 2: \"9.9\" is not a version`},
+			{"MalformedYAML", yamlBody("name: a\nurl: \"b\n"), 400, `"detail":"line 2: malformed YAML`},
 			{"NoURL", req{Method: "POST", Route: route, Path: route, Header: auth(s.editor), Body: `{"url": ""}`}, 400, "url"},
 			{"UnknownMember", req{Method: "POST", Route: route, Path: route, Header: auth(s.editor), Body: `{"href": "x"}`}, 400, "href"},
 			{"BadDryRun", func() req { q := yamlBody(string(sample)); q.Path += "?dry_run=perhaps"; return q }(), 400, "dry_run"},
@@ -99,6 +99,10 @@ func TestPubliccodeImportAndExport(t *testing.T) {
 					t.Errorf("problem does not say %q: %s", tt.says, b)
 				}
 			})
+		}
+		// Nothing of a refused file was stored.
+		if rec, err := s.db.Record(t.Context(), "medusa"); err != nil || rec.Status != "beta" || rec.Licences[0].Expression != "AGPL-3.0-or-later" {
+			t.Errorf("after the refusals: %+v, %v", rec, err)
 		}
 		p := problemOf(t, func() []byte { _, b := s.do(t, yamlBody(bad)); return b }())
 		if len(p.Errors) != 1 || p.Errors[0].Field != "legal.license" || !strings.HasPrefix(p.Errors[0].Detail, "line 44: ") {
