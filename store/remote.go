@@ -100,6 +100,7 @@ func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteCh
 		for _, p := range ok {
 			actor := p.c.Origin + "/actor"
 			before := res.Applied()
+			pk := int64(0)
 			cur, err := w.remote(p.c.ID)
 			if err != nil {
 				return err
@@ -116,6 +117,7 @@ func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteCh
 				if err := w.insert(p.c.Record, p.enc, actor); err != nil {
 					return err
 				}
+				pk = w.lastPK
 				res.Created++
 			case cur.deleted && !cur.purged, !newer(p.c.Record, cur):
 				res.Unchanged++
@@ -129,8 +131,11 @@ func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteCh
 				}
 				res.Updated++
 			}
-			if res.Applied() > before {
-				if err := w.keepDocument(p.c.ID, p.c.Signed); err != nil {
+			if res.Applied() > before && p.c.Signed != nil {
+				if pk == 0 {
+					pk = cur.pk
+				}
+				if err := w.keepDocument(pk, p.c.Signed); err != nil {
 					return err
 				}
 			}
@@ -152,15 +157,13 @@ func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteCh
 	return res, nil
 }
 
-// keepDocument stores the signed document of the remote record id, or
-// forgets the previous one when doc is nil: a document that no longer
-// says what the copy holds must not be passed on.
-func (w *recordWriter) keepDocument(id string, doc []byte) error {
-	if doc == nil {
-		return w.exec(`DELETE FROM record_documents WHERE record = (SELECT pk FROM records WHERE id = ?)`, id)
-	}
-	if err := w.exec(`INSERT OR REPLACE INTO record_documents (record, doc) SELECT pk, ? FROM records WHERE id = ?`, doc, id); err != nil {
-		return fmt.Errorf("keep the document of %s: %w", id, err)
+// keepDocument stores the signed document of the remote record at row pk,
+// just written: insert, update and delete leave it without one (see
+// forgetDocument). A plain one-row INSERT, so that no statement journal
+// makes FTS5 flush its pending terms.
+func (w *recordWriter) keepDocument(pk int64, doc []byte) error {
+	if err := w.exec(`INSERT INTO record_documents (record, doc) VALUES (?, ?)`, pk, doc); err != nil {
+		return fmt.Errorf("keep the signed document: %w", err)
 	}
 	return nil
 }

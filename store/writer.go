@@ -20,6 +20,8 @@ type recordWriter struct {
 	seq   int64
 	base  string // this instance: records from elsewhere are remote
 	stmts map[string]*sql.Stmt
+	// lastPK is the row of the record insert wrote last.
+	lastPK int64
 }
 
 func (db *DB) newRecordWriter(ctx context.Context, tx *sql.Tx, seq int64) *recordWriter {
@@ -177,6 +179,7 @@ func (w *recordWriter) insert(r *commons.Record, enc *encoded, actor string) err
 	if err != nil {
 		return fmt.Errorf("insert record: %w", err)
 	}
+	w.lastPK = pk
 	if err := w.insertText(pk, d); err != nil {
 		return err
 	}
