@@ -175,7 +175,8 @@ func addRecord(g *rdfGraph, base string, r *commons.Record) {
 	if r.Links.Homepage != "" {
 		addTyped(g, id, "dcat:landingPage", r.Links.Homepage, "foaf:Document")
 	}
-	addTyped(g, id, "foaf:page", page, "foaf:Document")
+	// The record's page is its IRI (content negotiation), so it is not
+	// repeated as a foaf:page of itself.
 	if r.Links.Documentation != "" {
 		addTyped(g, id, "foaf:page", r.Links.Documentation, "foaf:Document")
 	}

@@ -64,8 +64,9 @@ func BenchmarkExportDCAT(b *testing.B) {
 					seen += 1000
 					next = ""
 					body := w.Body.String()
-					if i := strings.Index(body, "hydra/core#next> <"); i >= 0 { // Turtle
-						next = strings.TrimPrefix(body[i+len("hydra/core#next> <"):strings.Index(body[i:], "> .")+i], s.URL)
+					if i := strings.Index(body, "hydra:next <"); i >= 0 { // Turtle
+						rest := body[i+len("hydra:next <"):]
+						next = strings.TrimPrefix(rest[:strings.IndexByte(rest, '>')], s.URL)
 					} else if i := strings.Index(body, `"hydra:next":[{"@id":"`); i >= 0 { // JSON-LD
 						rest := body[i+len(`"hydra:next":[{"@id":"`):]
 						next = strings.TrimPrefix(rest[:strings.IndexByte(rest, '"')], s.URL)
