@@ -11,7 +11,10 @@ import (
 // lists funding channels or calls, in slug order. Only those documents are
 // read and decoded, so the funding page does not walk the whole directory.
 func (db *DB) FundingRecords(ctx context.Context, fn func(*commons.Record) error) error {
+	// instr is a cheap first sieve (a document without funding has no such
+	// key), so that only funded documents are parsed as JSON.
 	rows, err := db.r.QueryContext(ctx, `SELECT doc FROM records WHERE deleted_at IS NULL
+		AND instr(doc, '"funding"') > 0
 		AND (json_array_length(doc, '$.funding.calls') > 0 OR json_array_length(doc, '$.funding.channels') > 0)
 		ORDER BY slug, origin`)
 	if err != nil {
@@ -35,4 +38,16 @@ func (db *DB) FundingRecords(ctx context.Context, fn func(*commons.Record) error
 		return fmt.Errorf("list funding records: %w", ctxErr(ctx, err))
 	}
 	return nil
+}
+
+// ChangeSeq returns the store's change counter, which every write, by
+// this process or another, increments. A reader that keeps something it
+// computed from the records can compare it to know whether to compute
+// again; it costs one read of one row.
+func (db *DB) ChangeSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := db.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("read change sequence: %w", ctxErr(ctx, err))
+	}
+	return seq, nil
 }

@@ -1,12 +1,12 @@
 package web
 
 import (
-	"cmp"
 	"encoding/xml"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +23,8 @@ type fundingView struct {
 	Funder   []option
 	FeedURL  string
 	Filtered bool
+	NextURL  string // the next page of calls and channels, if any
+	PrevURL  string
 }
 
 type callView struct {
@@ -40,76 +42,94 @@ type channelView struct {
 // fundingFilter is the page's filter: country, kind and funder.
 type fundingFilter struct{ country, kind, funder string }
 
-func (f fundingFilter) holds(rec *commons.Record) bool {
-	if f.kind != "" && !slices.Contains(rec.Kinds, f.kind) {
+func (f fundingFilter) holds(rec *fundedRecord) bool {
+	if f.kind != "" && !slices.Contains(rec.kinds, f.kind) {
 		return false
 	}
-	if f.country != "" && !slices.ContainsFunc(rec.Countries, func(c commons.Country) bool { return c.Code == f.country }) {
+	if f.country != "" && !slices.Contains(rec.countries, f.country) {
 		return false
 	}
 	return true
 }
 
-// collectFunding reads every record, local and remote, for open calls
-// (deadline today or later, or none) and channels, soonest deadline first.
+// fundingPageSize is how many calls, and how many channels, one page (and
+// the feed) lists.
+const fundingPageSize = 100
+
+// collectFunding lists the open calls (deadline today or later, or none)
+// and the channels of every record, local and remote, soonest deadline
+// first, one page of each (?page=, from 1). The directory's funding comes
+// from the cache (funding_cache.go); this only filters it.
 func (s *server) collectFunding(r *http.Request, lang string) (*fundingView, error) {
 	q := r.URL.Query()
 	f := fundingFilter{country: strings.ToUpper(q.Get("country")), kind: q.Get("kind"), funder: q.Get("funder")}
+	page, err := strconv.Atoi(q.Get("page"))
+	if err != nil || page < 1 {
+		page = 1
+	}
+	set, err := s.fundingSet(r.Context())
+	if err != nil {
+		return nil, err
+	}
 	today := time.Now().UTC().Format("2006-01-02")
 	v := &fundingView{Filtered: f != (fundingFilter{})}
 	countries, kinds, funders := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	err := s.dir.FundingRecords(r.Context(), func(rec *commons.Record) error {
-		if rec.Funding == nil {
-			return nil
-		}
+	for _, rec := range set.records {
 		open := false
-		for _, c := range rec.Funding.Calls {
-			if c.Deadline == "" || c.Deadline >= today {
+		for _, c := range rec.calls {
+			if openCall(c, today) {
 				open = true
 				if c.Funder != "" {
 					funders[c.Funder] = true
 				}
 			}
 		}
-		if !open && len(rec.Funding.Channels) == 0 {
-			return nil
+		if !open && len(rec.channels) == 0 {
+			continue
 		}
-		for _, c := range rec.Countries {
-			countries[c.Code] = true
+		for _, c := range rec.countries {
+			countries[c] = true
 		}
-		for _, k := range rec.Kinds {
+		for _, k := range rec.kinds {
 			kinds[k] = true
 		}
-		if !f.holds(rec) {
-			return nil
-		}
-		name, _ := rec.Name.Get(lang)
-		u := s.recordURL(rec)
-		for _, c := range rec.Funding.Calls {
-			if (c.Deadline == "" || c.Deadline >= today) && (f.funder == "" || c.Funder == f.funder) {
-				v.Calls = append(v.Calls, callView{FundingCall: c, Record: name, RecordURL: u, Updated: rec.Provenance.Updated, ID: rec.ID})
-			}
-		}
-		if f.funder == "" {
-			for _, c := range rec.Funding.Channels {
-				v.Channels = append(v.Channels, channelView{FundingChannel: c, Record: name, RecordURL: u})
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	slices.SortStableFunc(v.Calls, func(a, b callView) int {
-		if (a.Deadline == "") != (b.Deadline == "") {
-			if a.Deadline == "" {
-				return 1
-			}
-			return -1
+	from, to := (page-1)*fundingPageSize, page*fundingPageSize
+	n := 0 // open calls that match, counted to know if there is a next page
+	for _, c := range set.calls {
+		if !openCall(c.FundingCall, today) || !f.holds(c.rec) || (f.funder != "" && c.Funder != f.funder) {
+			continue
 		}
-		return cmp.Or(strings.Compare(a.Deadline, b.Deadline), strings.Compare(a.Title, b.Title))
-	})
-	slices.SortStableFunc(v.Channels, func(a, b channelView) int { return strings.Compare(a.Record, b.Record) })
+		if n >= from && n < to {
+			name, _ := c.rec.name.Get(lang)
+			v.Calls = append(v.Calls, callView{FundingCall: c.FundingCall, Record: name, RecordURL: c.rec.url, Updated: c.rec.updated, ID: c.rec.id})
+		}
+		n++
+		if n > to {
+			break
+		}
+	}
+	m := 0 // channels that match, likewise
+	if f.funder == "" {
+		for _, c := range set.channelsIn(lang) {
+			if !f.holds(c.rec) {
+				continue
+			}
+			if m >= from && m < to {
+				v.Channels = append(v.Channels, c.channelView)
+			}
+			m++
+			if m > to {
+				break
+			}
+		}
+	}
+	if n > to || m > to {
+		v.NextURL = pageURL(r, page+1)
+	}
+	if page > 1 {
+		v.PrevURL = pageURL(r, page-1)
+	}
 	v.Country = choices(countries, f.country, func(s string) string { return s })
 	v.Kind = choices(kinds, f.kind, func(s string) string { return translate(lang, "kind."+s) })
 	v.Funder = choices(funders, f.funder, func(s string) string { return s })
@@ -118,6 +138,19 @@ func (s *server) collectFunding(r *http.Request, lang string) (*fundingView, err
 		v.FeedURL += "?" + r.URL.RawQuery
 	}
 	return v, nil
+}
+
+// pageURL is the request's URL with its page parameter set to n.
+func pageURL(r *http.Request, n int) string {
+	q := r.URL.Query()
+	q.Del("page")
+	if n > 1 {
+		q.Set("page", strconv.Itoa(n))
+	}
+	if len(q) == 0 {
+		return r.URL.Path
+	}
+	return r.URL.Path + "?" + q.Encode()
 }
 
 func choices(seen map[string]bool, selected string, label func(string) string) []option {

@@ -11,6 +11,8 @@ var messagesDE = map[string]string{
 	"results.count":              "%d Gemeingüter gefunden",
 	"results.none":               "Keine Gemeingüter passen zu dieser Suche.",
 	"results.next":               "Nächste Seite",
+	"results.prev":               "Vorherige Seite",
+	"results.pages":              "Seiten",
 	"results.filters":            "Filter:",
 	"results.from":               "von",
 	"facets":                     "Eingrenzen",

@@ -11,6 +11,8 @@ var messagesEN = map[string]string{
 	"results.count":              "%d commons found",
 	"results.none":               "No commons match this search.",
 	"results.next":               "Next page",
+	"results.prev":               "Previous page",
+	"results.pages":              "Pages",
 	"results.filters":            "Filters:",
 	"results.from":               "from",
 	"facets":                     "Refine",

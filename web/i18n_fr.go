@@ -11,6 +11,8 @@ var messagesFR = map[string]string{
 	"results.count":              "%d communs trouvés",
 	"results.none":               "Aucun commun ne correspond à cette recherche.",
 	"results.next":               "Page suivante",
+	"results.prev":               "Page précédente",
+	"results.pages":              "Pages",
 	"results.filters":            "Filtres :",
 	"results.from":               "depuis",
 	"facets":                     "Affiner",

@@ -159,7 +159,7 @@ type usersView struct {
 	Users  []*commons.User
 	Roles  []string
 	Tokens []commons.Token // live tokens, never their secrets
-	Token  string // a token just created, shown once
+	Token  string          // a token just created, shown once
 	Owner  string
 	Errors map[string]string
 	Values map[string]string

@@ -38,6 +38,7 @@ type Directory interface {
 	RecordByID(ctx context.Context, id string) (*commons.Record, error)
 	RecordGrowth(ctx context.Context) ([]commons.FacetCount, error)
 	FundingRecords(ctx context.Context, fn func(*commons.Record) error) error
+	ChangeSeq(ctx context.Context) (int64, error) // moves at every write; funding_cache.go
 	Authenticate(ctx context.Context, name, password string) (*commons.User, error)
 	Users(ctx context.Context) ([]*commons.User, error)
 	CreateUser(ctx context.Context, name, role, password string) (*commons.User, error)
@@ -116,6 +117,7 @@ type server struct {
 	records  *recordCache
 	limits   *limiter
 	pages    *pages
+	funding  fundingCache // funding_cache.go
 	client   *http.Client // may be nil
 }
 

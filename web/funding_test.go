@@ -1,0 +1,94 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store"
+)
+
+// TestUIFundingCache serves the funding page from its cache until a write,
+// local or from a peer, and then shows the change.
+func TestUIFundingCache(t *testing.T) {
+	s := newUIServer(t)
+	b := s.browser(t)
+	wantNotIn(t, "before", b.get("/funding", http.StatusOK), "Fresh call")
+	wantNotIn(t, "cached", b.get("/funding", http.StatusOK), "Fresh call")
+
+	rec := &commons.Record{Slug: "fresh", Name: commons.Text{"en": "Fresh"}, Kinds: []string{"data"}, Status: "stable",
+		Funding: &commons.Funding{Calls: []commons.FundingCall{{Title: "Fresh call", URL: "https://fund.example/fresh"}}}}
+	if err := s.db.CreateRecord(t.Context(), rec, "ed"); err != nil {
+		t.Fatal(err)
+	}
+	wantIn(t, "after a create", b.get("/funding", http.StatusOK), "Fresh call")
+	if err := s.db.DeleteRecord(t.Context(), "fresh", 0, "ed"); err != nil {
+		t.Fatal(err)
+	}
+	wantNotIn(t, "after a delete", b.get("/funding", http.StatusOK), "Fresh call")
+
+	// A peer's record arrives (federation writes through ApplyRemote).
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	remote := &commons.Record{ID: "https://peer.example/records/grants", Slug: "grants", Name: commons.Text{"en": "Peer grants"},
+		Kinds: []string{"data"}, Status: "stable",
+		Provenance: commons.Provenance{Origin: "https://peer.example", Source: "manual", Created: at, Updated: at, Version: 1},
+		Funding:    &commons.Funding{Calls: []commons.FundingCall{{Title: "Peer call", URL: "https://fund.example/peer"}}}}
+	if _, err := s.db.ApplyRemote(t.Context(), "https://peer.example", []store.RemoteChange{{ID: remote.ID, Record: remote}}, at, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	wantIn(t, "after a peer's record", b.get("/funding", http.StatusOK), "Peer call", `href="/instances/peer.example/records/grants"`)
+}
+
+// TestUIFundingPages lists at most fundingPageSize calls and channels a
+// page, soonest first, with links to the next and previous pages that keep
+// the filters; the feed has the first page.
+func TestUIFundingPages(t *testing.T) {
+	s := newTestServer(t, nil, nil)
+	const n = fundingPageSize + 20
+	rs := make([]*commons.Record, n)
+	for i := range rs {
+		rs[i] = &commons.Record{Slug: fmt.Sprintf("r%03d", i), Name: commons.Text{"en": fmt.Sprintf("Commons %03d", i)},
+			Kinds: []string{"data"}, Status: "stable", Countries: []commons.Country{{Code: "FR", Role: "origin"}},
+			Funding: &commons.Funding{
+				Calls:    []commons.FundingCall{{Title: fmt.Sprintf("Call %03d", i), URL: fmt.Sprintf("https://fund.example/%d", i), Deadline: fmt.Sprintf("2099-01-%02d", 1+i%28)}},
+				Channels: []commons.FundingChannel{{Kind: "donation", URL: fmt.Sprintf("https://give.example/%d", i), Label: fmt.Sprintf("Give %03d", i)}},
+			}}
+	}
+	if _, err := s.db.ImportRecords(t.Context(), rs, store.ImportOptions{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser(t)
+	calls := regexp.MustCompile(`<h3><a href="https://fund.example/\d+" rel="nofollow noopener">(Call \d+)</a></h3>\s*<p><time|<p>deadline <time datetime="([0-9-]+)">`)
+	count := func(page, what string) int { return strings.Count(page, what) }
+
+	first := b.get("/funding?country=FR", http.StatusOK)
+	if c, g := count(first, `rel="nofollow noopener">Call `), count(first, `rel="nofollow noopener">Give `); c != fundingPageSize || g != fundingPageSize {
+		t.Errorf("first page: %d calls, %d channels", c, g)
+	}
+	wantIn(t, "first page", first, `<a rel="next" href="/funding?country=FR&amp;page=2">`)
+	wantNotIn(t, "first page", first, `rel="prev"`)
+	var last string
+	for _, m := range calls.FindAllStringSubmatch(first, -1) {
+		if m[2] != "" {
+			if m[2] < last {
+				t.Fatalf("deadline %s after %s", m[2], last)
+			}
+			last = m[2]
+		}
+	}
+	second := b.get("/funding?country=FR&page=2", http.StatusOK)
+	if c, g := count(second, `rel="nofollow noopener">Call `), count(second, `rel="nofollow noopener">Give `); c != 20 || g != 20 {
+		t.Errorf("second page: %d calls, %d channels", c, g)
+	}
+	wantIn(t, "second page", second, `<a rel="prev" href="/funding?country=FR">`, "Give 119")
+	wantNotIn(t, "second page", second, `rel="next"`, "Give 000")
+	checkHTML(t, "second funding page", second)
+	_, feed := b.do("GET", "/funding.atom", nil)
+	if got := strings.Count(feed, "<entry>"); got != fundingPageSize {
+		t.Errorf("feed has %d entries", got)
+	}
+}
