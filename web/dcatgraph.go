@@ -11,7 +11,7 @@ import (
 // The DCAT-AP 3 vocabulary choices (classes, mandatory properties,
 // cardinalities, EU authority IRIs, software as dcat:Dataset + adms:Asset)
 // were checked against SEMIC's DCAT-AP 3.0.0 SHACL shapes and ADMS-AP for
-// Joinup 2.0; docs/DCAT.md says what and how, and TestCatalogSHACL
+// Joinup 2.0; docs/DCAT.md says what and how, and TestDCATSHACL
 // validates the output against the shapes (web/testdata).
 
 // A small RDF graph, enough for the DCAT-AP export: named nodes only (no

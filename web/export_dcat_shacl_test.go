@@ -180,7 +180,7 @@ func jsonLDQuads(t *testing.T, b []byte) []*ld.Quad {
 	return ds.(*ld.RDFDataset).Graphs["@default"]
 }
 
-func TestCatalogSHACL(t *testing.T) {
+func TestDCATSHACL(t *testing.T) {
 	shapes := loadShapes(t)
 	s := newTestServer(t, spec, nil)
 	s.create(t, "osm")
@@ -241,11 +241,11 @@ func mustReplace(t *testing.T, s, old, new string) string {
 	return strings.Replace(s, old, new, 1)
 }
 
-// TestSHACLValidatorCatches shows the validator finds what DCAT-AP
+// TestDCATSHACLValidatorCatches shows the validator finds what DCAT-AP
 // forbids: a dataset without title or description, a distribution with
 // two licences and no access URL, a licence not typed as a licence, an
 // agent without a name.
-func TestSHACLValidatorCatches(t *testing.T) {
+func TestDCATSHACLValidatorCatches(t *testing.T) {
 	shapes := loadShapes(t)
 	doc := `{"@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/", "foaf": "http://xmlns.com/foaf/0.1/"},
 	"@graph": [

@@ -163,7 +163,7 @@ func (g rdfSet) subjects(class string) []string {
 
 func (g rdfSet) has(s, p, o string) bool { return g[s+" "+p+" "+o] }
 
-func TestCatalog(t *testing.T) {
+func TestDCATCatalog(t *testing.T) {
 	s := newTestServer(t, spec, nil)
 	s.create(t, "osm") // geodata
 	s.post(t, richRecordJSON)
@@ -348,7 +348,7 @@ func TestCatalog(t *testing.T) {
 	})
 }
 
-func TestCatalogBroken(t *testing.T) {
+func TestDCATCatalogBroken(t *testing.T) {
 	s := newTestServer(t, spec, nil)
 	s.create(t, "osm")
 	if err := s.db.Close(); err != nil {
