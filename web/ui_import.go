@@ -83,7 +83,9 @@ func (s *server) handleImportPage(w http.ResponseWriter, r *http.Request, u *com
 		}
 		b, err := publiccode.Fetch(r.Context(), s.client, v.URL)
 		if err != nil {
-			if code := commons.ErrorCode(err); code != commons.EINVALID && code != commons.ETOOLARGE {
+			// A refused address, a failed download, a page instead of
+			// the file: said on the form. Only our own failures are not.
+			if commons.ErrorCode(err) == commons.EINTERNAL {
 				return err
 			}
 			v.Error = commons.ErrorMessage(err)
