@@ -101,6 +101,16 @@ func TestUIImport(t *testing.T) {
 			})
 		}
 	})
+	t.Run("NoClient", func(t *testing.T) {
+		s2 := newTestServer(t, spec, nil)
+		b2 := s2.browser(t)
+		b2.login("ed")
+		if page := b2.get("/edit/import", http.StatusOK); strings.Contains(page, `name="url"`) {
+			t.Error("an instance that fetches nothing offers the URL field")
+		}
+		_, page := b2.post("/edit/import", url.Values{"url": {files.URL + "/publiccode.yml"}}, http.StatusUnprocessableEntity)
+		wantIn(t, "no client", page, "This instance does not fetch files by address")
+	})
 	t.Run("French", func(t *testing.T) {
 		b.lang = "fr"
 		defer func() { b.lang = "" }()
