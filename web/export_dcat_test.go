@@ -359,3 +359,34 @@ func TestDCATCatalogBroken(t *testing.T) {
 		expect(t, resp, b, http.StatusInternalServerError)
 	}
 }
+
+// TestDCATTurtleEscapes writes texts and IRIs that need escaping in
+// Turtle (quotes, backslashes, line breaks, tabs, non-ASCII, a query
+// string) and checks rapper reads back the graph json-gold reads from
+// the JSON-LD.
+func TestDCATTurtleEscapes(t *testing.T) {
+	s := newTestServer(t, spec, nil)
+	rec := mustReplace(t, recordJSON("odd"), `"kinds": ["geodata", "community"]`, `"kinds": ["data"], "description": {"en": "A \"quoted\" \\ backslash,\nline two\tand a tab; été ✓"}, "keywords": ["a;b", "c\\\"d"]`)
+	rec = mustReplace(t, rec, `"https://www.openstreetmap.org"`, `"https://example.org/x?a=1&b=%20c#frag"`)
+	s.post(t, rec)
+	_, js := s.do(t, req{Method: "GET", Route: "/catalog.jsonld", Path: "/catalog.jsonld"})
+	resp, ttl := s.do(t, req{Method: "GET", Route: "/catalog.ttl", Path: "/catalog.ttl"})
+	expect(t, resp, ttl, 200)
+	g := jsonLDSet(t, js)
+	parsed, count := turtleSet(t, ttl, s.URL+"/catalog.ttl")
+	tg := rdfSet{}
+	for k := range parsed {
+		tg[strings.ReplaceAll(k, s.URL+"/catalog.ttl", s.URL+"/catalog.jsonld")] = true
+	}
+	if !g.has("<"+s.URL+"/records/odd>", "<"+nsDCT+"description>", "\"A \"quoted\" \\ backslash,\nline two\tand a tab; été ✓\"@en") {
+		t.Errorf("description: %v", g.objects(s.URL+"/records/odd", nsDCT+"description"))
+	}
+	for k := range g {
+		if !tg[k] {
+			t.Errorf("Turtle lacks %s", k)
+		}
+	}
+	if count != len(g) || len(tg) != len(g) {
+		t.Errorf("rapper counts %d triples (%d distinct), json-gold %d", count, len(tg), len(g))
+	}
+}
