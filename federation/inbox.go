@@ -1,7 +1,9 @@
 package federation
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/store"
@@ -37,7 +40,7 @@ func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient
 	} else if err != nil {
 		return commons.Errorf(commons.EINVALID, "the body could not be read: %v", err)
 	}
-	act, err := ParseActivity(body)
+	act, err := parseEnvelope(body)
 	if err != nil {
 		return err
 	}
@@ -80,6 +83,57 @@ func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient
 	}
 	w.WriteHeader(http.StatusAccepted)
 	return nil
+}
+
+// parseEnvelope reads what accepting an activity needs — id, type, actor
+// and object — with the checks of ParseActivity on them, and leaves the
+// rest (go-fed's typed reading of every property) to the inbox worker,
+// which parses the stored activity with ParseActivity. Keys match exactly,
+// as in ParseActivity, so both read the same actor.
+func parseEnvelope(body []byte) (*Activity, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, commons.Errorf(commons.EINVALID, "activity: malformed JSON: %v", err)
+	}
+	a := &Activity{}
+	a.ID, _ = rawValue(raw["id"]).(string)
+	a.Type, _ = rawValue(raw["type"]).(string)
+	a.Actor = idOf(rawValue(raw["actor"]))
+	switch {
+	case a.Type == "":
+		return nil, commons.Errorf(commons.EINVALID, "activity: type is missing or not a string")
+	case !absoluteIRI(a.ID):
+		return nil, commons.Errorf(commons.EINVALID, "activity: id %q is not an absolute http(s) IRI", a.ID)
+	case !absoluteIRI(a.Actor):
+		return nil, commons.Errorf(commons.EINVALID, "activity: actor %q is not an absolute http(s) IRI", a.Actor)
+	case host(a.ID) != host(a.Actor):
+		return nil, commons.Errorf(commons.EINVALID, "activity: id %s is not on the actor's host %s", a.ID, host(a.Actor))
+	}
+	if _, ok := raw["@context"]; !ok {
+		return nil, commons.Errorf(commons.EINVALID, "activity: '@context' is missing")
+	}
+	obj := rawValue(raw["object"])
+	a.ObjectID = idOf(obj)
+	if m, ok := obj.(map[string]any); ok {
+		a.Object = m
+		a.ObjectType, _ = m["type"].(string)
+	}
+	return a, nil
+}
+
+// rawValue decodes one already validated JSON value; nil if absent.
+func rawValue(m json.RawMessage) any {
+	if len(m) == 0 {
+		return nil
+	}
+	if len(m) >= 2 && m[0] == '"' {
+		if s := m[1 : len(m)-1]; bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+			return string(s) // a plain string: nothing to decode or replace
+		}
+	}
+	var v any
+	json.Unmarshal(m, &v) //nolint:errcheck // valid: it was part of a document that decoded
+	return v
 }
 
 // checkAuthority refuses a Create, Update or Delete of an object that is

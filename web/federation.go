@@ -64,16 +64,26 @@ func wantsActivity(r *http.Request, offers []string) bool {
 	return o == mediaActivity || o == mediaLDAS
 }
 
-// serveFast answers the lookups other servers make most often — WebFinger
-// and a record's actor document asked for as ActivityPub — without the
-// router, and reports whether it did. It takes only requests the router
-// would hand to the same handler with the same arguments: a GET or HEAD
-// of exactly /.well-known/webfinger, or of /records/{slug} with an Accept
-// that is exactly an ActivityPub type and a slug without a dot (dotted
-// paths may be exports, /records/{slug}.jsonld) or slash. Anything else,
-// including every error case the router treats differently, goes on to it.
+// serveFast answers the requests other servers make most often — a POST
+// to the shared inbox, WebFinger, and a record's actor document asked for
+// as ActivityPub — without the router, and reports whether it did. It
+// takes only requests the router would hand to the same handler with the
+// same arguments: a POST to exactly /inbox; a GET or HEAD of exactly
+// /.well-known/webfinger, or of /records/{slug} with an Accept that is
+// exactly an ActivityPub type and a slug without a dot (dotted paths may
+// be exports, /records/{slug}.jsonld) or slash. Anything else, including
+// every case the router treats differently, goes on to it.
 func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
-	if s.fed == nil || r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if s.fed == nil {
+		return false
+	}
+	if r.Method == http.MethodPost && r.URL.Path == "/inbox" {
+		if err := s.fed.PostInbox(w, r, ""); err != nil {
+			s.writeError(w, r, err)
+		}
+		return true
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
 	var err error
