@@ -185,11 +185,17 @@ func addRecord(g *rdfGraph, base string, r *commons.Record) {
 	}
 	g.add(id, "dct:issued", dateTime(r.Provenance.Created))
 	g.add(id, "dct:modified", dateTime(r.Provenance.Updated))
+	seen := map[string]int{}
 	for _, ident := range r.Identifiers {
 		if ident.Scheme == "wikidata" {
 			g.add(id, "owl:sameAs", iri(wikidata+ident.Value))
 		}
+		// One node an identifier (DCAT-AP: exactly one skos:notation),
+		// named by its scheme, numbered from the second of a scheme.
 		n := id + "#identifier-" + ident.Scheme
+		if seen[ident.Scheme]++; seen[ident.Scheme] > 1 {
+			n += "-" + strconv.Itoa(seen[ident.Scheme])
+		}
 		g.add(id, "adms:identifier", iri(n))
 		g.add(n, rdfType, iri("adms:Identifier"))
 		g.add(n, "skos:notation", literal(ident.Value))

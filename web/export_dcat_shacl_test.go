@@ -184,8 +184,11 @@ func TestDCATSHACL(t *testing.T) {
 	shapes := loadShapes(t)
 	s := newTestServer(t, spec, nil)
 	s.create(t, "osm")
-	s.post(t, mustReplace(t, richRecordJSON, `"sectors": ["government", "mobility; transport"]`,
-		`"sectors": ["http://publications.europa.eu/resource/authority/data-theme/GOVE", "https://example.org/not-a-theme"]`))
+	// An EU data theme and another URL as sectors; two identifiers of
+	// one scheme (each its own adms:Identifier with one skos:notation).
+	s.post(t, mustReplace(t, mustReplace(t, richRecordJSON, `"sectors": ["government", "mobility; transport"]`,
+		`"sectors": ["http://publications.europa.eu/resource/authority/data-theme/GOVE", "https://example.org/not-a-theme"]`),
+		`"identifiers": [{"scheme": "wikidata", "value": "Q59655052"}]`, `"identifiers": [{"scheme": "wikidata", "value": "Q59655052"}, {"scheme": "wikidata", "value": "Q90"}]`))
 	// A service with two licences: DCAT-AP allows one dct:license.
 	s.post(t, mustReplace(t, mustReplace(t, recordJSON("api"), `"kinds": ["geodata", "community"]`, `"kinds": ["service"]`),
 		`"licences": [{"expression": "ODbL-1.0"`, `"licences": [{"expression": "MIT"}, {"expression": "ODbL-1.0"`))
