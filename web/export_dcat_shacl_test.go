@@ -235,6 +235,27 @@ func TestDCATSHACL(t *testing.T) {
 	}
 }
 
+// TestDCATSHACLRichRecords validates the catalogue of the UI tests'
+// records too: funding, governance, several organisations and
+// languages, the EU as a country.
+func TestDCATSHACLRichRecords(t *testing.T) {
+	shapes := loadShapes(t)
+	s := newUIServer(t)
+	resp, b := s.do(t, req{Method: "GET", Route: "/catalog.jsonld", Path: "/catalog.jsonld?limit=1000"})
+	expect(t, resp, b, 200)
+	g := newIndexedGraph(jsonLDQuads(t, b))
+	violations, checked := shaclValidate(shapes, g)
+	for _, v := range violations {
+		t.Errorf("DCAT-AP 3 violation: %s", v)
+	}
+	if checked[nsDCAT+"Dataset"] < 3 {
+		t.Errorf("validated %d datasets", checked[nsDCAT+"Dataset"])
+	}
+	if !slices.Contains(g.types["http://publications.europa.eu/resource/authority/country/EUR"], nsDCT+"Location") {
+		t.Error("the EU is not the dct:Location …/country/EUR")
+	}
+}
+
 // mustReplace replaces old, which must be in s, once.
 func mustReplace(t *testing.T, s, old, new string) string {
 	t.Helper()
