@@ -41,6 +41,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("hide-scrollbars", true), // screenshots as wide as the viewport
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
@@ -196,6 +197,15 @@ func TestBrowser(t *testing.T) {
 	shoot(t, ctx, dir, "funding")
 	run(t, ctx, "stats", chromedp.Navigate(s.URL+"/stats?lang=en"), chromedp.WaitVisible(css("svg.chart")))
 	shoot(t, ctx, dir, "stats")
+	addRemote(t, s.db, "https://peer.example", "osm")
+	for _, p := range []struct{ name, path string }{
+		{"topic", "/topics/geodata"}, {"about", "/about"}, {"history", "/records/osm/history"},
+		{"remote-record", "/instances/peer.example/records/osm"}, {"instance", "/instances/peer.example"},
+		{"record-de", "/records/osm?lang=de"}, {"record-fr-only", "/records/bano?lang=en"},
+	} {
+		run(t, ctx, "open "+p.path, chromedp.Navigate(s.URL+p.path), chromedp.WaitVisible(css("h1")))
+		shoot(t, ctx, dir, p.name)
+	}
 
 	// An editor signs in, creates a record with a mistake, fixes it, edits it.
 	run(t, ctx, "login page", chromedp.Navigate(s.URL+"/login"), chromedp.WaitVisible(id("name")))
@@ -246,5 +256,9 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("blocks after blocking: %q", got)
 	}
 	shoot(t, ctx, dir, "ops")
+	run(t, ctx, "users and tokens", chromedp.Navigate(s.URL+"/ops/users"), chromedp.WaitVisible(id("tokens-h")))
+	shoot(t, ctx, dir, "users")
+	run(t, ctx, "new record form", chromedp.Navigate(s.URL+"/edit/new"), chromedp.WaitVisible(id("f-slug")))
+	shoot(t, ctx, dir, "edit-new")
 	t.Logf("screenshots in %s", dir)
 }

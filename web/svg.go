@@ -18,11 +18,16 @@ type bar struct {
 // screen readers, which the page's data table repeats in full.
 func barChart(id, title, desc string, bars []bar) template.HTML {
 	const (
-		width  = 640
-		labelW = 170
-		valueW = 60
+		// A phone's width: the text stays readable when a phone shows the
+		// chart whole; wider screens show it at most 26rem wide (style.css).
+		width  = 360
+		labelW = 130 // room for maxLabel characters
+		valueW = 50
 		rowH   = 26
 		barH   = 18
+		// maxLabel is the longest label drawn; a longer one is cut with "…"
+		// (the table below the chart has it whole).
+		maxLabel = 18
 	)
 	maxV := 1
 	for _, b := range bars {
@@ -41,8 +46,8 @@ func barChart(id, title, desc string, bars []bar) template.HTML {
 			w = max(w, 2)
 		}
 		label := b.Label
-		if r := []rune(label); len(r) > 24 {
-			label = string(r[:23]) + "…"
+		if r := []rune(label); len(r) > maxLabel {
+			label = string(r[:maxLabel-1]) + "…"
 		}
 		fmt.Fprintf(&sb, `<text x="%d" y="%d" text-anchor="end" class="label">%s</text>`, labelW-8, y+barH-4, html.EscapeString(label))
 		fmt.Fprintf(&sb, `<rect x="%d" y="%d" width="%d" height="%d" class="bar"></rect>`, labelW, y, w, barH)
