@@ -235,6 +235,8 @@ func TestUIPeers(t *testing.T) {
 	}
 	page = ops.get("/ops", http.StatusOK)
 	wantIn(t, "pending request", page, `action="/ops/peers/`+bHost+`/approve"`, `action="/ops/peers/`+bHost+`/reject"`)
+	validateHTML(t, map[string]string{"ops-peers": page, "stats-peers": ops.get("/stats", http.StatusOK),
+		"instance-peer": ops.get("/instances/"+bHost, http.StatusOK), "about-peers": ops.get("/about", http.StatusOK)})
 	ops.post("/ops/peers/"+bHost+"/approve", url.Values{}, http.StatusSeeOther)
 	ops.post("/ops/peers/"+bHost+"/reject", url.Values{}, http.StatusSeeOther)
 	ops.post("/ops/peers/"+bHost+"/unfollow", url.Values{}, http.StatusSeeOther)

@@ -138,4 +138,5 @@ func TestUIFailingInboxes(t *testing.T) {
 		t.Error("the unreachable inbox is not listed first")
 	}
 	checkHTML(t, "ops with failing inboxes", page)
+	validateHTML(t, map[string]string{"ops-failing": page})
 }
