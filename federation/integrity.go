@@ -326,12 +326,18 @@ type originKeys struct {
 
 type originKey struct {
 	pub     ed25519.PublicKey
+	err     error // why the last fetch failed, remembered a while
 	fetched time.Time
 }
 
 // originKeyTTL is how long a fetched origin key is trusted before it is
 // fetched again; a proof that fails with a cached key refetches at once.
-const originKeyTTL = time.Hour
+// A failed fetch is remembered for originKeyRetry, so that a page of a
+// thousand records naming an unreachable origin costs one request.
+const (
+	originKeyTTL   = time.Hour
+	originKeyRetry = 5 * time.Minute
+)
 
 // originKey returns the Ed25519 key method of an origin's instance
 // actor, fetched from the origin with a signed GET unless cached.
@@ -339,9 +345,27 @@ func (f *Federation) originKey(ctx context.Context, method string, refresh bool)
 	f.integrity.mu.Lock()
 	k, ok := f.integrity.keys[method]
 	f.integrity.mu.Unlock()
-	if ok && !refresh && f.now().Sub(k.fetched) < originKeyTTL {
+	switch age := f.now().Sub(k.fetched); {
+	case ok && k.err != nil && age < originKeyRetry:
+		return nil, k.err
+	case ok && k.err == nil && !refresh && age < originKeyTTL:
 		return k.pub, nil
 	}
+	pub, err := f.fetchOriginKey(ctx, method)
+	if err != nil && ctx.Err() != nil {
+		return nil, err // our own cancellation says nothing of the origin
+	}
+	f.integrity.mu.Lock()
+	if f.integrity.keys == nil {
+		f.integrity.keys = map[string]originKey{}
+	}
+	f.integrity.keys[method] = originKey{pub, err, f.now()}
+	f.integrity.mu.Unlock()
+	return pub, err
+}
+
+// fetchOriginKey reads the key method from its actor's assertionMethod.
+func (f *Federation) fetchOriginKey(ctx context.Context, method string) (ed25519.PublicKey, error) {
 	actor, _, _ := strings.Cut(method, "#")
 	body, err := f.get(ctx, actor)
 	if err != nil {
@@ -367,12 +391,6 @@ func (f *Federation) originKey(ctx context.Context, method string, refresh bool)
 		if err != nil {
 			return nil, fmt.Errorf("key %s: %w", method, err)
 		}
-		f.integrity.mu.Lock()
-		if f.integrity.keys == nil {
-			f.integrity.keys = map[string]originKey{}
-		}
-		f.integrity.keys[method] = originKey{pub, f.now()}
-		f.integrity.mu.Unlock()
 		return pub, nil
 	}
 	return nil, proofError("%s does not list the key %s under assertionMethod", actor, method)
