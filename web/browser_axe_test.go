@@ -92,6 +92,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			setView(t, ctx, v.w, v.h, v.dark)
 			run(t, ctx, "open "+path, chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("main")))
 			axeCheck(t, ctx, axeJS, fmt.Sprintf("%s (%s)", path, v.name))
+			noSideScroll(t, ctx, path)
 		}
 	}
 	// The check itself works: a control without a label and faint text
@@ -123,8 +124,22 @@ func TestBrowserAccessibility(t *testing.T) {
 			chromedp.SendKeys(chromedp.ID("f-slug"), "Bad Slug"), chromedp.SendKeys(chromedp.ID("f-countries-0-code"), "XX"),
 			chromedp.Submit(chromedp.ID("f-slug")), chromedp.WaitVisible(chromedp.CSS(".error-summary")))
 		axeCheck(t, ctx, axeJS, "form with errors ("+v.name+")")
+		noSideScroll(t, ctx, "form with errors")
 	}
 	setView(t, ctx, 1280, 900, false)
+}
+
+// noSideScroll fails if the page is wider than the viewport: content
+// that does not fit (a table) must scroll in its own box, not the page.
+func noSideScroll(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	w := get(t, ctx, "page width", chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, innerWidth]`))
+	if w[0] > w[1] {
+		wide := get(t, ctx, "wide elements", chromedp.Evaluate[[]string](`[...document.querySelectorAll("body *")]
+			.filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest(".scroll"))
+			.map(e => e.tagName.toLowerCase() + (e.className ? "." + e.className : "")).slice(0, 5)`))
+		t.Errorf("%s: the page is %d px wide in a %d px viewport (%v)", name, w[0], w[1], wide)
+	}
 }
 
 // focusState describes the focused element: what it is and whether its
