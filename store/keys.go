@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"slices"
@@ -69,4 +71,56 @@ func (w *recordWriter) setKeys(pk int64, r *commons.Record) error {
 		}
 	}
 	return nil
+}
+
+// keysMigration is the migration that made record_keys: a database that
+// held records before it gets their keys computed once, when it applies.
+const keysMigration = 3
+
+// linkExisting computes the keys of every live record, in one
+// transaction. Open runs it when it has just applied keysMigration to a
+// database with records, so that their "also listed by" links exist
+// without waiting for each record's next change.
+func (db *DB) linkExisting(ctx context.Context) (int, error) {
+	n := 0
+	err := db.write(ctx, func(tx *sql.Tx, seq int64) error {
+		rows, err := tx.QueryContext(ctx, `SELECT pk, doc FROM records WHERE deleted_at IS NULL`)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			pk  int64
+			doc string
+		}
+		var all []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.pk, &r.doc); err != nil {
+				rows.Close()
+				return err
+			}
+			all = append(all, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		w := db.newRecordWriter(ctx, tx, seq)
+		defer w.close()
+		for _, r := range all {
+			rec, err := decodeRecord(r.doc)
+			if err != nil {
+				return fmt.Errorf("record %d: %w", r.pk, err)
+			}
+			if err := w.setKeys(r.pk, rec); err != nil {
+				return err
+			}
+		}
+		n = len(all)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("link existing records: %w", err)
+	}
+	return n, nil
 }

@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,6 +122,16 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	for _, v := range db.applied {
 		db.log.Info("migration applied", "version", v, "path", opts.Path)
+	}
+	if slices.Contains(db.applied, keysMigration) {
+		n, err := db.linkExisting(ctx)
+		if err != nil {
+			db.Close()
+			return nil, db.openError(err)
+		}
+		if n > 0 {
+			db.log.Info("identifier keys computed for existing records", "records", n)
+		}
 	}
 	return db, nil
 }

@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/commons-directory/commons"
+)
+
+// TestLinkExistingOnUpgrade: a database made before record_keys existed
+// (schema 2) gets the keys of its records when it is opened by this
+// version, so "also listed by" works for them at once.
+func TestLinkExistingOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db := mustOpenPath(t, path, time.Now)
+	r := newRecord("osm", "OpenStreetMap")
+	r.Identifiers = []commons.Identifier{{Scheme: "wikidata", Value: "Q936"}}
+	if err := db.CreateRecord(ctx, r, "t"); err != nil {
+		t.Fatal(err)
+	}
+	putRemote(t, db, func() *commons.Record {
+		o := newRecord("openstreetmap", "OpenStreetMap")
+		o.Identifiers = []commons.Identifier{{Scheme: "wikidata", Value: "Q936"}}
+		return o
+	}(), "https://b.example", time.Now())
+	db.Close()
+
+	// Take the database back to schema 2: what migrations 3 to 5 made
+	// goes, so they apply again on the next open.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TABLE record_documents`, `DROP TABLE sessions`, `DROP TABLE login_failures`,
+		`DROP TABLE record_keys`, `DROP TABLE peers`, `ALTER TABLE records DROP COLUMN purged_at`,
+		`DELETE FROM schema_migrations WHERE version >= 3`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+
+	db = mustOpenPath(t, path, time.Now)
+	if v, err := db.SchemaVersion(ctx); err != nil || v < keysMigration {
+		t.Fatalf("schema version %d, %v", v, err)
+	}
+	got, err := db.AlsoListed(ctx, testBase+"/records/osm")
+	if err != nil || len(got) != 1 || got[0].Origin != "https://b.example" || got[0].Key != "wikidata:Q936" {
+		t.Fatalf("after the upgrade, osm is also listed by %+v, %v", got, err)
+	}
+}
