@@ -11,7 +11,12 @@ import (
 	"github.com/commons-directory/commons/publiccode"
 )
 
-func TestPubliccodeImportAndExport(t *testing.T) {
+// newPubliccodeServer starts a test server whose HTTP client reaches a
+// file server on loopback (the guarded client would refuse it) that
+// serves the sample publiccode.yml for another repository. It returns the
+// sample as read.
+func newPubliccodeServer(t *testing.T) ([]byte, *httptest.Server, *testServer) {
+	t.Helper()
 	sample, err := os.ReadFile("testdata/publiccode.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -20,9 +25,12 @@ func TestPubliccodeImportAndExport(t *testing.T) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte(strings.Replace(string(sample), "https://example.com/italia/medusa.git", "https://example.com/other.git", 1)))
 	}))
-	defer files.Close()
-	// The guarded client refuses loopback; the test's file server is there.
-	s := newTestServer(t, spec, func(o *Options) { o.HTTPClient = files.Client() })
+	t.Cleanup(files.Close)
+	return sample, files, newTestServer(t, spec, func(o *Options) { o.HTTPClient = files.Client() })
+}
+
+func TestPubliccodeImportAndExport(t *testing.T) {
+	sample, files, s := newPubliccodeServer(t)
 	const route = "/api/v1/import/publiccode"
 	yamlBody := func(body string) req {
 		return req{Method: "POST", Route: route, Path: route, Header: auth(s.editor, "Content-Type", "application/yaml"), Body: body}

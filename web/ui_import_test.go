@@ -2,9 +2,7 @@ package web
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 )
@@ -12,17 +10,7 @@ import (
 // TestUIImport imports publiccode.yml files through the editors' page:
 // signed in, with the CSRF token, pasted or by URL, good and bad.
 func TestUIImport(t *testing.T) {
-	sample, err := os.ReadFile("testdata/publiccode.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte(strings.Replace(string(sample), "https://example.com/italia/medusa.git", "https://example.com/other.git", 1)))
-	}))
-	defer files.Close()
-	// The guarded client refuses loopback; the test's file server is there.
-	s := newTestServer(t, spec, func(o *Options) { o.HTTPClient = files.Client() })
+	sample, files, s := newPubliccodeServer(t)
 	b := s.browser(t)
 	form := func(yaml string) url.Values { return url.Values{"yaml": {yaml}} }
 
