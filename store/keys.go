@@ -65,6 +65,11 @@ func (w *recordWriter) setKeys(pk int64, r *commons.Record) error {
 	if err := w.exec(`DELETE FROM record_keys WHERE record = ?`, pk); err != nil {
 		return fmt.Errorf("link record: %w", err)
 	}
+	return w.addKeys(pk, r)
+}
+
+// addKeys adds the keys of the record pk, which has none yet (a new row).
+func (w *recordWriter) addKeys(pk int64, r *commons.Record) error {
 	for _, k := range RecordKeys(r) {
 		if err := w.exec(`INSERT OR IGNORE INTO record_keys (key, record) VALUES (?, ?)`, k, pk); err != nil {
 			return fmt.Errorf("link record: %w", err)

@@ -183,7 +183,7 @@ func (w *recordWriter) insert(r *commons.Record, enc *encoded, actor string) err
 	if err := w.insertText(pk, d); err != nil {
 		return err
 	}
-	if err := w.setKeys(pk, r); err != nil {
+	if err := w.addKeys(pk, r); err != nil {
 		return err
 	}
 	return w.history(pk, p.Version, "create", actor, p.Created, nil)
