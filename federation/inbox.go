@@ -99,15 +99,8 @@ func parseEnvelope(body []byte) (*Activity, error) {
 	a.ID, _ = rawValue(raw["id"]).(string)
 	a.Type, _ = rawValue(raw["type"]).(string)
 	a.Actor = idOf(rawValue(raw["actor"]))
-	switch {
-	case a.Type == "":
-		return nil, commons.Errorf(commons.EINVALID, "activity: type is missing or not a string")
-	case !absoluteIRI(a.ID):
-		return nil, commons.Errorf(commons.EINVALID, "activity: id %q is not an absolute http(s) IRI", a.ID)
-	case !absoluteIRI(a.Actor):
-		return nil, commons.Errorf(commons.EINVALID, "activity: actor %q is not an absolute http(s) IRI", a.Actor)
-	case host(a.ID) != host(a.Actor):
-		return nil, commons.Errorf(commons.EINVALID, "activity: id %s is not on the actor's host %s", a.ID, host(a.Actor))
+	if err := a.checkEnvelope(); err != nil {
+		return nil, err
 	}
 	if _, ok := raw["@context"]; !ok {
 		return nil, commons.Errorf(commons.EINVALID, "activity: '@context' is missing")

@@ -39,15 +39,8 @@ func ParseActivity(body []byte) (*Activity, error) {
 	a.ID, _ = raw["id"].(string)
 	a.Type, _ = raw["type"].(string)
 	a.Actor = idOf(raw["actor"])
-	switch {
-	case a.Type == "":
-		return nil, commons.Errorf(commons.EINVALID, "activity: type is missing or not a string")
-	case !absoluteIRI(a.ID):
-		return nil, commons.Errorf(commons.EINVALID, "activity: id %q is not an absolute http(s) IRI", a.ID)
-	case !absoluteIRI(a.Actor):
-		return nil, commons.Errorf(commons.EINVALID, "activity: actor %q is not an absolute http(s) IRI", a.Actor)
-	case host(a.ID) != host(a.Actor):
-		return nil, commons.Errorf(commons.EINVALID, "activity: id %s is not on the actor's host %s", a.ID, host(a.Actor))
+	if err := a.checkEnvelope(); err != nil {
+		return nil, err
 	}
 	a.ObjectID = idOf(raw["object"])
 	if obj, ok := raw["object"].(map[string]any); ok {
@@ -179,4 +172,20 @@ func ParseActor(body []byte, fetchedURL string) (*RemoteActor, error) {
 		return nil, fmt.Errorf("actor %s: %w", a.ID, err)
 	}
 	return a, nil
+}
+
+// checkEnvelope checks what every activity must have before anything acts
+// on it: a type, and an id on the host of an actor, both absolute IRIs.
+func (a *Activity) checkEnvelope() error {
+	switch {
+	case a.Type == "":
+		return commons.Errorf(commons.EINVALID, "activity: type is missing or not a string")
+	case !absoluteIRI(a.ID):
+		return commons.Errorf(commons.EINVALID, "activity: id %q is not an absolute http(s) IRI", a.ID)
+	case !absoluteIRI(a.Actor):
+		return commons.Errorf(commons.EINVALID, "activity: actor %q is not an absolute http(s) IRI", a.Actor)
+	case host(a.ID) != host(a.Actor):
+		return commons.Errorf(commons.EINVALID, "activity: id %s is not on the actor's host %s", a.ID, host(a.Actor))
+	}
+	return nil
 }
