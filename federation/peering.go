@@ -62,16 +62,12 @@ func (f *Federation) FollowPeer(ctx context.Context, target string) (*commons.Pe
 		return nil, err
 	}
 	followID := fmt.Sprintf("%s#follows/%s", f.InstanceActorID(), shortHash(actorID+f.now().String()))
-	p, err := f.db.Peer(ctx, actorID)
-	if commons.ErrorCode(err) == commons.ENOTFOUND {
-		p, err = &store.Peer{Peer: commons.Peer{Actor: actorID, Host: host(actorID), Since: f.now()}}, nil
-	}
+	p, err := f.db.ChangePeer(ctx, actorID, host(actorID), func(p *store.Peer) error {
+		p.Name, p.Inbox = a.Name, a.DeliveryInbox()
+		p.Outgoing, p.OutgoingFollowID, p.LastError = commons.PeerPending, followID, ""
+		return nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	p.Name, p.Inbox = a.Name, a.DeliveryInbox()
-	p.Outgoing, p.OutgoingFollowID, p.LastError = commons.PeerPending, followID, ""
-	if err := f.db.PutPeer(ctx, *p); err != nil {
 		return nil, err
 	}
 	body, err := marshal(normalize(map[string]any{"id": followID, "type": "Follow", "actor": f.InstanceActorID(), "object": actorID}))
@@ -258,23 +254,19 @@ func (f *Federation) onPeerFollow(ctx context.Context, act *Activity) (bool, err
 	if err := f.db.PutRemoteActor(ctx, storeActor(a, f.now())); err != nil {
 		return true, err
 	}
-	p, err := f.db.Peer(ctx, act.Actor)
-	if commons.ErrorCode(err) == commons.ENOTFOUND {
-		p, err = &store.Peer{Peer: commons.Peer{Actor: act.Actor, Host: host(act.Actor), Since: f.now()}}, nil
-	}
+	p, err := f.db.ChangePeer(ctx, act.Actor, host(act.Actor), func(p *store.Peer) error {
+		p.Name, p.Inbox, p.IncomingFollowID, p.LastContact = a.Name, a.DeliveryInbox(), act.ID, f.now()
+		switch {
+		case p.Incoming == commons.PeerAccepted, f.opts.PeerPolicy == PolicyOpen:
+			p.Incoming = commons.PeerAccepted
+		case f.opts.PeerPolicy == PolicyClosed:
+			p.Incoming = commons.PeerRejected
+		default:
+			p.Incoming = commons.PeerPending
+		}
+		return nil
+	})
 	if err != nil {
-		return true, err
-	}
-	p.Name, p.Inbox, p.IncomingFollowID, p.LastContact = a.Name, a.DeliveryInbox(), act.ID, f.now()
-	switch {
-	case p.Incoming == commons.PeerAccepted, f.opts.PeerPolicy == PolicyOpen:
-		p.Incoming = commons.PeerAccepted
-	case f.opts.PeerPolicy == PolicyClosed:
-		p.Incoming = commons.PeerRejected
-	default:
-		p.Incoming = commons.PeerPending
-	}
-	if err := f.db.PutPeer(ctx, *p); err != nil {
 		return true, err
 	}
 	f.log.Info("an instance asks to follow this one", "peer", act.Actor, "state", p.Incoming, "policy", f.opts.PeerPolicy)

@@ -382,9 +382,22 @@ func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([
 	return b, nil
 }
 
+// syncRetry is how soon a reconciliation that failed is tried again, by
+// consecutive failure; then every SyncInterval. A peer that was down, or
+// a first backfill that timed out, should not wait an hour.
+var syncRetry = []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute}
+
 // runSync reconciles every followed peer at start, every SyncInterval,
-// and when woken (a peer accepted, or an operator asked).
+// when woken (a peer accepted, or an operator asked), and soon after a
+// round in which a peer failed.
 func (f *Federation) runSync(ctx context.Context) {
+	failures := 0
+	var retry *time.Timer
+	defer func() {
+		if retry != nil {
+			retry.Stop()
+		}
+	}()
 	every(ctx, f.opts.SyncInterval, f.wakeSync, func(ctx context.Context) {
 		peers, err := f.db.Peers(ctx)
 		if err != nil {
@@ -393,6 +406,7 @@ func (f *Federation) runSync(ctx context.Context) {
 			}
 			return
 		}
+		failed := false
 		for i := range peers {
 			p := &peers[i]
 			if p.Outgoing != commons.PeerAccepted {
@@ -400,7 +414,19 @@ func (f *Federation) runSync(ctx context.Context) {
 			}
 			if _, err := f.syncPeer(ctx, p); err != nil && !errors.Is(err, context.Canceled) {
 				f.log.Warn("synchronise records", "peer", p.Host, "err", err)
+				failed = true
 			}
 		}
+		if !failed {
+			failures = 0
+			return
+		}
+		if d := syncRetry[min(failures, len(syncRetry)-1)]; d < f.opts.SyncInterval {
+			if retry != nil {
+				retry.Stop()
+			}
+			retry = time.AfterFunc(d, func() { wake(f.wakeSync) })
+		}
+		failures++
 	})
 }

@@ -55,24 +55,11 @@ func (db *DB) PutPeer(ctx context.Context, p Peer) error {
 	if p.Since.IsZero() {
 		p.Since = db.nowMillis()
 	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO peers (`+peerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (actor) DO UPDATE SET host = excluded.host, name = excluded.name, inbox = excluded.inbox,
-				outgoing = excluded.outgoing, outgoing_follow_id = excluded.outgoing_follow_id,
-				incoming = excluded.incoming, incoming_follow_id = excluded.incoming_follow_id,
-				last_contact = excluded.last_contact, last_sync = excluded.last_sync,
-				sync_cursor = excluded.sync_cursor, last_error = excluded.last_error`,
-			p.Actor, p.Host, p.Name, p.Inbox, string(p.Outgoing), p.OutgoingFollowID, string(p.Incoming), p.IncomingFollowID,
-			millis(p.Since), nullMillis(p.LastContact), nullMillis(p.LastSync), p.SyncCursor, p.LastError)
-		if isUnique(err) {
-			return commons.Errorf(commons.ECONFLICT, "another peer has the host %s", p.Host)
-		}
-		return err
+	_, err := db.ChangePeer(ctx, p.Actor, p.Host, func(sp *Peer) error {
+		*sp = p
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("store peer %s: %w", p.Actor, err)
-	}
-	return nil
+	return err
 }
 
 // Peer returns the peer whose actor IRI or host is key: ENOTFOUND if none.
@@ -166,6 +153,44 @@ func (db *DB) UpdatePeer(ctx context.Context, key string, fn func(*Peer) error) 
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update peer %s: %w", key, err)
+	}
+	return out, nil
+}
+
+// ChangePeer changes the peer with the actor IRI in one transaction, as
+// UpdatePeer does, or stores a new one that fn fills in, starting from
+// {Actor, Host, Since: now}. Two changes of the two directions of one
+// peering that arrive together (our Follow of it while its Follow of us is
+// processed) must not undo each other, as a read and a later PutPeer would.
+func (db *DB) ChangePeer(ctx context.Context, actor, host string, fn func(*Peer) error) (*Peer, error) {
+	var out *Peer
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		p, err := scanPeer(tx.QueryRowContext(ctx, `SELECT `+peerColumns+` FROM peers WHERE actor = ?`, actor))
+		if errors.Is(err, sql.ErrNoRows) {
+			p, err = &Peer{Peer: commons.Peer{Actor: actor, Host: host, Since: db.nowMillis()}}, nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO peers (`+peerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (actor) DO UPDATE SET host = excluded.host, name = excluded.name, inbox = excluded.inbox,
+				outgoing = excluded.outgoing, outgoing_follow_id = excluded.outgoing_follow_id,
+				incoming = excluded.incoming, incoming_follow_id = excluded.incoming_follow_id,
+				last_contact = excluded.last_contact, last_sync = excluded.last_sync,
+				sync_cursor = excluded.sync_cursor, last_error = excluded.last_error`,
+			p.Actor, p.Host, p.Name, p.Inbox, string(p.Outgoing), p.OutgoingFollowID, string(p.Incoming), p.IncomingFollowID,
+			millis(p.Since), nullMillis(p.LastContact), nullMillis(p.LastSync), p.SyncCursor, p.LastError)
+		if isUnique(err) {
+			return commons.Errorf(commons.ECONFLICT, "another peer has the host %s", p.Host)
+		}
+		out = p
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("change peer %s: %w", actor, err)
 	}
 	return out, nil
 }

@@ -126,8 +126,21 @@ func cmdDemo(ctx context.Context, c *cli, args []string) error {
 				if p, err := in.app.db.Peer(gctx, strings.TrimPrefix(other.url, "http://")); err == nil && p.Outgoing != commons.PeerNone {
 					continue // peered in an earlier run
 				}
-				if _, err := in.app.fed.FollowPeer(gctx, other.url); err != nil {
-					logger.Warn("demo peering", "from", in.url, "to", other.url, "err", err)
+				// A machine busy starting three instances may time a
+				// fetch out: try again a few times before giving up.
+				for attempt, wait := 1, time.Second; ; attempt, wait = attempt+1, 2*wait {
+					_, err := in.app.fed.FollowPeer(gctx, other.url)
+					if err == nil || gctx.Err() != nil {
+						break
+					}
+					logger.Warn("demo peering", "from", in.url, "to", other.url, "attempt", attempt, "err", err)
+					if attempt == 5 {
+						break
+					}
+					select {
+					case <-time.After(wait):
+					case <-gctx.Done():
+					}
 				}
 			}
 		}

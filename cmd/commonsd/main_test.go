@@ -317,13 +317,20 @@ func TestServeLoadsDemoWhenEmpty(t *testing.T) {
 func TestDemo(t *testing.T) {
 	port := freePorts(t, 3)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out bytes.Buffer
+	var out, logs bytes.Buffer
 	var mu sync.Mutex
 	done := make(chan error, 1)
 	go func() {
 		w := &lockedWriter{w: &out, mu: &mu}
-		done <- run(ctx, []string{"commonsd", "demo", "--port", fmt.Sprint(port)}, noEnv, strings.NewReader(""), w, io.Discard)
+		done <- run(ctx, []string{"commonsd", "demo", "--port", fmt.Sprint(port), "--log-level", "info"}, noEnv, strings.NewReader(""), w, &lockedWriter{w: &logs, mu: &mu})
 	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("demo log:\n%s", logs.String())
+			mu.Unlock()
+		}
+	})
 	recs, err := demo.Records()
 	if err != nil {
 		t.Fatal(err)
@@ -344,10 +351,18 @@ func TestDemo(t *testing.T) {
 	for i := range 3 {
 		url := fmt.Sprintf("http://127.0.0.1:%d", port+i)
 		var page struct{ Total int }
-		eventually(t, 90*time.Second, func() bool { // generous: CI runs every package at once, under -race
-			getJSON(t, url+"/api/v1/records?limit=1", &page)
-			return page.Total == all
-		})
+		deadline := time.Now().Add(90 * time.Second) // generous: CI runs every package at once, under -race
+		for getJSON(t, url+"/api/v1/records?limit=1", &page); page.Total != all; getJSON(t, url+"/api/v1/records?limit=1", &page) {
+			if time.Now().After(deadline) {
+				for j := range 3 {
+					var inst struct{ Records struct{ Local, Remote int } }
+					getJSON(t, fmt.Sprintf("http://127.0.0.1:%d/api/v1/instance", port+j), &inst)
+					t.Logf("instance %d: %+v", j, inst.Records)
+				}
+				t.Fatalf("%s shows %d records, not the %d of the demo directory, after 90 s", url, page.Total, all)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 		var inst struct {
 			Records struct{ Local, Remote int }
 		}
