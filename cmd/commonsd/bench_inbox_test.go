@@ -76,13 +76,20 @@ func (p signedPost) request(inbox string) *http.Request {
 // peers, on every core.
 func (ib *inboxBench) sign(b *testing.B, first, n int) []signedPost {
 	b.Helper()
+	return signLikes(b, ib.peers, ib.inbox, ib.object, first, n)
+}
+
+// signLikes signs n distinct Likes of object for inbox (ids first,
+// first+1, …), spread over the peers, on two goroutines.
+func signLikes(b *testing.B, peers []*fedtest.Peer, inbox, object string, first, n int) []signedPost {
+	b.Helper()
 	posts := make([]signedPost, n)
 	var wg sync.WaitGroup
 	var signErr atomic.Value
 	for w := range 2 {
 		wg.Go(func() {
 			for i := w; i < n; i += 2 {
-				sp, err := signLike(ib.peers[i%len(ib.peers)], ib.inbox, ib.object, first+i)
+				sp, err := signLike(peers[i%len(peers)], inbox, object, first+i)
 				if err != nil {
 					signErr.Store(err)
 					return

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -141,25 +140,7 @@ func BenchmarkInbox(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	posts := make([]signedPost, b.N)
-	var wg sync.WaitGroup
-	var signErr atomic.Value
-	for w := range 2 {
-		wg.Go(func() {
-			for i := w; i < b.N; i += 2 {
-				sp, err := signLike(peers[i%len(peers)], inbox, object, i)
-				if err != nil {
-					signErr.Store(err)
-					return
-				}
-				posts[i] = sp
-			}
-		})
-	}
-	wg.Wait()
-	if err, ok := signErr.Load().(error); ok {
-		b.Fatal(err)
-	}
+	posts := signLikes(b, peers, inbox, object, 0, b.N)
 	var next atomic.Int64
 	b.SetParallelism(16) // 32 concurrent senders on 2 cores, like a busy instance
 	b.ResetTimer()
