@@ -317,18 +317,17 @@ func TestServeLoadsDemoWhenEmpty(t *testing.T) {
 func TestDemo(t *testing.T) {
 	port := freePorts(t, 3)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, logs bytes.Buffer
+	var out bytes.Buffer
 	var mu sync.Mutex
+	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		w := &lockedWriter{w: &out, mu: &mu}
-		done <- run(ctx, []string{"commonsd", "demo", "--port", fmt.Sprint(port), "--log-level", "info"}, noEnv, strings.NewReader(""), w, &lockedWriter{w: &logs, mu: &mu})
+		done <- run(ctx, []string{"commonsd", "demo", "--port", fmt.Sprint(port), "--log-level", "info"}, noEnv, strings.NewReader(""), w, logs)
 	}()
 	t.Cleanup(func() {
 		if t.Failed() {
-			mu.Lock()
 			t.Logf("demo log:\n%s", logs.String())
-			mu.Unlock()
 		}
 	})
 	recs, err := demo.Records()
