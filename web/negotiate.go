@@ -20,7 +20,10 @@ const (
 // or equal q-values) the first acceptable one wins.
 var (
 	pageOffers  = []string{mediaHTML, mediaJSON}
-	errorOffers = []string{mediaHTML, mediaProblem, mediaJSON}
+	// An ActivityPub client (a peer paging /actor/records, a server
+	// fetching an actor) gets its errors as problem documents, as any JSON
+	// client does: only a browser gets the HTML page.
+	errorOffers = []string{mediaHTML, mediaProblem, mediaJSON, mediaActivity, mediaLDAS}
 )
 
 // negotiate returns the offer the Accept header value prefers (RFC 9110
