@@ -19,7 +19,7 @@ const (
 // Offer lists, best first: when the client has no preference (no Accept,
 // or equal q-values) the first acceptable one wins.
 var (
-	pageOffers  = []string{mediaHTML, mediaJSON}
+	pageOffers = []string{mediaHTML, mediaJSON}
 	// An ActivityPub client (a peer paging /actor/records, a server
 	// fetching an actor) gets its errors as problem documents, as any JSON
 	// client does: only a browser gets the HTML page.
