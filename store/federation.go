@@ -39,6 +39,7 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", ctxErr(ctx, err))
 	}
+	db.ckpt.wake()
 	return nil
 }
 

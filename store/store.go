@@ -44,6 +44,7 @@ type Options struct {
 // DB is the directory's database. It is safe for concurrent use.
 type DB struct {
 	w, r    *sql.DB // one writer connection; a pool of query-only readers
+	ckpt    *checkpointer
 	path    string
 	base    string
 	now     func() time.Time
@@ -93,7 +94,8 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	// a transaction, so a read that turns into a write cannot hit SQLITE_BUSY
 	// midway when another process writes.
 	db.w, err = sql.Open("sqlite", dsn(opts.Path, "_txlock=immediate",
-		"_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)", "_pragma=foreign_keys(1)"))
+		"_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)", "_pragma=foreign_keys(1)",
+		"_pragma=wal_autocheckpoint(0)", fmt.Sprintf("_pragma=journal_size_limit(%d)", walSizeLimit)))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
 	}
@@ -116,6 +118,11 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	db.r.SetMaxOpenConns(opts.ReadConns)
 	db.r.SetMaxIdleConns(opts.ReadConns)
+	if db.ckpt, err = startCheckpointer(opts.Path, db.log); err != nil {
+		db.r.Close()
+		db.w.Close()
+		return nil, err
+	}
 	if err := db.initSync(ctx); err != nil {
 		db.Close()
 		return nil, db.openError(err)
@@ -166,6 +173,11 @@ func (db *DB) Close() error {
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.close())
+	}
+	// The writer closes last: closing the last connection checkpoints the
+	// whole log and removes it.
 	errs = append(errs, db.w.Close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close database %s: %w", db.path, err)
@@ -207,6 +219,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx, seq int64) error) e
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", ctxErr(ctx, err))
 	}
+	db.ckpt.wake()
 	// The write is durable: a failure to refresh the caches must not turn it
 	// into an error. syncNow marks them stale so the next read retries.
 	db.syncNow(context.WithoutCancel(ctx))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/commons-directory/commons"
@@ -162,6 +163,37 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	}
 	logger.Info("serving", "url", cfg.Server.BaseURL, "listen", ln.Addr().String(), "db", cfg.Store.Path, "version", buildVersion())
 	return a.serve(ctx, ln)
+}
+
+// cmdBackup writes a consistent copy of the database while the server runs.
+func cmdBackup(ctx context.Context, c *cli, args []string) error {
+	fs, configPath := newFlags(c, "backup", "FILE", "write a consistent copy of the database to FILE, a new file, while the server runs")
+	rest, err := parse(c, fs, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if len(rest) != 1 {
+		return usagef("backup: give one FILE to write the copy to")
+	}
+	cfg, err := LoadConfig(*configPath, c.getenv)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, store.Options{Path: cfg.Store.Path, BaseURL: cfg.Server.BaseURL, Logger: newLogger(cfg.Log, c.stderr)})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	if err := db.Backup(ctx, rest[0]); err != nil {
+		return err
+	}
+	fi, err := os.Stat(rest[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "wrote %s (%d bytes, checked) from %s in %s\n", rest[0], fi.Size(), cfg.Store.Path, time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 func cmdMigrate(ctx context.Context, c *cli, args []string) error {

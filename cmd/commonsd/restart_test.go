@@ -81,7 +81,10 @@ func TestDeliveriesSurviveKill(t *testing.T) {
 	e := newTestEnv(t)
 	e.vars["COMMONSD_DEMO_LOAD_WHEN_EMPTY"] = "true"
 	e.vars["COMMONSD_FEDERATION_ALLOW_PRIVATE_ADDRESSES"] = "true"
-	e.vars["COMMONSD_FEDERATION_RETRY_SCHEDULE"] = "6s,6s,6s"
+	// The first retry comes late enough that the process is killed before
+	// it (a retry before the kill would deliver, and the test would wait in
+	// vain for another); later ones come soon.
+	e.vars["COMMONSD_FEDERATION_RETRY_SCHEDULE"] = "12s,2s,2s"
 	e.vars["COMMONSD_LOG_LEVEL"] = "debug"
 	ctx := context.Background()
 	peer := fedtest.NewPeer(t, "alice")
@@ -140,7 +143,7 @@ func TestDeliveriesSurviveKill(t *testing.T) {
 	before := peer.Count(creates) // the attempt answered 503
 
 	startChild(t, e)
-	eventually(t, 20*time.Second, func() bool { return peer.Count(creates) > before })
+	eventually(t, 30*time.Second, func() bool { return peer.Count(creates) > before })
 	eventually(t, 20*time.Second, func() bool {
 		return strings.Contains(e.mustRun("", "deliveries"), "0 deliveries queued; 0 inboxes failing")
 	})
