@@ -199,6 +199,44 @@ func BenchmarkImport(b *testing.B) {
 	b.ReportMetric(float64(closing)/float64(time.Millisecond)/float64(b.N), "ckpt-ms")
 }
 
+// BenchmarkImportSustained imports 100,000 records into one database in ten
+// imports of 10,000, one after the other, the background checkpoints
+// running beside them: the rate an operator loading a large directory sees
+// over the whole load, checkpoints included.
+//
+//	go test ./store -run '^$' -bench ImportSustained -benchtime 1x
+func BenchmarkImportSustained(b *testing.B) {
+	const batches, n = 10, 10_000
+	g := newGen(4)
+	for range b.N {
+		b.StopTimer()
+		db, err := Open(context.Background(), Options{Path: filepath.Join(b.TempDir(), "import.db"), BaseURL: testBase})
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := make([][]*commons.Record, batches)
+		for i := range in {
+			in[i] = g.records(n)
+			for _, r := range in[i] {
+				r.Slug += fmt.Sprintf("-b%d", i) // the generator numbers slugs from 0 each time
+			}
+		}
+		runtime.GC()
+		b.StartTimer()
+		for i := range in {
+			if res, err := db.ImportRecords(context.Background(), in[i], ImportOptions{Actor: "bench"}); err != nil || res.Created != n {
+				b.Fatalf("import: %+v, %v", res, err)
+			}
+		}
+		b.StopTimer()
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(batches*n*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
 // cpuTime returns the user and system CPU time this process has used.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage

@@ -154,3 +154,52 @@ func TestImportRecords(t *testing.T) {
 		}
 	})
 }
+
+// TestBulkImportGrowsCache checks that a bulk import into a database larger
+// than four times SQLite's default page cache gives the writer a cache of a
+// quarter of the database, and that a small write does not shrink it.
+func TestBulkImportGrowsCache(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	cache := func() int {
+		t.Helper()
+		var kib int
+		if err := db.w.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&kib); err != nil {
+			t.Fatal(err)
+		}
+		return -kib
+	}
+	g := newGen(12)
+	if _, err := db.ImportRecords(ctx, g.records(3000), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := cache(); got != defaultCacheKiB {
+		t.Fatalf("after an import into an empty database the cache is %d KiB, want the default %d", got, defaultCacheKiB)
+	}
+	var size int64
+	if err := db.w.QueryRowContext(ctx, `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`).Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	if size/4/1024 <= defaultCacheKiB {
+		t.Fatalf("the database is only %d bytes: the test measures nothing", size)
+	}
+	rs := g.records(bulkRecords)
+	for _, r := range rs {
+		r.Slug += "-second"
+	}
+	if _, err := db.ImportRecords(ctx, rs, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	grown := cache()
+	if want := int(min(size/4/1024, maxBulkCacheKiB)); grown != want {
+		t.Errorf("after a bulk import into %d bytes the cache is %d KiB, want %d", size, grown, want)
+	}
+	r := g.record(0)
+	r.Slug = "one-more"
+	if err := db.CreateRecord(ctx, r, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := cache(); got != grown {
+		t.Errorf("a single write changed the cache from %d to %d KiB", grown, got)
+	}
+}

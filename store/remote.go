@@ -97,6 +97,11 @@ func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteCh
 		*res = RemoteResult{Rejected: res.Rejected}
 		w := db.newRecordWriter(ctx, tx, seq)
 		defer w.close()
+		if len(ok) >= bulkRemote {
+			if err := w.growCache(); err != nil {
+				return err
+			}
+		}
 		for _, p := range ok {
 			actor := p.c.Origin + "/actor"
 			before := res.Applied()
