@@ -36,3 +36,10 @@ func (db *DB) RecordRef(ctx context.Context, slug string) (RecordRef, error) {
 	}
 	return RecordRef{ID: e.rec.ID, Version: e.rec.Provenance.Version, Hash: e.rec.Provenance.Hash}, nil
 }
+
+// RecordVersion is RecordRef for callers that do not import store (web):
+// the IRI, version and content hash of the live local record with the slug.
+func (db *DB) RecordVersion(ctx context.Context, slug string) (id string, version int, hash string, err error) {
+	ref, err := db.RecordRef(ctx, slug)
+	return ref.ID, ref.Version, ref.Hash, err
+}

@@ -41,6 +41,20 @@ func newRecordCache(max int) *recordCache {
 	return &recordCache{max: max, m: make(map[string]*encodedRecord)}
 }
 
+// current returns the cached encoding of the record with the id when it was
+// built from this version and content hash, else nil. (For a local record
+// the version alone moves at every change; the hash guards against two
+// databases reusing an id.)
+func (c *recordCache) current(id string, version int, hash string) *encodedRecord {
+	c.mu.RLock()
+	e := c.m[id]
+	c.mu.RUnlock()
+	if e != nil && e.version == version && e.hash == hash {
+		return e
+	}
+	return nil
+}
+
 // encoded returns r's JSON document, from the cache when it holds this
 // very version of r.
 func (c *recordCache) encoded(r *commons.Record) (*encodedRecord, error) {

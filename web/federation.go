@@ -64,16 +64,33 @@ func wantsActivity(r *http.Request, offers []string) bool {
 	return o == mediaActivity || o == mediaLDAS
 }
 
-// serveFast answers the requests other servers make most often — a POST
-// to the shared inbox, WebFinger, and a record's actor document asked for
-// as ActivityPub — without the router, and reports whether it did. It
-// takes only requests the router would hand to the same handler with the
-// same arguments: a POST to exactly /inbox; a GET or HEAD of exactly
-// /.well-known/webfinger, or of /records/{slug} with an Accept that is
+// serveFast answers the requests made most often — a record from the API,
+// a POST to the shared inbox, WebFinger, and a record's actor document
+// asked for as ActivityPub — without the router (whose regular expressions
+// cost more than the rest of such a request), and reports whether it did.
+// It takes only requests the router would hand to the same handler with
+// the same arguments: a GET or HEAD of /api/v1/records/{slug} with a slug
+// without a dot or slash; a POST to exactly /inbox; a GET or HEAD of
+// exactly /.well-known/webfinger, or of /records/{slug} with an Accept that is
 // exactly an ActivityPub type and a slug without a dot (dotted paths may
 // be exports, /records/{slug}.jsonld) or slash. Anything else, including
 // every case the router treats differently, goes on to it.
 func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
+	if s.noFast {
+		return false
+	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, apiRecordPrefix) {
+		// GET /api/v1/records/{slug}: a plain slug only; anything else
+		// (a sub-resource, a path mux would clean) goes through the router.
+		slug := r.URL.Path[len(apiRecordPrefix):]
+		if slug == "" || strings.IndexByte(slug, '/') >= 0 || strings.IndexByte(slug, '.') >= 0 {
+			return false
+		}
+		if err := s.getRecord(w, r, slug); err != nil {
+			s.writeError(w, r, err)
+		}
+		return true
+	}
 	if s.fed == nil {
 		return false
 	}
@@ -108,6 +125,8 @@ func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
 	}
 	return true
 }
+
+const apiRecordPrefix = "/api/v1/records/"
 
 // federationRoutes adds the ActivityPub and discovery URLs.
 func (s *server) federationRoutes(r *mux.Router) {

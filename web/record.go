@@ -20,7 +20,22 @@ var (
 // handleRecordGet answers GET /api/v1/records/{slug}: the record's JSON
 // document with a strong ETag, or 304 to a matching If-None-Match.
 func (s *server) handleRecordGet(w http.ResponseWriter, r *http.Request) error {
-	rec, err := s.dir.Record(r.Context(), mux.Vars(r)["slug"])
+	return s.getRecord(w, r, mux.Vars(r)["slug"])
+}
+
+// getRecord answers GET /api/v1/records/{slug}, also from serveFast. The
+// store is asked on every request whether the cached encoding is current,
+// which costs no copy of the record; only a miss reads and encodes it.
+func (s *server) getRecord(w http.ResponseWriter, r *http.Request, slug string) error {
+	id, version, hash, err := s.dir.RecordVersion(r.Context(), slug)
+	if err != nil {
+		return err
+	}
+	if e := s.records.current(id, version, hash); e != nil {
+		s.writeEncoded(w, r, http.StatusOK, e)
+		return nil
+	}
+	rec, err := s.dir.Record(r.Context(), slug)
 	if err != nil {
 		return err
 	}
@@ -34,20 +49,26 @@ func (s *server) writeRecord(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
+	s.writeEncoded(w, r, status, e)
+	return nil
+}
+
+// writeEncoded sends an encoded record with its ETag, honouring
+// If-None-Match for a 200 answer.
+func (s *server) writeEncoded(w http.ResponseWriter, r *http.Request, status int, e *encodedRecord) {
 	h := w.Header()
 	h["Etag"] = e.etagHdr
 	h["Cache-Control"] = hdrNoCache
 	if status == http.StatusOK {
 		if inm := r.Header.Get("If-None-Match"); inm != "" && matchAny(inm, e.etag, true) {
 			w.WriteHeader(http.StatusNotModified)
-			return nil
+			return
 		}
 	}
 	h["Content-Type"] = hdrJSON
 	h["Content-Length"] = e.lengthHdr
 	w.WriteHeader(status)
 	w.Write(e.body) //nolint:errcheck // the client went away; nothing to do
-	return nil
 }
 
 // handleRecordCreate answers POST /api/v1/records: 201 with the stored

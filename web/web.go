@@ -22,6 +22,9 @@ import (
 // Directory is what web needs from the store. *store.DB satisfies it.
 type Directory interface {
 	Record(ctx context.Context, slug string) (*commons.Record, error)
+	// RecordVersion tells, without copying the record, whether an encoding
+	// cached for (id, version, hash) is still the record's.
+	RecordVersion(ctx context.Context, slug string) (id string, version int, hash string, err error)
 	RecordHistory(ctx context.Context, slug string) ([]commons.Revision, error)
 	SearchRecords(ctx context.Context, f commons.RecordFilter) (*commons.RecordPage, error)
 	CreateRecord(ctx context.Context, r *commons.Record, actor string) error
@@ -116,6 +119,7 @@ type server struct {
 	trustXFF bool
 	records  *recordCache
 	limits   *limiter
+	noFast   bool // tests: every request through the router, to compare with serveFast
 	pages    *pages
 	funding  fundingCache // funding_cache.go
 	client   *http.Client // may be nil
@@ -123,7 +127,9 @@ type server struct {
 
 // New returns the instance's HTTP handler. It panics if opts.Directory is
 // nil or the embedded templates do not parse, both programming errors.
-func New(opts Options) http.Handler {
+func New(opts Options) http.Handler { return newServer(opts).routes() }
+
+func newServer(opts Options) *server {
 	if opts.Directory == nil {
 		panic("web: Options.Directory is nil")
 	}
@@ -166,5 +172,5 @@ func New(opts Options) http.Handler {
 	}
 	s.records = newRecordCache(size)
 	s.pages = mustParsePages()
-	return s.routes()
+	return s
 }
