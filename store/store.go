@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -45,6 +46,7 @@ type Options struct {
 type DB struct {
 	w, r    *sql.DB // one writer connection; a pool of query-only readers
 	ckpt    *checkpointer
+	warm    atomic.Pointer[warmer] // set by StartWarming
 	path    string
 	base    string
 	now     func() time.Time
@@ -170,6 +172,9 @@ func (db *DB) openError(err error) error {
 // Close closes both connection pools.
 func (db *DB) Close() error {
 	var errs []error
+	if w := db.warm.Load(); w != nil {
+		w.close()
+	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}

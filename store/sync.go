@@ -116,6 +116,9 @@ func (db *DB) syncChanges(ctx context.Context) error {
 		db.idx.drop()
 		db.terms.reset()
 		db.sync.seq.Store(seq)
+		if w := db.warm.Load(); w != nil {
+			w.wake()
+		}
 		return nil
 	}
 	// Without a search index (a process that has not searched), the keys of
@@ -147,7 +150,11 @@ func (db *DB) applyChanges(changed []indexRow, seq int64) {
 	if ix := db.idx.load(); ix != nil {
 		ix.apply(changed)
 	}
-	db.terms.changed(pks, seq)
+	if db.terms.changed(pks, seq) {
+		if w := db.warm.Load(); w != nil {
+			w.wake()
+		}
+	}
 	db.sync.seq.Store(seq)
 }
 

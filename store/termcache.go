@@ -221,8 +221,9 @@ func (c *termCache) evictOldest() {
 }
 
 // changed logs the records changed up to seq. A batch larger than the log
-// (an import) drops every set instead.
-func (c *termCache) changed(pks []int64, seq int64) {
+// (an import) drops every set instead, and changed reports it did: the
+// words worth caching may have changed too.
+func (c *termCache) changed(pks []int64, seq int64) (dropped bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(pks) > maxChangeLog/2 {
@@ -230,7 +231,7 @@ func (c *termCache) changed(pks []int64, seq int64) {
 		c.bytes = 0
 		c.log = nil
 		c.floor = seq
-		return
+		return true
 	}
 	for _, pk := range pks {
 		c.log = append(c.log, loggedChange{seq: seq, pk: pk})
@@ -239,6 +240,7 @@ func (c *termCache) changed(pks []int64, seq int64) {
 		c.floor = c.log[over-1].seq
 		c.log = slices.Delete(c.log, 0, over)
 	}
+	return false
 }
 
 // reset drops everything.

@@ -111,6 +111,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	a.db.StartWarming() // the search cache, in the background
 	fedCtx, stopFed := context.WithCancel(context.WithoutCancel(ctx))
 	fedDone := make(chan struct{})
 	go func() { a.fed.Run(fedCtx); close(fedDone) }()
