@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -95,7 +96,7 @@ func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	if r.Method == http.MethodPost && r.URL.Path == "/inbox" {
-		if err := s.fed.PostInbox(w, r, ""); err != nil {
+		if err := s.postInbox(w, r, ""); err != nil {
 			s.writeError(w, r, err)
 		}
 		return true
@@ -128,6 +129,19 @@ func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
 
 const apiRecordPrefix = "/api/v1/records/"
 
+// postInbox hands a POST to an inbox to the federation, unless the client
+// address has sent more than its bucket allows (Options.InboxRate): then
+// 429 with Retry-After, before the signature is checked or anything is
+// stored. A server that delivers honours it and tries again later.
+func (s *server) postInbox(w http.ResponseWriter, r *http.Request, recipient string) error {
+	if s.inboxLimits != nil {
+		if wait := s.inboxLimits.reserve(s.clientIP(r), time.Now()); wait > 0 {
+			return tooMany(w, wait, "Too many activities from this address; retry in %d s.")
+		}
+	}
+	return s.fed.PostInbox(w, r, recipient)
+}
+
 // federationRoutes adds the ActivityPub and discovery URLs.
 func (s *server) federationRoutes(r *mux.Router) {
 	const get, head, post = http.MethodGet, http.MethodHead, http.MethodPost
@@ -150,14 +164,14 @@ func (s *server) federationRoutes(r *mux.Router) {
 		return f.ServeInstanceCollection(w, r, mux.Vars(r)["which"])
 	})).Methods(get, head)
 	r.Handle("/actor/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return f.PostInbox(w, r, s.base+"/actor")
+		return s.postInbox(w, r, s.base+"/actor")
 	})).Methods(post)
 	r.Handle("/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return f.PostInbox(w, r, "")
+		return s.postInbox(w, r, "")
 	})).Methods(post)
 
 	r.Handle("/records/{slug}/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return f.PostInbox(w, r, s.base+"/records/"+slug(r))
+		return s.postInbox(w, r, s.base+"/records/"+slug(r))
 	})).Methods(post)
 	r.Handle("/records/{slug}/outbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return f.ServeOutbox(w, r, slug(r))
@@ -192,7 +206,7 @@ func (s *server) federationRoutes(r *mux.Router) {
 		return wantsActivity(r, actorPageOffers)
 	})
 	r.Handle("/topics/{topic}/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return f.PostInbox(w, r, s.base+"/topics/"+topic(r))
+		return s.postInbox(w, r, s.base+"/topics/"+topic(r))
 	})).Methods(post)
 	r.Handle("/topics/{topic}/{which:outbox|followers|following}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return f.ServeTopicCollection(w, r, topic(r), mux.Vars(r)["which"])

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -97,5 +98,63 @@ func TestInboxErrorsAreProblems(t *testing.T) {
 		Header: map[string]string{"Content-Type": "application/activity+json"}})
 	if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Signature ") {
 		t.Errorf("unsigned activity: %d, WWW-Authenticate %q: %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), b)
+	}
+}
+
+// TestInboxRateLimit sends more POSTs to the inboxes than the client's
+// bucket holds: the rest get 429 with Retry-After as a problem document,
+// whichever inbox they go to and before their signature is looked at;
+// other requests from the same address are not limited by it.
+func TestInboxRateLimit(t *testing.T) {
+	s := newTestServer(t, spec, func(o *Options) {
+		f := federation.New(federation.Options{DB: o.Directory.(*store.DB), BaseURL: o.BaseURL, InstanceName: o.InstanceName, AllowPrivate: true})
+		t.Cleanup(f.Close)
+		o.Federation, o.Operator = f, f
+		o.InboxRate, o.InboxBurst = 0.01, 3
+	})
+	s.create(t, "osm")
+	post := func(path string) *http.Response {
+		t.Helper()
+		resp, _ := s.do(t, req{Method: "POST", Path: path, Body: `{"type":"Follow"}`,
+			Header: map[string]string{"Content-Type": "application/activity+json"}})
+		return resp
+	}
+	for i, path := range []string{"/inbox", "/records/osm/inbox", "/actor/inbox"} {
+		if resp := post(path); resp.StatusCode == http.StatusTooManyRequests {
+			t.Fatalf("request %d (%s) within the burst: 429", i, path)
+		}
+	}
+	for _, path := range []string{"/inbox", "/records/osm/inbox", "/actor/inbox", "/topics/software/inbox"} {
+		resp := post(path)
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("%s beyond the burst: %d, want 429", path, resp.StatusCode)
+			continue
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != mediaProblem {
+			t.Errorf("%s: Content-Type %q", path, ct)
+		}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || secs < 1 {
+			t.Errorf("%s: Retry-After %q", path, resp.Header.Get("Retry-After"))
+		}
+	}
+	// Reads and API writes draw from other buckets.
+	if resp, b := s.do(t, req{Method: "GET", Path: "/records/osm", Header: map[string]string{"Accept": "application/activity+json"}}); resp.StatusCode != http.StatusOK {
+		t.Errorf("actor document after the inbox limit: %d %s", resp.StatusCode, b)
+	}
+	s.create(t, "after")
+
+	// A negative rate turns the limit off.
+	off := newTestServer(t, spec, func(o *Options) {
+		f := federation.New(federation.Options{DB: o.Directory.(*store.DB), BaseURL: o.BaseURL, InstanceName: o.InstanceName, AllowPrivate: true})
+		t.Cleanup(f.Close)
+		o.Federation, o.Operator = f, f
+		o.InboxRate, o.InboxBurst = -1, 1
+	})
+	for i := range 20 {
+		resp, _ := off.do(t, req{Method: "POST", Path: "/inbox", Body: `{"type":"Follow"}`,
+			Header: map[string]string{"Content-Type": "application/activity+json"}})
+		if resp.StatusCode == http.StatusTooManyRequests {
+			t.Fatalf("request %d with the limit off: 429", i)
+		}
 	}
 }

@@ -69,7 +69,13 @@ func (s *server) allowWrite(w http.ResponseWriter, r *http.Request) error {
 	if wait == 0 {
 		return nil
 	}
+	return tooMany(w, wait, "Too many writes from this address; retry in %d s.")
+}
+
+// tooMany sets Retry-After and returns the 429 error; format takes the
+// seconds to wait.
+func tooMany(w http.ResponseWriter, wait time.Duration, format string) error {
 	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	return commons.Errorf(eRateLimited, "Too many writes from this address; retry in %d s.", secs)
+	return commons.Errorf(eRateLimited, format, secs)
 }

@@ -78,6 +78,13 @@ type Options struct {
 	WriteRate  float64
 	WriteBurst int
 
+	// InboxRate and InboxBurst size the per-client bucket that POSTs to
+	// ActivityPub inboxes draw from. Defaults: 100 a second, 1,000 at once,
+	// far above what a busy server delivers to one instance; a negative
+	// InboxRate turns the limit off.
+	InboxRate  float64
+	InboxBurst int
+
 	// TrustForwardedFor makes the rate limiter and the access log take the
 	// client address from the last X-Forwarded-For entry, which is the one
 	// a reverse proxy in front of commonsd appends. Leave it off when
@@ -100,6 +107,8 @@ const (
 	DefaultMaxBodyBytes    = 1 << 20
 	DefaultWriteRate       = 10
 	DefaultWriteBurst      = 50
+	DefaultInboxRate       = 100
+	DefaultInboxBurst      = 1000
 	DefaultRecordCacheSize = 10000
 	defaultInstanceName    = "Commons Directory"
 )
@@ -119,10 +128,12 @@ type server struct {
 	trustXFF bool
 	records  *recordCache
 	limits   *limiter
-	noFast   bool // tests: every request through the router, to compare with serveFast
-	pages    *pages
-	funding  fundingCache // funding_cache.go
-	client   *http.Client // may be nil
+	// inboxLimits is nil when inboxes are not limited.
+	inboxLimits *limiter
+	noFast      bool // tests: every request through the router, to compare with serveFast
+	pages       *pages
+	funding     fundingCache // funding_cache.go
+	client      *http.Client // may be nil
 }
 
 // New returns the instance's HTTP handler. It panics if opts.Directory is
@@ -166,6 +177,15 @@ func newServer(opts Options) *server {
 		burst = DefaultWriteBurst
 	}
 	s.limits = newLimiter(rate, burst, 10*time.Minute)
+	if rate, burst := opts.InboxRate, opts.InboxBurst; rate >= 0 {
+		if rate == 0 {
+			rate = DefaultInboxRate
+		}
+		if burst <= 0 {
+			burst = DefaultInboxBurst
+		}
+		s.inboxLimits = newLimiter(rate, burst, 10*time.Minute)
+	}
 	size := opts.RecordCacheSize
 	if size <= 0 {
 		size = DefaultRecordCacheSize

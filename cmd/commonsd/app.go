@@ -62,8 +62,19 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		Version:      buildVersion(),
 		Logger:       logger,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		InboxRate:    inboxRate(cfg.Federation.InboxRate),
+		InboxBurst:   cfg.Federation.InboxBurst,
 	})
 	return a, nil
+}
+
+// inboxRate maps federation.inbox_rate, where 0 means no limit, to
+// web.Options.InboxRate, where it means the default.
+func inboxRate(perSecond int) float64 {
+	if perSecond == 0 {
+		return -1
+	}
+	return float64(perSecond)
 }
 
 // Close releases the store.

@@ -39,6 +39,7 @@ func benchInstanceLog(b *testing.B, workers int, run bool, logger *slog.Logger) 
 	cfg.Server.Listen = ts.Listener.Addr().String()
 	cfg.Store.Path = filepath.Join(b.TempDir(), "bench.db")
 	cfg.Federation.AllowPrivateAddresses = true
+	cfg.Federation.InboxRate = 0 // the load comes from one address
 	if workers > 0 {
 		cfg.Federation.DeliveryWorkers = workers
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/federation"
+	"github.com/commons-directory/commons/web"
 )
 
 // Config is the whole configuration of one instance. config.example.toml
@@ -54,6 +55,8 @@ type Federation struct {
 	RetrySchedule         Durations `toml:"retry_schedule"`
 	PeerPolicy            string    `toml:"peer_policy"`
 	SyncInterval          Duration  `toml:"sync_interval"`
+	InboxRate             int       `toml:"inbox_rate"`
+	InboxBurst            int       `toml:"inbox_burst"`
 }
 
 // Durations is a list of durations: a TOML array of strings, or in the
@@ -128,7 +131,8 @@ func DefaultConfig() Config {
 		},
 		Store: Store{Path: "data/commons.db"},
 		Federation: Federation{DeliveryWorkers: 16, RetrySchedule: durations(federation.RetrySchedule),
-			PeerPolicy: federation.PolicyApproval, SyncInterval: Duration{time.Hour}},
+			PeerPolicy: federation.PolicyApproval, SyncInterval: Duration{time.Hour},
+			InboxRate: web.DefaultInboxRate, InboxBurst: web.DefaultInboxBurst},
 		Log:  Log{Level: "info", Format: "text"},
 		Demo: Demo{LoadWhenEmpty: true},
 	}
@@ -246,6 +250,12 @@ func (c Config) Validate() error {
 	}
 	if l, err := commons.CanonicalLanguage(c.Server.Language); err != nil || l != c.Server.Language {
 		return fmt.Errorf("server.language: %q is not a canonical BCP 47 language tag such as en, fr or de", c.Server.Language)
+	}
+	if c.Federation.InboxRate < 0 {
+		return fmt.Errorf("federation.inbox_rate: %d is negative; 0 turns the limit off", c.Federation.InboxRate)
+	}
+	if c.Federation.InboxBurst < 1 {
+		return fmt.Errorf("federation.inbox_burst: %d is not a positive number of requests", c.Federation.InboxBurst)
 	}
 	if c.Federation.DeliveryWorkers < 1 || c.Federation.DeliveryWorkers > 256 {
 		return fmt.Errorf("federation.delivery_workers: %d is not between 1 and 256", c.Federation.DeliveryWorkers)
