@@ -347,3 +347,48 @@ func TestNewPeerBackfills(t *testing.T) {
 		return err == nil && len(ps) == 1 && ps[0].Records == local && !ps[0].LastSync.IsZero()
 	})
 }
+
+// TestSyncRetriesAfterFailure: A starts while B, which it follows, is down.
+// The reconciliation at start fails and is tried again about 10 s later
+// (not after sync_interval, an hour), so that A catches up with B soon
+// after B is back, with no operator and nothing from B to wake it.
+func TestSyncRetriesAfterFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the first retry, 10 s")
+	}
+	dir := t.TempDir()
+	ctx := context.Background()
+	a := newInstanceWith(t, dir, openPeer("127.0.0.1:0"))
+	b := newInstanceWith(t, dir, openPeer("127.0.0.2:0"))
+	a.follow(t, b)
+	bHost := strings.TrimPrefix(b.url, "http://")
+	synced := func() (commons.Peer, bool) {
+		p, err := a.db.Peer(ctx, bHost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Peer, !p.LastSync.IsZero()
+	}
+	eventually(t, converge, func() bool { _, ok := synced(); return ok })
+
+	aAddr := strings.TrimPrefix(a.url, "http://")
+	a.stop()
+	b.stop()
+	a = newInstanceWith(t, dir, openPeer(aAddr))
+	// The reconciliation at start fails: B is down.
+	var failedAt time.Time
+	eventually(t, converge, func() bool {
+		p, _ := synced()
+		failedAt = time.Now()
+		return p.LastError != ""
+	})
+	before, _ := synced()
+	b = newInstanceWith(t, dir, openPeer(bHost))
+	eventually(t, converge, func() bool {
+		p, _ := synced()
+		return p.LastError == "" && p.LastSync.After(before.LastSync)
+	})
+	if took := time.Since(failedAt); took > 25*time.Second {
+		t.Errorf("A reconciled with B %s after the failure; the first retry is due after 10 s", took.Round(time.Second))
+	}
+}
