@@ -15,7 +15,7 @@ func TestWarmSearch(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpen(t)
 	g := newGen(13)
-	if _, err := db.ImportRecords(ctx, g.records(4000), ImportOptions{}); err != nil {
+	if _, err := db.ImportRecords(ctx, g.records(2500), ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cands, err := db.warmCandidates(ctx)
@@ -31,15 +31,17 @@ func TestWarmSearch(t *testing.T) {
 		t.Fatalf("%q is cached before any search or warm-up", top.term)
 	}
 
+	// waitRuns waits, at most a minute (the race detector slows the
+	// warm-up tenfold), until more than n warm-ups have completed.
 	waitRuns := func(n int64) {
 		t.Helper()
-		for range 300 {
+		for range 1200 {
 			if db.warm.Load().runs.Load() > n {
 				return
 			}
-			time.Sleep(25 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
 		}
-		t.Fatalf("no warm-up after %d", n)
+		t.Fatalf("no warm-up after %d in a minute", n)
 	}
 	db.StartWarming()
 	db.StartWarming() // a second call does nothing
