@@ -113,11 +113,11 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 	id := f.InstanceActorID() + "/records"
 	q := r.URL.Query()
 	if q.Get("page") == "" {
-		local, _, err := f.db.CountRecords(r.Context())
+		n, err := f.db.CountRelayable(r.Context())
 		if err != nil {
 			return err
 		}
-		body, err := OrderedCollectionDocument(id, local, id+"?page=true&since=0")
+		body, err := OrderedCollectionDocument(id, n, id+"?page=true&since=0")
 		if err != nil {
 			return err
 		}

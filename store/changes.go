@@ -42,6 +42,23 @@ type ChangeQuery struct {
 	Relayable bool
 }
 
+// CountRelayable counts the live records Changes with Relayable lists:
+// the local ones, and the remote copies whose signed document this
+// instance holds (the size of its record collection, /actor/records).
+func (db *DB) CountRelayable(ctx context.Context) (int, error) {
+	local, _, err := db.CountRecords(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var copies int
+	err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM record_documents d JOIN records r ON r.pk = d.record
+		WHERE r.local = 0 AND r.deleted_at IS NULL`).Scan(&copies)
+	if err != nil {
+		return 0, fmt.Errorf("count relayable records: %w", ctxErr(ctx, err))
+	}
+	return local + copies, nil
+}
+
 // MaxChangePage bounds ChangeQuery.Limit.
 const MaxChangePage = 1000
 

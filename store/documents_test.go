@@ -61,6 +61,14 @@ func TestRelayableDocuments(t *testing.T) {
 	check := func(what string, want map[string]string) {
 		t.Helper()
 		got := relayable()
+		// The collection's size counts the live records it lists.
+		cs, err := db.Changes(ctx, ChangeQuery{Limit: 100, Relayable: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.CountRelayable(ctx); err != nil || n != len(cs) {
+			t.Fatalf("%s: CountRelayable = %d, %v; the collection lists %d live records", what, n, err, len(cs))
+		}
 		if len(got) != len(want) {
 			t.Fatalf("%s: %v, want %v", what, got, want)
 		}
