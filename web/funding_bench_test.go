@@ -136,4 +136,44 @@ func BenchmarkFunding100k(b *testing.B) {
 			get(b, newHandler(), "/funding")
 		}
 	})
+	// The first request after an edit: the cache is patched with the
+	// record written (funding_cache.go).
+	page, err := db.SearchRecords(context.Background(), commons.RecordFilter{Limit: 100})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, funded := range []bool{false, true} {
+		var slug string
+		for _, r := range page.Records {
+			if (r.Funding != nil) == funded {
+				slug = r.Slug
+				break
+			}
+		}
+		if slug == "" {
+			b.Fatalf("no record with funding %v in the first page", funded)
+		}
+		name := "after-edit-without-funding/funding"
+		if funded {
+			name = "after-edit-with-funding/funding"
+		}
+		b.Run(name, func(b *testing.B) {
+			h := newHandler()
+			get(b, h, "/funding") // the cache built before the edits
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				r, err := db.Record(context.Background(), slug)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r.Name["en"] = fmt.Sprintf("Edited %d", i)
+				if err := db.UpdateRecord(context.Background(), r, 0, "bench"); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				get(b, h, "/funding")
+			}
+		})
+	}
 }

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,4 +94,117 @@ func TestUIFundingPages(t *testing.T) {
 	if got := strings.Count(feed, "<entry>"); got != fundingPageSize {
 		t.Errorf("feed has %d entries", got)
 	}
+}
+
+// countingDir is the real store, counting the full reads of the funded
+// records.
+type countingDir struct {
+	*store.DB
+	full atomic.Int32
+}
+
+func (d *countingDir) FundingRecords(ctx context.Context, fn func(*commons.Record) error) error {
+	d.full.Add(1)
+	return d.DB.FundingRecords(ctx, fn)
+}
+
+// TestFundingCachePatched: after a write, the funding page patches its
+// cache with the records written instead of reading every funded record
+// again, and shows what a page built from scratch shows, in the same
+// order; beyond fundingPatchMax records written it reads everything.
+func TestFundingCachePatched(t *testing.T) {
+	var dir *countingDir
+	s := newTestServer(t, nil, func(o *Options) {
+		dir = &countingDir{DB: o.Directory.(*store.DB)}
+		o.Directory = dir
+	})
+	ctx := t.Context()
+	funded := func(slug, call string) *commons.Record {
+		r := &commons.Record{Slug: slug, Name: commons.Text{"en": strings.ToUpper(slug)}, Kinds: []string{"data"}, Status: "stable"}
+		if call != "" {
+			r.Funding = &commons.Funding{
+				Calls:    []commons.FundingCall{{Title: call, URL: "https://fund.example/" + slug, Deadline: "2099-03-01"}},
+				Channels: []commons.FundingChannel{{Kind: "donation", URL: "https://give.example/" + slug, Label: "Give to " + slug}},
+			}
+		}
+		return r
+	}
+	if _, err := s.db.ImportRecords(ctx, []*commons.Record{
+		funded("alpha", "Alpha call"), funded("bravo", "Bravo call"), funded("charlie", "Charlie call"),
+		funded("xray", ""), funded("yankee", ""),
+	}, store.ImportOptions{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	links := regexp.MustCompile(`rel="nofollow noopener">([^<]+)</a>`)
+	listed := func(page string) string {
+		var out []string
+		for _, m := range links.FindAllStringSubmatch(page, -1) {
+			out = append(out, m[1])
+		}
+		return strings.Join(out, " | ")
+	}
+	b := s.browser(t)
+	// scratch renders /funding with a handler of its own: a cache built
+	// from nothing.
+	scratch := func() string {
+		h := New(Options{Directory: s.db, BaseURL: s.URL, InstanceName: "Test Commons", Version: "test"})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/funding", nil))
+		return listed(rec.Body.String())
+	}
+	step := func(what string, wantFull int32, in, out []string) {
+		t.Helper()
+		got := listed(b.get("/funding", http.StatusOK))
+		if n := dir.full.Load(); n != wantFull {
+			t.Errorf("%s: %d full reads of the funded records, want %d", what, n, wantFull)
+		}
+		if want := scratch(); got != want {
+			t.Errorf("%s: the page lists\n  %s\nbuilt from scratch it lists\n  %s", what, got, want)
+		}
+		for _, w := range in {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q missing from %s", what, w, got)
+			}
+		}
+		for _, w := range out {
+			if strings.Contains(got, w) {
+				t.Errorf("%s: %q still in %s", what, w, got)
+			}
+		}
+	}
+	edit := func(slug string, change func(*commons.Record)) {
+		t.Helper()
+		r, err := s.db.Record(ctx, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(r)
+		if err := s.db.UpdateRecord(ctx, r, 0, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	step("first", 1, []string{"Alpha call", "Bravo call", "Charlie call"}, nil)
+	edit("xray", func(r *commons.Record) { r.Name["en"] = "X-ray" })
+	step("an edit without funding", 1, []string{"Alpha call", "Bravo call", "Charlie call"}, nil)
+	edit("bravo", func(r *commons.Record) { r.Funding.Calls[0].Title = "Bravo call, second round" })
+	step("a call renamed", 1, []string{"Bravo call, second round"}, []string{"Bravo call |"})
+	edit("charlie", func(r *commons.Record) { r.Funding = nil })
+	edit("yankee", func(r *commons.Record) { *r = *funded("yankee", "Yankee call") })
+	step("funding removed and added", 1, []string{"Yankee call", "Give to yankee"}, []string{"Charlie call", "Give to charlie"})
+	if err := s.db.DeleteRecord(ctx, "alpha", 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	step("a deletion", 1, nil, []string{"Alpha call", "Give to alpha"})
+
+	// Many records written: everything is read again.
+	rs := make([]*commons.Record, fundingPatchMax+1)
+	for i := range rs {
+		rs[i] = funded(fmt.Sprintf("bulk-%04d", i), "")
+	}
+	rs[0] = funded("bulk-0000", "Bulk call")
+	if _, err := s.db.ImportRecords(ctx, rs, store.ImportOptions{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	step("an import", 2, []string{"Bulk call", "Yankee call"}, nil)
 }

@@ -41,6 +41,7 @@ type Directory interface {
 	RecordByID(ctx context.Context, id string) (*commons.Record, error)
 	RecordGrowth(ctx context.Context) ([]commons.FacetCount, error)
 	FundingRecords(ctx context.Context, fn func(*commons.Record) error) error
+	FundingChanges(ctx context.Context, after int64, limit int) (ids []string, recs []*commons.Record, ok bool, err error)
 	ChangeSeq(ctx context.Context) (int64, error) // moves at every write; funding_cache.go
 	Authenticate(ctx context.Context, name, password string) (*commons.User, error)
 	Users(ctx context.Context) ([]*commons.User, error)
