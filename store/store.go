@@ -9,6 +9,11 @@
 // the writes of other processes (the CLI importing while the server runs)
 // through a change sequence stored in the database; see sync.go.
 //
+// Two goroutines work beside the requests: the checkpointer, which copies
+// the write-ahead log into the database file so that no write waits for it
+// (checkpoint.go), and in the server the warmer, which fills the cache of
+// full-text match sets after a start or an import (warm.go).
+//
 // It knows nothing of HTTP or ActivityPub: web/ and federation/ call it.
 package store
 
