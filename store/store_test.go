@@ -104,6 +104,9 @@ func TestOpenMigrations(t *testing.T) {
 			{db.w, "writer", "foreign_keys", "1"},
 			{db.w, "writer", "synchronous", "1"},
 			{db.w, "writer", "busy_timeout", "10000"},
+			{db.w, "writer", "wal_autocheckpoint", "0"}, // checkpoint.go does it
+			{db.w, "writer", "journal_size_limit", "67108864"},
+			{db.ckpt.conn, "checkpointer", "busy_timeout", "10000"},
 			{db.r, "reader", "query_only", "1"},
 			{db.r, "reader", "busy_timeout", "10000"},
 			{db.r, "reader", "journal_mode", "wal"},
