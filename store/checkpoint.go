@@ -41,6 +41,9 @@ type checkpointer struct {
 	done chan struct{}
 	once sync.Once
 	runs atomic.Int64 // checkpoints completed, for tests
+	// warned is when a failure was last logged: a failing disk would
+	// otherwise log one a second.
+	warned time.Time
 }
 
 func startCheckpointer(path string, log *slog.Logger) (*checkpointer, error) {
@@ -94,7 +97,10 @@ func (c *checkpointer) checkpoint() {
 	var busy, frames, done int
 	err := c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
 	if err != nil {
-		c.log.Warn("checkpoint failed", "err", err)
+		if time.Since(c.warned) >= time.Minute {
+			c.log.Warn("checkpoint failed; the write-ahead log grows until one succeeds", "err", err)
+			c.warned = time.Now()
+		}
 		return
 	}
 	c.runs.Add(1)
