@@ -335,6 +335,63 @@ func BenchmarkMemory100k(b *testing.B) {
 	}
 }
 
+// BenchmarkMemoryImport100k reports the memory of a process that has
+// itself loaded 100,000 records into a new database, in ten imports of
+// 10,000 as `commonsd record import` would: the resident set size right
+// after (rss-loaded-MB, with the writer's page cache grown by the bulk
+// writes, import.go), once the cache has been given back (rss-idle-MB),
+// and after searches of every kind (rss-MB, heap-MB). Run it alone:
+//
+//	go test ./store -run '^$' -bench MemoryImport100k -benchtime 1x
+func BenchmarkMemoryImport100k(b *testing.B) {
+	ctx := context.Background()
+	for range b.N {
+		db, err := Open(ctx, Options{Path: filepath.Join(b.TempDir(), "import.db"), BaseURL: testBase})
+		if err != nil {
+			b.Fatal(err)
+		}
+		g := newGen(1)
+		for i := 0; i < benchRecords; i += 10_000 {
+			rs := make([]*commons.Record, 10_000)
+			for j := range rs {
+				rs[j] = g.record(i + j)
+			}
+			if _, err := db.ImportRecords(ctx, rs, ImportOptions{Actor: "bench"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		debug.FreeOSMemory()
+		b.ReportMetric(float64(rss(b))/(1<<20), "rss-loaded-MB")
+		for i := 0; db.shrinker.shrunk.Load() == 0; i++ {
+			if i == 100 {
+				b.Fatal("the page cache was not given back")
+			}
+			time.Sleep(bulkCacheIdle / 50)
+		}
+		b.ReportMetric(float64(rss(b))/(1<<20), "rss-idle-MB")
+		for _, kind := range []string{"one-word", "two-word", "prefix", "one-word-zipf"} {
+			for _, q := range benchQueries(kind, 300) {
+				p, err := db.SearchRecords(ctx, commons.RecordFilter{Query: q, WithFacets: true, IncludeRemote: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range p.Records {
+					if _, err := db.Record(ctx, r.Slug); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+		b.ReportMetric(float64(rss(b))/(1<<20), "rss-MB")
+		db.Close()
+	}
+}
+
 // rss returns the resident set size of this process, from /proc.
 func rss(b *testing.B) int64 {
 	data, err := os.ReadFile("/proc/self/status")

@@ -157,7 +157,8 @@ func TestImportRecords(t *testing.T) {
 
 // TestBulkImportGrowsCache checks that a bulk import into a database larger
 // than four times SQLite's default page cache gives the writer a cache of a
-// quarter of the database, and that a small write does not shrink it.
+// quarter of the database, that a small write does not shrink it, and that
+// it is given back once bulk writes stop.
 func TestBulkImportGrowsCache(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpen(t)
@@ -201,5 +202,17 @@ func TestBulkImportGrowsCache(t *testing.T) {
 	}
 	if got := cache(); got != grown {
 		t.Errorf("a single write changed the cache from %d to %d KiB", grown, got)
+	}
+	// bulkCacheIdle after the last bulk write the cache goes back to the
+	// default (the timer's work, done here at once).
+	db.shrinker.mu.Lock()
+	scheduled := db.shrinker.timer != nil
+	db.shrinker.mu.Unlock()
+	if !scheduled {
+		t.Fatal("no shrink scheduled after the bulk import")
+	}
+	db.shrinkCache()
+	if got := cache(); got != defaultCacheKiB || db.shrinker.shrunk.Load() != 1 {
+		t.Errorf("after the idle time the cache is %d KiB (shrunk %d times), want %d", got, db.shrinker.shrunk.Load(), defaultCacheKiB)
 	}
 }

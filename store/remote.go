@@ -93,12 +93,14 @@ func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteCh
 		}
 		ok = append(ok, p)
 	}
+	grew := false
 	err := db.write(ctx, func(tx *sql.Tx, seq int64) error {
 		*res = RemoteResult{Rejected: res.Rejected}
 		w := db.newRecordWriter(ctx, tx, seq)
 		defer w.close()
 		if len(ok) >= bulkRemote {
-			if err := w.growCache(); err != nil {
+			var err error
+			if grew, err = w.growCache(); err != nil {
 				return err
 			}
 		}
@@ -156,6 +158,9 @@ func (db *DB) ApplyRemote(ctx context.Context, origin string, changes []RemoteCh
 		}
 		return nil
 	})
+	if grew {
+		db.shrinkCacheLater()
+	}
 	if err != nil && !errors.Is(err, errNoChange) {
 		return nil, fmt.Errorf("store records of %s: %w", origin, err)
 	}

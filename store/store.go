@@ -49,14 +49,15 @@ type Options struct {
 
 // DB is the directory's database. It is safe for concurrent use.
 type DB struct {
-	w, r    *sql.DB // one writer connection; a pool of query-only readers
-	ckpt    *checkpointer
-	warm    atomic.Pointer[warmer] // set by StartWarming
-	path    string
-	base    string
-	now     func() time.Time
-	log     *slog.Logger
-	applied []int
+	w, r     *sql.DB // one writer connection; a pool of query-only readers
+	ckpt     *checkpointer
+	warm     atomic.Pointer[warmer] // set by StartWarming
+	shrinker cacheShrinker          // the writer's page cache after bulk writes
+	path     string
+	base     string
+	now      func() time.Time
+	log      *slog.Logger
+	applied  []int
 
 	sync     syncState
 	fedState fedState // prepared statements, block cache, inbox group commit
@@ -180,6 +181,7 @@ func (db *DB) Close() error {
 	if w := db.warm.Load(); w != nil {
 		w.close()
 	}
+	db.shrinker.close()
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
