@@ -82,9 +82,10 @@ func TestDeliveriesSurviveKill(t *testing.T) {
 	e.vars["COMMONSD_DEMO_LOAD_WHEN_EMPTY"] = "true"
 	e.vars["COMMONSD_FEDERATION_ALLOW_PRIVATE_ADDRESSES"] = "true"
 	// The first retry comes late enough that the process is killed before
-	// it (a retry before the kill would deliver, and the test would wait in
-	// vain for another); later ones come soon.
-	e.vars["COMMONSD_FEDERATION_RETRY_SCHEDULE"] = "12s,2s,2s"
+	// it, even on a loaded machine: a retry before the kill would deliver
+	// (and the test would wait in vain for another), or be in flight at the
+	// kill and leave its row leased for two minutes. Later ones come soon.
+	e.vars["COMMONSD_FEDERATION_RETRY_SCHEDULE"] = "30s,2s,2s"
 	e.vars["COMMONSD_LOG_LEVEL"] = "debug"
 	ctx := context.Background()
 	peer := fedtest.NewPeer(t, "alice")
@@ -143,8 +144,8 @@ func TestDeliveriesSurviveKill(t *testing.T) {
 	before := peer.Count(creates) // the attempt answered 503
 
 	startChild(t, e)
-	eventually(t, 30*time.Second, func() bool { return peer.Count(creates) > before })
-	eventually(t, 20*time.Second, func() bool {
+	eventually(t, 45*time.Second, func() bool { return peer.Count(creates) > before })
+	eventually(t, 30*time.Second, func() bool {
 		return strings.Contains(e.mustRun("", "deliveries"), "0 deliveries queued; 0 inboxes failing")
 	})
 }
