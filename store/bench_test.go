@@ -309,22 +309,7 @@ func BenchmarkMemory100k(b *testing.B) {
 	before := rss(b)
 	for range b.N {
 		db := openBench(b)
-		ctx := context.Background()
-		// Searches of every kind, and a Record call for each record they
-		// list, so that the match-set and record caches fill up.
-		for _, kind := range []string{"one-word", "two-word", "prefix", "one-word-zipf"} {
-			for _, q := range benchQueries(kind, 300) {
-				p, err := db.SearchRecords(ctx, commons.RecordFilter{Query: q, WithFacets: true, IncludeRemote: true})
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, r := range p.Records {
-					if _, err := db.Record(ctx, r.Slug); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-		}
+		searchEveryKind(b, db)
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
@@ -370,25 +355,32 @@ func BenchmarkMemoryImport100k(b *testing.B) {
 			time.Sleep(bulkCacheIdle / 50)
 		}
 		b.ReportMetric(float64(rss(b))/(1<<20), "rss-idle-MB")
-		for _, kind := range []string{"one-word", "two-word", "prefix", "one-word-zipf"} {
-			for _, q := range benchQueries(kind, 300) {
-				p, err := db.SearchRecords(ctx, commons.RecordFilter{Query: q, WithFacets: true, IncludeRemote: true})
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, r := range p.Records {
-					if _, err := db.Record(ctx, r.Slug); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-		}
+		searchEveryKind(b, db)
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
 		b.ReportMetric(float64(rss(b))/(1<<20), "rss-MB")
 		db.Close()
+	}
+}
+
+// searchEveryKind runs 1,200 searches of every kind, and a Record call for
+// each record they list, so that the match-set and record caches fill up.
+func searchEveryKind(b *testing.B, db *DB) {
+	ctx := context.Background()
+	for _, kind := range []string{"one-word", "two-word", "prefix", "one-word-zipf"} {
+		for _, q := range benchQueries(kind, 300) {
+			p, err := db.SearchRecords(ctx, commons.RecordFilter{Query: q, WithFacets: true, IncludeRemote: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range p.Records {
+				if _, err := db.Record(ctx, r.Slug); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
 	}
 }
 

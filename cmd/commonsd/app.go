@@ -187,25 +187,18 @@ func cmdBackup(ctx context.Context, c *cli, args []string) error {
 	if len(rest) != 1 {
 		return usagef("backup: give one FILE to write the copy to")
 	}
-	cfg, err := LoadConfig(*configPath, c.getenv)
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, store.Options{Path: cfg.Store.Path, BaseURL: cfg.Server.BaseURL, Logger: newLogger(cfg.Log, c.stderr)})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	start := time.Now()
-	if err := db.Backup(ctx, rest[0]); err != nil {
-		return err
-	}
-	fi, err := os.Stat(rest[0])
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "wrote %s (%d bytes, checked) from %s in %s\n", rest[0], fi.Size(), cfg.Store.Path, time.Since(start).Round(time.Millisecond))
-	return nil
+	return withStore(ctx, c, *configPath, func(db *store.DB) error {
+		start := time.Now()
+		if err := db.Backup(ctx, rest[0]); err != nil {
+			return err
+		}
+		fi, err := os.Stat(rest[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "wrote %s (%d bytes, checked) in %s\n", rest[0], fi.Size(), time.Since(start).Round(time.Millisecond))
+		return nil
+	})
 }
 
 func cmdMigrate(ctx context.Context, c *cli, args []string) error {
