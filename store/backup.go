@@ -30,7 +30,9 @@ func (db *DB) Backup(ctx context.Context, dest string) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".*.partial")
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
+		return commons.Errorf(commons.EINVALID, "backup: the directory %s does not exist", filepath.Dir(dest))
+	} else if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	tmpName := tmp.Name()

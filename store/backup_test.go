@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -93,7 +94,7 @@ func TestBackup(t *testing.T) {
 	}
 
 	// A directory that does not exist is an error naming it, and leaves nothing.
-	if err := db.Backup(ctx, filepath.Join(dir, "nowhere", "x.db")); err == nil {
-		t.Error("backup into a missing directory succeeded")
+	if err := db.Backup(ctx, filepath.Join(dir, "nowhere", "x.db")); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "nowhere")+" does not exist") {
+		t.Errorf("backup into a missing directory: %v, want an error naming the directory", err)
 	}
 }
