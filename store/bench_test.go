@@ -28,6 +28,21 @@ var benchDBPath = filepath.Join(os.TempDir(), fmt.Sprintf("commons-store-bench-v
 
 var buildBenchDB sync.Once
 
+// loadBench imports the benchmark directory, benchRecords generated
+// records, into db in imports of 10,000.
+func loadBench(b *testing.B, db *DB) {
+	g := newGen(1)
+	for i := 0; i < benchRecords; i += 10_000 {
+		rs := make([]*commons.Record, 10_000)
+		for j := range rs {
+			rs[j] = g.record(i + j)
+		}
+		if _, err := db.ImportRecords(context.Background(), rs, ImportOptions{Actor: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // openBench opens the shared 100,000-record database, building it if needed.
 func openBench(b *testing.B) *DB {
 	b.Helper()
@@ -41,17 +56,8 @@ func openBench(b *testing.B) *DB {
 		if err != nil {
 			b.Fatal(err)
 		}
-		g := newGen(1)
 		start := time.Now()
-		for i := 0; i < benchRecords; i += 10_000 {
-			rs := make([]*commons.Record, 10_000)
-			for j := range rs {
-				rs[j] = g.record(i + j)
-			}
-			if _, err := db.ImportRecords(context.Background(), rs, ImportOptions{Actor: "bench"}); err != nil {
-				b.Fatal(err)
-			}
-		}
+		loadBench(b, db)
 		b.Logf("built %s in %v", benchDBPath, time.Since(start))
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
@@ -310,11 +316,7 @@ func BenchmarkMemory100k(b *testing.B) {
 	for range b.N {
 		db := openBench(b)
 		searchEveryKind(b, db)
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
-		b.ReportMetric(float64(rss(b))/(1<<20), "rss-MB")
+		reportMemory(b)
 		b.ReportMetric(float64(before)/(1<<20), "rss-before-MB")
 		db.Close()
 	}
@@ -335,16 +337,7 @@ func BenchmarkMemoryImport100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		g := newGen(1)
-		for i := 0; i < benchRecords; i += 10_000 {
-			rs := make([]*commons.Record, 10_000)
-			for j := range rs {
-				rs[j] = g.record(i + j)
-			}
-			if _, err := db.ImportRecords(ctx, rs, ImportOptions{Actor: "bench"}); err != nil {
-				b.Fatal(err)
-			}
-		}
+		loadBench(b, db)
 		runtime.GC()
 		debug.FreeOSMemory()
 		b.ReportMetric(float64(rss(b))/(1<<20), "rss-loaded-MB")
@@ -356,13 +349,19 @@ func BenchmarkMemoryImport100k(b *testing.B) {
 		}
 		b.ReportMetric(float64(rss(b))/(1<<20), "rss-idle-MB")
 		searchEveryKind(b, db)
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
-		b.ReportMetric(float64(rss(b))/(1<<20), "rss-MB")
+		reportMemory(b)
 		db.Close()
 	}
+}
+
+// reportMemory reports the Go heap in use and the resident set size after
+// a collection.
+func reportMemory(b *testing.B) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+	b.ReportMetric(float64(rss(b))/(1<<20), "rss-MB")
 }
 
 // searchEveryKind runs 1,200 searches of every kind, and a Record call for
