@@ -1,124 +1,105 @@
 package federation
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/i18n"
 )
 
-// Describe says in words, in the language lang (en, fr or de; English
-// otherwise), what changed between two versions of a record: one sentence
+// Describe says in words, in the language lang (one of package i18n's
+// catalogues; English otherwise), what changed between two versions of a record: one sentence
 // a change, most important first. It returns nil when nothing a follower
 // would care about changed. old is nil for a new record.
 func Describe(old, cur *commons.Record, lang string) []string {
-	w := wordsFor(lang)
+	c := i18n.For(lang)
 	if old == nil {
 		name, _ := cur.Name.Get(lang)
-		return []string{fmt.Sprintf(w.listed, name)}
+		return []string{c.F("change.listed", name)}
 	}
 	var out []string
-	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	add := func(key string, args ...any) { out = append(out, c.F(key, args...)) }
 
 	if o, n := old.Status, cur.Status; o != n {
-		add(w.status, o, n)
+		add("change.status", valueName(c, "status.", o), valueName(c, "status.", n))
 	}
 	if o, n := licenceList(old), licenceList(cur); o != n {
 		switch {
 		case o == "":
-			add(w.licenceSet, n)
+			add("change.licenceset", n)
 		case n == "":
-			add(w.licenceGone, o)
+			add("change.licencegone", o)
 		default:
-			add(w.licence, o, n)
+			add("change.licence", o, n)
 		}
 	}
 	oldCalls := map[string]bool{}
 	if old.Funding != nil {
-		for _, c := range old.Funding.Calls {
-			oldCalls[c.URL+c.Title] = true
+		for _, fc := range old.Funding.Calls {
+			oldCalls[fc.URL+fc.Title] = true
 		}
 	}
 	if cur.Funding != nil {
-		for _, c := range cur.Funding.Calls {
-			if !oldCalls[c.URL+c.Title] {
-				if c.Deadline != "" {
-					add(w.callDeadline, c.Title, c.Deadline)
+		for _, fc := range cur.Funding.Calls {
+			if !oldCalls[fc.URL+fc.Title] {
+				if fc.Deadline != "" {
+					add("change.calldeadline", fc.Title, fc.Deadline)
 				} else {
-					add(w.call, c.Title)
+					add("change.call", fc.Title)
 				}
 			}
 		}
 		if old.Funding == nil || len(cur.Funding.Channels) > len(old.Funding.Channels) {
-			add("%s", w.channel)
+			add("change.channel")
 		}
 	}
-	if o, n := governance(old), governance(cur); o != n && n != "" {
-		add(w.governance, n)
+	if o, n := governance(old, c), governance(cur, c); o != n && n != "" {
+		add("change.governance", n)
 	}
 	if o, n := old.Links.Homepage, cur.Links.Homepage; o != n && n != "" {
-		add(w.homepage, n)
+		add("change.homepage", n)
 	}
 	if o, n := old.Links.Repository, cur.Links.Repository; o != n && n != "" {
-		add(w.repository, n)
+		add("change.repository", n)
 	}
 	if !equalText(old.Name, cur.Name) {
 		n, _ := cur.Name.Get(lang)
-		add(w.name, n)
+		add("change.name", n)
 	}
 	if added := missingFrom(countryCodes(cur), countryCodes(old)); len(added) > 0 {
-		add(w.countries, strings.Join(added, ", "))
+		names := make([]string, len(added))
+		for i, code := range added {
+			names[i] = i18n.CountryName(c.Lang(), code)
+		}
+		add("change.countries", strings.Join(names, ", "))
 	}
 	if added := missingFrom(cur.Kinds, old.Kinds); len(added) > 0 {
-		add(w.kinds, strings.Join(added, ", "))
+		names := make([]string, len(added))
+		for i, k := range added {
+			names[i] = valueName(c, "kind.", k)
+		}
+		add("change.kinds", strings.Join(names, ", "))
 	}
 	if !equalText(old.Summary, cur.Summary) || !equalText(old.Description, cur.Description) {
-		add("%s", w.description)
+		add("change.description")
 	}
 	if len(out) == 0 && old.ContentHash() != cur.ContentHash() {
-		add("%s", w.other)
+		add("change.other")
 	}
 	return out
 }
 
-type changeWords struct {
-	listed, status, licence, licenceSet, licenceGone, call, callDeadline, channel,
-	governance, homepage, repository, name, countries, kinds, description, other string
-}
-
-func wordsFor(lang string) changeWords {
-	switch strings.SplitN(lang, "-", 2)[0] {
-	case "fr":
-		return changeWords{
-			listed: "%s rejoint l’annuaire.", status: "Statut : %s → %s.",
-			licence: "Licence modifiée : %s → %s.", licenceSet: "Licence indiquée : %s.", licenceGone: "Licence retirée : %s.",
-			call: "Nouvel appel à financement : %s.", callDeadline: "Nouvel appel à financement : %s (date limite %s).",
-			channel: "Nouveau moyen de soutenir ce commun.", governance: "Gouvernance : %s.",
-			homepage: "Nouveau site web : %s", repository: "Nouveau dépôt de code : %s", name: "Nouveau nom : %s.",
-			countries: "Nouveaux pays : %s.", kinds: "Nouvelles catégories : %s.",
-			description: "Description mise à jour.", other: "Fiche mise à jour.",
-		}
-	case "de":
-		return changeWords{
-			listed: "%s ist neu im Verzeichnis.", status: "Status: %s → %s.",
-			licence: "Lizenz geändert: %s → %s.", licenceSet: "Lizenz angegeben: %s.", licenceGone: "Lizenz entfernt: %s.",
-			call: "Neue Förderausschreibung: %s.", callDeadline: "Neue Förderausschreibung: %s (Frist %s).",
-			channel: "Neue Möglichkeit, dieses Gemeingut zu unterstützen.", governance: "Governance: %s.",
-			homepage: "Neue Website: %s", repository: "Neues Code-Repository: %s", name: "Neuer Name: %s.",
-			countries: "Neue Länder: %s.", kinds: "Neue Kategorien: %s.",
-			description: "Beschreibung aktualisiert.", other: "Eintrag aktualisiert.",
-		}
+// valueName is a value of a closed list (a kind, a status, a role) in the
+// catalogue's language: the message prefix+v, or v when there is none.
+func valueName(c *i18n.Catalogue, prefix, v string) string {
+	if v == "" {
+		return v
 	}
-	return changeWords{
-		listed: "%s joins the directory.", status: "Status changed from %s to %s.",
-		licence: "Licence changed from %s to %s.", licenceSet: "Licence stated: %s.", licenceGone: "Licence removed: %s.",
-		call: "New funding call: %s.", callDeadline: "New funding call: %s (deadline %s).",
-		channel: "A new way to support this commons.", governance: "Governance: %s.",
-		homepage: "New homepage: %s", repository: "New code repository: %s", name: "New name: %s.",
-		countries: "New countries: %s.", kinds: "New kinds: %s.",
-		description: "Description updated.", other: "Record updated.",
+	if s := c.T(prefix + v); s != prefix+v {
+		return s
 	}
+	return v
 }
 
 func licenceList(r *commons.Record) string {
@@ -129,11 +110,11 @@ func licenceList(r *commons.Record) string {
 	return strings.Join(parts, ", ")
 }
 
-func governance(r *commons.Record) string {
+func governance(r *commons.Record, c *i18n.Catalogue) string {
 	if r.Governance == nil {
 		return ""
 	}
-	return strings.TrimSpace(r.Governance.LegalEntity + " " + r.Governance.Model)
+	return strings.TrimSpace(r.Governance.LegalEntity + " " + valueName(c, "govmodel.", r.Governance.Model))
 }
 
 func countryCodes(r *commons.Record) []string {

@@ -23,11 +23,13 @@ func TestDescribe(t *testing.T) {
 		{"StatusAndCall", "en", func(r *commons.Record) {
 			r.Status = "maintained-only"
 			r.Funding.Calls = []commons.FundingCall{{Title: "NGI Zero Commons Fund", URL: "https://nlnet.nl/propose/", Deadline: "2026-12-01"}}
-		}, []string{"Status changed from stable to maintained-only.", "New funding call: NGI Zero Commons Fund (deadline 2026-12-01)."}},
+		}, []string{"Status changed from Stable to Maintained only.", "New funding call: NGI Zero Commons Fund (deadline 2026-12-01)."}},
 		{"Country", "de", func(r *commons.Record) {
 			r.Countries = append(r.Countries, commons.Country{Code: "FR", Role: "deployed-in"})
 		},
-			[]string{"Neue Länder: FR."}},
+			[]string{"Neue Länder: Frankreich."}},
+		{"KindFrench", "fr", func(r *commons.Record) { r.Kinds = append(r.Kinds, "ai-model") },
+			[]string{"Nouvelles catégories : Modèle d’IA."}},
 		{"Description", "en", func(r *commons.Record) { r.Description = commons.Text{"en": "More."} },
 			[]string{"Description updated."}},
 		{"Keyword", "en", func(r *commons.Record) { r.Keywords = []string{"maps"} }, []string{"Record updated."}},

@@ -1,10 +1,10 @@
 package federation
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/i18n"
 )
 
 // RecordActor describes a local record as a Service actor: its posts are
@@ -34,57 +34,45 @@ func RecordActor(base, lang string, r *commons.Record, publicKeyPEM string) *Act
 // recordFields are the profile fields of a record actor, most important
 // first: clients show four.
 func recordFields(r *commons.Record, lang string) []Field {
-	l := labelsFor(lang)
+	c := i18n.For(lang)
 	var fs []Field
 	if r.Links.Homepage != "" {
-		fs = append(fs, Field{l.homepage, linkHTML(r.Links.Homepage, true)})
+		fs = append(fs, Field{c.T("profile.homepage"), linkHTML(r.Links.Homepage, true)})
 	}
 	if len(r.Licences) > 0 {
 		parts := make([]string, len(r.Licences))
 		for i, lic := range r.Licences {
 			parts[i] = lic.Expression
 			if lic.AppliesTo != "" {
-				parts[i] += " (" + lic.AppliesTo + ")"
+				parts[i] += " (" + valueName(c, "scope.", lic.AppliesTo) + ")"
 			}
 		}
-		fs = append(fs, Field{l.licence, escape(strings.Join(parts, ", "))})
+		fs = append(fs, Field{c.T("profile.licence"), escape(strings.Join(parts, ", "))})
 	}
 	if g := r.Governance; g != nil && (g.Model != "" || g.LegalEntity != "") {
 		v := g.LegalEntity
 		switch {
 		case v == "":
-			v = g.Model
+			v = valueName(c, "govmodel.", g.Model)
 		case g.Model != "":
-			v += " (" + g.Model + ")"
+			v += " (" + valueName(c, "govmodel.", g.Model) + ")"
 		}
-		fs = append(fs, Field{l.governance, escape(v)})
+		fs = append(fs, Field{c.T("profile.governance"), escape(v)})
 	}
 	if f := r.Funding; f != nil && len(f.Channels) > 0 {
-		fs = append(fs, Field{l.funding, linkHTML(f.Channels[0].URL, false)})
+		fs = append(fs, Field{c.T("profile.funding"), linkHTML(f.Channels[0].URL, false)})
 	}
 	if len(r.Countries) > 0 {
 		parts := make([]string, len(r.Countries))
-		for i, c := range r.Countries {
-			parts[i] = fmt.Sprintf("%s (%s)", c.Code, c.Role)
+		for i, co := range r.Countries {
+			parts[i] = i18n.CountryName(lang, co.Code) + " (" + valueName(c, "countryrole.", co.Role) + ")"
 		}
-		fs = append(fs, Field{l.countries, escape(strings.Join(parts, ", "))})
+		fs = append(fs, Field{c.T("profile.countries"), escape(strings.Join(parts, ", "))})
 	}
 	if r.Links.Repository != "" {
-		fs = append(fs, Field{l.repository, linkHTML(r.Links.Repository, false)})
+		fs = append(fs, Field{c.T("profile.repository"), linkHTML(r.Links.Repository, false)})
 	}
 	return fs
-}
-
-type fieldLabels struct{ homepage, licence, governance, funding, countries, repository string }
-
-func labelsFor(lang string) fieldLabels {
-	switch strings.SplitN(lang, "-", 2)[0] {
-	case "fr":
-		return fieldLabels{"Site web", "Licence", "Gouvernance", "Financement", "Pays", "Code source"}
-	case "de":
-		return fieldLabels{"Website", "Lizenz", "Governance", "Förderung", "Länder", "Quellcode"}
-	}
-	return fieldLabels{"Homepage", "Licence", "Governance", "Funding", "Countries", "Repository"}
 }
 
 func escape(s string) string {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/i18n"
 )
 
 // ContentType is the media type of every ActivityPub document we serve.
@@ -165,7 +166,7 @@ func InstanceActor(base, hostname, name, desc, lang, publicKeyPEM string, create
 		Type: "Application", ID: base + "/actor", Username: hostname,
 		Name: commons.Text{lang: name}, Summary: commons.Text{lang: desc}, Lang: lang,
 		PublicKeyPEM: publicKeyPEM, Published: created, Updated: created,
-		Fields: []Field{{Name: labelsFor(lang).homepage, HTML: linkHTML(base+"/", true)}},
+		Fields: []Field{{Name: i18n.T(lang, "profile.homepage"), HTML: linkHTML(base+"/", true)}},
 	}
 }
 

@@ -2,12 +2,12 @@ package federation
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/i18n"
 	"github.com/commons-directory/commons/store"
 )
 
@@ -27,30 +27,28 @@ func (f *Federation) topicOf(iri string) (string, bool) {
 	return t, ok && commons.IsTopic(t)
 }
 
-// topicNames are the names shown for topics in the instance language.
+// topicName is a topic's name in lang: a kind's label ("Geodata") or a
+// country's name ("France").
 func topicName(topic, lang string) string {
 	if len(topic) == 2 {
-		return "#" + strings.ToUpper(topic)
+		return i18n.CountryName(lang, topic)
 	}
-	return "#" + Hashtag(topic)
+	return i18n.T(lang, "kind."+topic)
 }
 
-// TopicActor describes a topic as a Group.
+// topicActor describes a topic as a Group, named and summarised in the
+// instance language.
 func (f *Federation) topicActor(topic, publicKeyPEM string, created time.Time) *Actor {
-	var summary commons.Text
-	switch strings.SplitN(f.lang, "-", 2)[0] {
-	case "fr":
-		summary = commons.Text{"fr": fmt.Sprintf("Les nouvelles des communs %s de %s.", topicName(topic, "fr"), f.name)}
-	case "de":
-		summary = commons.Text{"de": fmt.Sprintf("Neuigkeiten der Gemeingüter %s von %s.", topicName(topic, "de"), f.name)}
-	default:
-		summary = commons.Text{"en": fmt.Sprintf("News of the %s commons listed by %s.", topicName(topic, "en"), f.name)}
+	key := "topic.kindsummary"
+	if len(topic) == 2 {
+		key = "topic.countrysummary"
 	}
 	return &Actor{
 		Type: "Group", ID: f.TopicID(topic), Username: topic,
-		Name: commons.Text{f.lang: topicName(topic, f.lang) + " · " + f.name}, Summary: summary, Lang: f.lang,
+		Name:    commons.Text{f.lang: topicName(topic, f.lang) + " · " + f.name},
+		Summary: commons.Text{f.lang: i18n.F(f.lang, key, topicName(topic, f.lang), f.name)}, Lang: f.lang,
 		PublicKeyPEM: publicKeyPEM, Published: created, Updated: created,
-		IconURL: "", Fields: []Field{{Name: labelsFor(f.lang).homepage, HTML: linkHTML(f.TopicID(topic), false)}},
+		IconURL: "", Fields: []Field{{Name: i18n.T(f.lang, "profile.homepage"), HTML: linkHTML(f.TopicID(topic), false)}},
 	}
 }
 

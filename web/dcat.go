@@ -48,29 +48,25 @@ var admsStatuses = map[string]string{
 }
 
 // dataThemes are the EU data-theme concepts (the vocabulary DCAT-AP
-// recommends for dcat:theme) with their English labels. A sector that is
-// one of these IRIs becomes a dcat:theme; any other sector a keyword.
-var dataThemes = map[string]string{
-	"AGRI": "Agriculture, fisheries, forestry and food", "ECON": "Economy and finance",
-	"EDUC": "Education, culture and sport", "ENER": "Energy", "ENVI": "Environment",
-	"GOVE": "Government and public sector", "HEAL": "Health", "INTR": "International issues",
-	"JUST": "Justice, legal system and public safety", "REGI": "Regions and cities",
-	"SOCI": "Population and society", "TECH": "Science and technology", "TRAN": "Transport",
-	"OP_DATPRO": "Provisional data",
+// recommends for dcat:theme); their labels are the messages theme.<code>.
+// A sector that is one of these IRIs becomes a dcat:theme; any other
+// sector a keyword.
+var dataThemes = map[string]bool{
+	"AGRI": true, "ECON": true, "EDUC": true, "ENER": true, "ENVI": true, "GOVE": true, "HEAL": true,
+	"INTR": true, "JUST": true, "REGI": true, "SOCI": true, "TECH": true, "TRAN": true, "OP_DATPRO": true,
 }
 
 // addTheme adds a sector: an EU data theme as a dcat:theme concept with
 // its label and scheme, anything else as a keyword.
 func addTheme(g *rdfGraph, id, sector string) {
 	code, ok := strings.CutPrefix(sector, euDataTheme+"/")
-	label, known := dataThemes[code]
-	if !ok || !known {
+	if !ok || !dataThemes[code] {
 		g.add(id, "dcat:keyword", literal(sector))
 		return
 	}
 	g.add(id, "dcat:theme", iri(sector))
 	g.add(sector, rdfType, iri("skos:Concept"))
-	g.add(sector, "skos:prefLabel", langLiteral(label, "en"))
+	addTexts(g, sector, "skos:prefLabel", catalogueText("theme."+code))
 	g.add(sector, "skos:inScheme", iri(euDataTheme))
 }
 
@@ -292,16 +288,11 @@ func recordPageURL(base string, r *commons.Record) string {
 	return r.ID
 }
 
-// Catalogue texts, in the languages of the public pages.
-var catalogTexts = map[string]commons.Text{
-	"description": {
-		"en": "The digital commons listed by this Commons Directory instance: software, data, knowledge and services, as DCAT-AP 3. Records of other instances are in one sub-catalogue per instance.",
-		"fr": "Les communs numériques répertoriés par cette instance de Commons Directory : logiciels, données, savoirs et services, en DCAT-AP 3. Les fiches d’autres instances sont dans un sous-catalogue par instance.",
-		"de": "Die von dieser Commons-Directory-Instanz verzeichneten digitalen Gemeingüter – Software, Daten, Wissen und Dienste – als DCAT-AP 3. Einträge anderer Instanzen stehen in je einem Unterkatalog pro Instanz.",
-	},
-	"remote": {
-		"en": "Digital commons whose home is %s, as copied by %s.",
-		"fr": "Communs numériques dont l’instance d’origine est %s, tels que copiés par %s.",
-		"de": "Digitale Gemeingüter mit der Heimatinstanz %s, wie von %s kopiert.",
-	},
+// catalogueText is the message key in every page language.
+func catalogueText(key string) commons.Text {
+	t := make(commons.Text, len(pageLanguageTags))
+	for _, l := range pageLanguageTags {
+		t[l] = translate(l, key)
+	}
+	return t
 }

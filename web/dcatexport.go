@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/i18n"
 )
 
 // The DCAT-AP 3 catalogue: /catalog.jsonld, /catalog.ttl and /catalog
@@ -101,10 +102,10 @@ func (s *server) catalogGraph(p *catalogPage, cq *catalogQuery, path string) *rd
 	publisher := s.base + "/actor"
 	g.add(root, rdfType, iri("dcat:Catalog"))
 	g.add(root, "dct:title", literal(s.name))
-	addTexts(g, root, "dct:description", catalogTexts["description"])
+	addTexts(g, root, "dct:description", catalogueText("dcat.description"))
 	g.add(root, "dct:publisher", iri(publisher))
 	addTyped(g, root, "foaf:homepage", s.base+"/", "foaf:Document")
-	for _, l := range []string{"en", "fr", "de"} {
+	for _, l := range pageLanguageTags {
 		addTyped(g, root, "dct:language", languageIRI(l), "dct:LinguisticSystem")
 	}
 	g.add(root, "dct:modified", dateTime(p.modified))
@@ -123,8 +124,8 @@ func (s *server) catalogGraph(p *catalogPage, cq *catalogQuery, path string) *rd
 				g.add(root, "dct:hasPart", iri(cat))
 				g.add(cat, rdfType, iri("dcat:Catalog"))
 				g.add(cat, "dct:title", literal(host))
-				for _, l := range catalogTexts["remote"].Languages() {
-					g.add(cat, "dct:description", langLiteral(fmt.Sprintf(catalogTexts["remote"][l], origin, s.base), l))
+				for _, l := range pageLanguageTags {
+					g.add(cat, "dct:description", langLiteral(i18n.F(l, "dcat.remote", origin, s.base), l))
 				}
 				g.add(cat, "dct:publisher", iri(origin+"/actor"))
 				g.add(origin+"/actor", rdfType, iri("foaf:Agent"))

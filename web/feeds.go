@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/i18n"
 )
 
 // Atom feeds (RFC 4287).
@@ -168,21 +169,6 @@ func (s *server) handleRecordsFeed(w http.ResponseWriter, r *http.Request) error
 
 var hdrVaryLanguage = []string{"Accept-Language"}
 
-// Feed texts of the record and topic feeds, in the public pages' languages
-// (English is the fallback).
-var feedTexts = map[string]map[string]string{
-	"record": {"en": "%s — posts", "fr": "%s — publications", "de": "%s — Beiträge"},
-	"post":   {"en": "Post by %s", "fr": "Publication de %s", "de": "Beitrag von %s"},
-	"kind":   {"en": "%s — new and changed records: %s", "fr": "%s — fiches nouvelles et modifiées : %s", "de": "%s — neue und geänderte Einträge: %s"},
-}
-
-func feedText(key, lang string) string {
-	if t, ok := feedTexts[key][lang]; ok {
-		return t
-	}
-	return feedTexts[key]["en"]
-}
-
 // handleRecordFeed answers /feeds/records/{slug}.atom: the latest posts of
 // a local record (its changes and its editors' notes), newest first.
 func (s *server) handleRecordFeed(w http.ResponseWriter, r *http.Request) error {
@@ -206,7 +192,7 @@ func (s *server) handleRecordFeed(w http.ResponseWriter, r *http.Request) error 
 	f := &atomFeed{
 		Lang:    lang,
 		ID:      s.base + self,
-		Title:   fmt.Sprintf(feedText("record", lang), name),
+		Title:   i18n.F(lang, "feed.record", name),
 		Updated: rec.Provenance.Updated.UTC().Format(atomTimestamp),
 		Author:  atomPerson{Name: name, URI: rec.ID},
 		Links: []atomLink{
@@ -222,7 +208,7 @@ func (s *server) handleRecordFeed(w http.ResponseWriter, r *http.Request) error 
 		}
 		f.Entries = append(f.Entries, atomEntry{
 			ID:         p.ID,
-			Title:      atomText{Text: fmt.Sprintf(feedText("post", lang), name)},
+			Title:      atomText{Text: i18n.F(lang, "feed.post", name)},
 			Updated:    published,
 			Published:  published,
 			Links:      []atomLink{{Rel: "alternate", Type: "text/html", Href: p.ID}},
@@ -257,7 +243,7 @@ func (s *server) handleTopicFeed(w http.ResponseWriter, r *http.Request) error {
 	lang := pageLanguage(r)
 	self := "/feeds/topics/" + url.PathEscape(topic) + ".atom"
 	alternate := s.base + "/?" + url.Values{facet: {value}}.Encode()
-	f := recordListAtom(s.base, s.name, lang, self, fmt.Sprintf(feedText("kind", lang), s.name, topic), alternate, page.Records)
+	f := recordListAtom(s.base, s.name, lang, self, i18n.F(lang, "feed.kind", s.name, topic), alternate, page.Records)
 	return s.writeFeed(w, r, lang, f)
 }
 

@@ -131,7 +131,7 @@ func TestUIFailingInboxes(t *testing.T) {
 	}
 	i := strings.Index(page, `id="queue-h"`)
 	queue := page[i:]
-	wantIn(t, "deliveries", queue, "1 deliveries waiting or being retried.", "Failing inboxes",
+	wantIn(t, "deliveries", queue, "1 delivery waiting or being retried.", "Failing inboxes",
 		`<th scope="row">`+closed+` (given up)</th><td>2</td><td>`, "connection refused",
 		`<th scope="row">`+busy.URL+`/inbox</th><td>1</td><td>HTTP 503</td>`)
 	if strings.Index(queue, closed) > strings.Index(queue, busy.URL) {

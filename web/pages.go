@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/i18n"
 	"github.com/gorilla/mux"
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -113,9 +115,11 @@ func (d *pageData) CSRF() string {
 func (d *pageData) T(key string) string { return translate(d.Lang, key) }
 
 // Tf formats the message key in the page language with args.
-func (d *pageData) Tf(key string, args ...any) string {
-	return fmt.Sprintf(translate(d.Lang, key), args...)
-}
+func (d *pageData) Tf(key string, args ...any) string { return i18n.F(d.Lang, key, args...) }
+
+// N formats the counted message key for n in the page language: the text
+// of n's plural category, n its first argument, args after it.
+func (d *pageData) N(key string, n int, args ...any) string { return i18n.N(d.Lang, key, n, args...) }
 
 // newPage starts the data of a page for r: its language (which it also
 // remembers in a cookie when chosen by ?lang=), the signed-in user, the
@@ -182,8 +186,8 @@ var (
 // so it logs a failure to render rather than returning it.
 func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int, detail string) {
 	lang := pageLanguage(r)
-	title := errorTitles[lang][status]
-	if title == "" {
+	title := translate(lang, "error."+strconv.Itoa(status))
+	if strings.HasPrefix(title, "error.") {
 		title = http.StatusText(status)
 	}
 	d := &pageData{Lang: lang, Instance: s.name, Title: title, Body: struct {

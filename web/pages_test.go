@@ -151,19 +151,3 @@ func TestPages(t *testing.T) {
 		}
 	})
 }
-
-// TestMessagesComplete keeps the French messages in step with the English.
-func TestMessagesComplete(t *testing.T) {
-	for lang, msgs := range messages {
-		for key := range messages["en"] {
-			if _, ok := msgs[key]; !ok {
-				t.Errorf("%s lacks message %q", lang, key)
-			}
-		}
-		for status := range errorTitles["en"] {
-			if _, ok := errorTitles[lang][status]; !ok {
-				t.Errorf("%s lacks the error title for %d", lang, status)
-			}
-		}
-	}
-}

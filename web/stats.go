@@ -49,7 +49,7 @@ func (s *server) handleStatsPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		title := d.T("stats." + id)
 		v.Charts = append(v.Charts, chartView{ID: id, Title: title, Col: col, Bars: bars,
-			SVG: barChart("c-"+id, title, d.Tf("stats.desc", title, len(bars)), bars)})
+			SVG: barChart("c-"+id, title, d.N("stats.desc", len(bars), title), bars)})
 	}
 	for _, facet := range []string{commons.FacetCountry, commons.FacetKind, commons.FacetLicence} {
 		var bars []bar

@@ -90,7 +90,7 @@ func (s *server) handleAboutPage(w http.ResponseWriter, r *http.Request) error {
 	host := hostOf(s.base)
 	v := placeView{Heading: s.name, Local: local, Remote: remote,
 		Follow: followView{Handle: "@" + host + "@" + host, Target: s.base + "/actor"}}
-	v.Lead = d.Tf("about.lead", local, remote)
+	v.Lead = d.N("about.lead", local) + " " + d.N("about.copies", remote)
 	if s.op != nil {
 		if v.Peers, err = s.op.Peers(r.Context()); err != nil {
 			return err
@@ -134,7 +134,7 @@ func (s *server) handleInstancePage(w http.ResponseWriter, r *http.Request) erro
 		return commons.Errorf(commons.ENOTFOUND, "This instance knows nothing of %s.", host)
 	}
 	d := s.newPage(w, r, host)
-	v := placeView{Heading: host, Peer: peer, Lead: d.Tf("instance.lead", host, page.Total),
+	v := placeView{Heading: host, Peer: peer, Lead: d.N("instance.lead", page.Total, host),
 		Follow: followView{Handle: "@" + host + "@" + host, Target: "https://" + host + "/actor"}}
 	if peer != nil {
 		v.Follow.Target = peer.Actor

@@ -62,7 +62,7 @@ func TestUIPublic(t *testing.T) {
 		{"RecordOtherLanguage", "/records/osm?tl=de", []string{`<h1 lang="de">OpenStreetMap (de)</h1>`, `<html lang="en">`}},
 		{"TopicKind", "/topics/geodata", []string{"<h1>Geodata</h1>", "@geodata@", "/feeds/topics/geodata.atom", "2 commons found"}},
 		{"TopicCountry", "/topics/fr", []string{"<h1>FR</h1>", "Base Adresse Nationale", "1 commons found"}},
-		{"About", "/about", []string{"3 commons listed here", "/catalog.jsonld", "@" + hostOf(s.URL) + "@"}},
+		{"About", "/about", []string{"3 commons are listed here.", "/catalog.jsonld", "@" + hostOf(s.URL) + "@"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantIn(t, tt.path, b.get(tt.path, http.StatusOK), tt.want...) })

@@ -237,7 +237,7 @@ func TestMastodonFollowsARecord(t *testing.T) {
 		to, _ := note["to"].([]any)
 		cc, _ := note["cc"].([]any)
 		tags, _ := note["tag"].([]any)
-		if !strings.Contains(content, "Status changed from stable to maintained-only.") || cmap["en"] != content {
+		if !strings.Contains(content, "Status changed from Stable to Maintained only.") || cmap["en"] != content {
 			t.Errorf("note content %q, contentMap %v", content, cmap)
 		}
 		if len(to) != 1 || to[0] != "https://www.w3.org/ns/activitystreams#Public" || len(cc) != 1 || cc[0] != actorURL+"/followers" {

@@ -139,7 +139,7 @@ func TestDeliveriesSurviveKill(t *testing.T) {
 	first.kill()
 	creates := func(a map[string]any) bool {
 		obj, _ := a["object"].(map[string]any)
-		return a["type"] == "Create" && obj["type"] == "Note" && strings.Contains(fmt.Sprint(obj["content"]), "maintained-only")
+		return a["type"] == "Create" && obj["type"] == "Note" && strings.Contains(fmt.Sprint(obj["content"]), "Maintained only")
 	}
 	before := peer.Count(creates) // the attempt answered 503
 
