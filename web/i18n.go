@@ -7,12 +7,9 @@ import (
 	"golang.org/x/text/language"
 )
 
-// Page languages: one a catalogue file of package i18n, English first (it
-// is the fallback).
-var (
-	pageLanguageTags = pageLangs()
-	langMatcher      = newLangMatcher(pageLanguageTags)
-)
+// pageLanguageTags are the page languages: one a catalogue file of
+// package i18n, English first (it is the fallback).
+var pageLanguageTags = pageLangs()
 
 func pageLangs() []string {
 	out := []string{i18n.Fallback}
@@ -22,14 +19,6 @@ func pageLangs() []string {
 		}
 	}
 	return out
-}
-
-func newLangMatcher(tags []string) language.Matcher {
-	ts := make([]language.Tag, len(tags))
-	for i, t := range tags {
-		ts[i] = language.Make(t)
-	}
-	return language.NewMatcher(ts)
 }
 
 // langCookie remembers a language chosen with the switcher.
@@ -45,15 +34,29 @@ func pageLanguage(r *http.Request) string {
 	if c, err := r.Cookie(langCookie); err == nil && i18n.Has(c.Value) {
 		return c.Value
 	}
-	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	if err != nil || len(tags) == 0 {
+	return negotiateLanguage(r.Header.Get("Accept-Language"), i18n.Has)
+}
+
+// negotiateLanguage picks from an Accept-Language header the first language, by
+// preference, that has lang a catalogue: a regional or script variant
+// ("fr-BE", "sr-Latn", "pt-BR") counts as its language; a header naming
+// none of ours, or none, gives English. Only the same language matches,
+// never a neighbour: a Catalan reader is not sent Spanish.
+func negotiateLanguage(header string, has func(string) bool) string {
+	tags, _, err := language.ParseAcceptLanguage(header)
+	if err != nil {
 		return i18n.Fallback
 	}
-	_, i, conf := langMatcher.Match(tags...)
-	if conf == language.No {
-		return i18n.Fallback
+	for _, t := range tags {
+		base, conf := t.Base()
+		if conf == language.No || t == language.Und {
+			continue
+		}
+		if b := base.String(); has(b) {
+			return b
+		}
 	}
-	return pageLanguageTags[i]
+	return i18n.Fallback
 }
 
 // translate returns the message key in lang, or in English.

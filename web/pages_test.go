@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/commons-directory/commons/i18n"
 )
 
 // TestContentNegotiation maps Accept to the Content-Type each negotiated
@@ -150,4 +152,37 @@ func TestPages(t *testing.T) {
 			t.Errorf("markdown lost the emphasis: %s", got)
 		}
 	})
+}
+
+// TestNegotiateLanguage picks the page language from Accept-Language
+// among the 24 languages of the EU, whatever catalogues are present.
+func TestNegotiateLanguage(t *testing.T) {
+	eu := map[string]bool{}
+	for _, l := range strings.Fields("bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv") {
+		eu[l] = true
+	}
+	has := func(l string) bool { return eu[l] }
+	for _, tt := range []struct{ header, want string }{
+		{"", "en"},
+		{"pl", "pl"},
+		{"fr-BE,fr;q=0.9,en;q=0.5", "fr"},
+		{"pt-BR", "pt"},
+		{"de-CH", "de"},
+		{"ga-IE", "ga"},
+		{"mt-MT,en;q=0.3", "mt"},
+		{"ca,es;q=0.5", "es"}, // a language we lack: the next one asked for
+		{"ca", "en"},          // a language we lack, and no other: English
+		{"nb", "en"},          // no neighbour stands in for a language
+		{"ja,sv;q=0.2", "sv"}, // order by preference
+		{"sv;q=0.2,ja,lt", "lt"},
+		{"*", "en"},
+		{"not a header;;", "en"},
+	} {
+		if got := negotiateLanguage(tt.header, has); got != tt.want {
+			t.Errorf("Accept-Language %q: %s, want %s", tt.header, got, tt.want)
+		}
+	}
+	if got := negotiateLanguage("tlh, fr-FR", i18n.Has); got != "fr" {
+		t.Errorf("with the catalogues present, %q gives %s", "tlh, fr-FR", got)
+	}
 }
