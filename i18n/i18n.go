@@ -17,6 +17,9 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 //go:embed locales/*.json
@@ -32,7 +35,8 @@ type Catalogue struct {
 	msgs    map[string]string     // plain messages
 	plurals map[string]*[6]string // counted messages, by Form
 	rule    *pluralRule
-	fb      *Catalogue // English, for a missing message; nil for English
+	printer *message.Printer // numbers as the language writes them
+	fb      *Catalogue       // English, for a missing message; nil for English
 }
 
 var (
@@ -88,7 +92,8 @@ func parseCatalogue(lang string, buf []byte) (*Catalogue, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Catalogue{lang: lang, msgs: map[string]string{}, plurals: map[string]*[6]string{}, rule: rule}
+	c := &Catalogue{lang: lang, msgs: map[string]string{}, plurals: map[string]*[6]string{}, rule: rule,
+		printer: message.NewPrinter(language.Make(lang))}
 	for _, m := range msgs {
 		if m.plural {
 			f := m.forms
@@ -144,7 +149,8 @@ func (c *Catalogue) F(key string, args ...any) string {
 }
 
 // N formats the counted message key for n: the text of n's plural
-// category, with n as the first argument and args after it.
+// category, with n as the first argument and args after it. Numbers are
+// written as the language writes them ("1 234" in French).
 func (c *Catalogue) N(key string, n int, args ...any) string {
 	format := key
 	for cc := c; cc != nil; cc = cc.fb {
@@ -160,8 +166,12 @@ func (c *Catalogue) N(key string, n int, args ...any) string {
 			break
 		}
 	}
-	return fmt.Sprintf(format, append([]any{n}, args...)...)
+	return c.printer.Sprintf(format, append([]any{n}, args...)...)
 }
+
+// Number writes n as the language does: "1,234" in English, "1.234" in
+// German, "1 234" in French.
+func (c *Catalogue) Number(n int) string { return c.printer.Sprint(n) }
 
 // Form returns the CLDR plural category of the count n in the
 // catalogue's language.

@@ -26,7 +26,7 @@ var Forms = [6]string{"zero", "one", "two", "few", "many", "other"}
 
 func (f Form) String() string { return Forms[f] }
 
-type message struct {
+type entry struct {
 	id     string
 	plural bool
 	forms  [6]string
@@ -34,7 +34,7 @@ type message struct {
 
 // parseMessages reads a go-i18n JSON catalogue. A message is counted when
 // its value is an object of plural categories.
-func parseMessages(buf []byte) ([]message, error) {
+func parseMessages(buf []byte) ([]entry, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(buf, &raw); err != nil {
 		return nil, err
@@ -43,10 +43,10 @@ func parseMessages(buf []byte) ([]message, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]message, 0, len(msgs))
+	out := make([]entry, 0, len(msgs))
 	for _, m := range msgs {
 		r := raw[m.ID]
-		out = append(out, message{
+		out = append(out, entry{
 			id:     m.ID,
 			plural: len(r) > 0 && r[0] == '{',
 			forms:  [6]string{m.Zero, m.One, m.Two, m.Few, m.Many, m.Other},

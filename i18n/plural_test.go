@@ -83,7 +83,7 @@ func TestPluralMessages(t *testing.T) {
 		{"fr", "results.count", 0, "0 commun trouvé"}, {"fr", "results.count", 1, "1 commun trouvé"},
 		{"fr", "results.count", 2, "2 communs trouvés"}, {"fr", "results.count", 5, "5 communs trouvés"},
 		{"fr", "results.count", 22, "22 communs trouvés"}, {"fr", "results.count", 101, "101 communs trouvés"},
-		{"fr", "results.count", 1000000, "1000000 de communs trouvés"},
+		{"fr", "results.count", 1000000, "1\u00a0000\u00a0000 de communs trouvés"},
 		{"de", "results.count", 1, "1 Gemeingut gefunden"}, {"de", "results.count", 22, "22 Gemeingüter gefunden"},
 		{"fr", "stats.desc", 1, "Diagramme en barres : Fiches par pays, 1 barre ; le tableau ci-dessous donne les chiffres."},
 		{"en", "stats.desc", 3, "Bar chart: Fiches par pays, 3 bars; the table below gives the figures."},
