@@ -85,7 +85,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	addRemote(t, s.db, "https://peer.example", "osm")
 	public := []string{"/", "/?q=map&kind=geodata", "/records/osm", "/records/bano", "/instances/peer.example/records/osm",
 		"/instances/peer.example", "/topics/geodata", "/topics/fr", "/about", "/stats", "/funding", "/login",
-		"/records/osm/history", "/follow?target=" + url.QueryEscape(s.URL+"/records/osm"), "/records/nope", "/?lang=fr", "/records/osm?lang=de"}
+		"/records/osm/history", "/follow?target=" + url.QueryEscape(s.URL+"/records/osm"), "/records/nope"}
 	private := []string{"/edit/new", "/records/osm/edit", "/account", "/ops", "/ops/users"}
 	check := func(path string) {
 		for _, v := range axeViews {
@@ -108,8 +108,20 @@ func TestBrowserAccessibility(t *testing.T) {
 	if !strings.Contains(planted, "label") || !strings.Contains(planted, "color-contrast") {
 		t.Errorf("axe-core missed planted defects: %q", planted)
 	}
+	// The home and record pages in every page language.
+	for _, lang := range pageLanguageTags {
+		public = append(public, "/?lang="+lang, "/records/osm?lang="+lang)
+	}
 	for _, p := range public {
 		check(p)
+	}
+	// The language switcher, open, at every width.
+	for _, v := range axeViews {
+		setView(t, ctx, v.w, v.h, v.dark)
+		run(t, ctx, "open the switcher", chromedp.Navigate(s.URL+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("main")),
+			chromedp.Click(chromedp.CSS(".langs summary")), chromedp.WaitVisible(chromedp.CSS(`.langs a[hreflang="de"]`)))
+		axeCheck(t, ctx, axeJS, "switcher open ("+v.name+")")
+		noSideScroll(t, ctx, "switcher open ("+v.name+")")
 	}
 	run(t, ctx, "operator signs in", chromedp.Navigate(s.URL+"/login?lang=en"), chromedp.WaitVisible(chromedp.ID("name")),
 		chromedp.SendKeys(chromedp.ID("name"), "ada"), chromedp.SendKeys(chromedp.ID("password"), uiPassword),

@@ -185,8 +185,10 @@ func TestBrowser(t *testing.T) {
 	shoot(t, ctx, dir, "record")
 
 	// The visitor switches to French; the choice sticks.
-	run(t, ctx, "switch language", chromedp.Click(css(`.langs a[hreflang="fr"]`)),
-		chromedp.WaitVisible(css(`.langs a[hreflang="fr"][aria-current="true"]`)))
+	// The switcher is folded: open it, then pick a language.
+	run(t, ctx, "switch language", chromedp.Click(css(`.langs summary`)), chromedp.WaitVisible(css(`.langs a[hreflang="fr"]`)),
+		chromedp.Click(css(`.langs a[hreflang="fr"]`)),
+		chromedp.WaitReady(css(`.langs a[hreflang="fr"][aria-current="true"]`)))
 	if lang, h1 := attrOf(t, ctx, "html", "lang"), textOf(t, ctx, "h1"); lang != "fr" || h1 != "OpenStreetMap (fr)" {
 		t.Errorf("after switching: lang %q, heading %q", lang, h1)
 	}

@@ -288,7 +288,7 @@ func (s *server) handlePostPage(w http.ResponseWriter, r *http.Request, u *commo
 		status = http.StatusUnprocessableEntity
 	}
 	for _, tag := range pageLanguageTags {
-		v.Langs = append(v.Langs, option{tag, languageNames[tag], tag == v.Lang})
+		v.Langs = append(v.Langs, option{tag, autonym(tag), tag == v.Lang})
 	}
 	d.Body = v
 	return s.render(w, r, status, "post", d)

@@ -392,7 +392,7 @@ func fieldLabel(lang, path string) string {
 	case "name", "summary", "description":
 		label := translate(lang, "field."+head)
 		if tail != "" {
-			label += " (" + languageName(tail) + ")"
+			label += " (" + languageLabel(lang, tail) + ")"
 		}
 		return label
 	case "links":

@@ -193,7 +193,8 @@ func TestFieldLabel(t *testing.T) {
 	tests := []struct{ lang, path, want string }{
 		{"en", "countries[0].code", "Countries, row 1: Country code"},
 		{"fr", "funding.calls[2].deadline", "Appels de financement, ligne 3 : Échéance"},
-		{"en", "name.fr", "Name (Français)"},
+		{"en", "name.fr", "Name (French)"},
+		{"de", "name.fr", "Name (Französisch)"},
 		{"en", "links.homepage", "Links: Homepage"},
 		{"de", "governance.model", "Governance: Modell"},
 		{"en", "kinds", "Kinds"},

@@ -130,9 +130,9 @@ func (s *server) collectFunding(r *http.Request, lang string) (*fundingView, err
 	if page > 1 {
 		v.PrevURL = pageURL(r, page-1)
 	}
-	v.Country = choices(countries, f.country, func(s string) string { return s })
-	v.Kind = choices(kinds, f.kind, func(s string) string { return translate(lang, "kind."+s) })
-	v.Funder = choices(funders, f.funder, func(s string) string { return s })
+	v.Country = choices(lang, countries, f.country, func(s string) string { return countryLabel(lang, s) })
+	v.Kind = choices(lang, kinds, f.kind, func(s string) string { return translate(lang, "kind."+s) })
+	v.Funder = choices(lang, funders, f.funder, func(s string) string { return s })
 	v.FeedURL = "/funding.atom"
 	if r.URL.RawQuery != "" {
 		v.FeedURL += "?" + r.URL.RawQuery
@@ -153,12 +153,13 @@ func pageURL(r *http.Request, n int) string {
 	return r.URL.Path + "?" + q.Encode()
 }
 
-func choices(seen map[string]bool, selected string, label func(string) string) []option {
-	out := []option{{"", "—", selected == ""}}
+func choices(lang string, seen map[string]bool, selected string, label func(string) string) []option {
+	var out []option
 	for _, k := range slices.Sorted(maps.Keys(seen)) {
 		out = append(out, option{k, label(k), k == selected})
 	}
-	return out
+	sortByLabel(lang, out, func(o option) string { return o.Label })
+	return append([]option{{"", "—", selected == ""}}, out...)
 }
 
 // handleFundingPage answers /funding.
@@ -223,7 +224,7 @@ func (s *server) handleFundingFeed(w http.ResponseWriter, r *http.Request) error
 			sum += " · " + c.Funder
 		}
 		if c.Deadline != "" {
-			sum += " · " + translate(lang, "funding.deadline") + " " + c.Deadline
+			sum += " · " + translate(lang, "funding.deadline") + " " + formatDay(lang, c.Deadline)
 		}
 		feed.Entries = append(feed.Entries, fundingEntry{
 			ID: c.ID + "#call-" + url.QueryEscape(c.URL), Title: c.Title, Updated: c.Updated.UTC().Format(time.RFC3339),

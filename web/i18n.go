@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/commons-directory/commons/i18n"
 	"golang.org/x/text/language"
@@ -10,6 +11,23 @@ import (
 // pageLanguageTags are the page languages: one a catalogue file of
 // package i18n, English first (it is the fallback).
 var pageLanguageTags = pageLangs()
+
+// switcherLangs are the page languages in the switcher's order: the EU's
+// order (by their names in themselves), then any other by code.
+var switcherLangs = func() []string {
+	var out []string
+	for _, l := range switcherOrder {
+		if i18n.Has(l) {
+			out = append(out, l)
+		}
+	}
+	for _, l := range i18n.Languages() {
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}()
 
 func pageLangs() []string {
 	out := []string{i18n.Fallback}

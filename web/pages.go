@@ -54,12 +54,7 @@ func mustParsePages() *pages {
 // templateFuncs are the helpers the templates share.
 var templateFuncs = template.FuncMap{
 	"join": strings.Join,
-	"langName": func(tag string) string {
-		if n, ok := languageNames[tag]; ok {
-			return n
-		}
-		return tag
-	},
+	"langName": autonym,
 	"add":    func(a, b int) int { return a + b },
 	"pair":   func(a, b any) []any { return []any{a, b} },
 	"hostOf": hostOf,
@@ -121,6 +116,18 @@ func (d *pageData) Tf(key string, args ...any) string { return i18n.F(d.Lang, ke
 // of n's plural category, n its first argument, args after it.
 func (d *pageData) N(key string, n int, args ...any) string { return i18n.N(d.Lang, key, n, args...) }
 
+// Num writes n as the page language does ("1.234" in German).
+func (d *pageData) Num(n int) string { return i18n.For(d.Lang).Number(n) }
+
+// Country is a country's name in the page language ("Frankreich").
+func (d *pageData) Country(code string) string { return countryLabel(d.Lang, code) }
+
+// Language is a language's name in the page language ("Französisch").
+func (d *pageData) Language(tag string) string { return languageLabel(d.Lang, tag) }
+
+// Day writes a date given as 2006-01-02 as the page language does.
+func (d *pageData) Day(iso string) string { return formatDay(d.Lang, iso) }
+
 // newPage starts the data of a page for r: its language (which it also
 // remembers in a cookie when chosen by ?lang=), the signed-in user, the
 // CSRF token and the language switcher.
@@ -141,11 +148,11 @@ func (s *server) newPage(w http.ResponseWriter, r *http.Request, title string) *
 // switcher links the page r in each page language.
 func switcher(r *http.Request, lang string) []langLink {
 	var out []langLink
-	for _, tag := range pageLanguageTags {
+	for _, tag := range switcherLangs {
 		q := r.URL.Query()
 		q.Set("lang", tag)
 		q.Del("done")
-		out = append(out, langLink{Tag: tag, Name: languageNames[tag], URL: r.URL.Path + "?" + q.Encode(), Current: tag == lang})
+		out = append(out, langLink{Tag: tag, Name: autonym(tag), URL: r.URL.Path + "?" + q.Encode(), Current: tag == lang})
 	}
 	return out
 }
@@ -277,6 +284,7 @@ func (s *server) resultsView(r *http.Request, lang string, page *commons.RecordP
 				body.Active = append(body.Active, v)
 			}
 		}
+		sortByLabel(lang, g.Values, func(v facetValue) string { return v.Label })
 		body.Facets = append(body.Facets, g)
 	}
 	if page.Next != "" {

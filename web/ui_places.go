@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/i18n"
 )
 
 // followView is the "follow from the fediverse" box: the handle to copy
@@ -69,8 +70,8 @@ func (s *server) handleTopicPage(w http.ResponseWriter, r *http.Request) error {
 		v.Heading = d.T("kind." + topic)
 		v.Lead = d.Tf("topic.kindlead", v.Heading)
 	} else {
-		v.Heading = value
-		v.Lead = d.Tf("topic.countrylead", value)
+		v.Heading = countryLabel(d.Lang, value)
+		v.Lead = d.Tf("topic.countrylead", i18n.CountryName(d.Lang, value))
 	}
 	v.Results = s.resultsView(r, d.Lang, page, "/topics/"+topic)
 	d.Title = v.Heading

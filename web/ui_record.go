@@ -67,12 +67,12 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 		Name:    textIn(rec.Name, tl),
 		Summary: textIn(rec.Summary, tl),
 		Version: rec.Provenance.Version,
-		Created: rec.Provenance.Created.Format("2006-01-02"),
-		Updated: rec.Provenance.Updated.Format("2006-01-02"),
+		Created: formatDate(d.Lang, rec.Provenance.Created),
+		Updated: formatDate(d.Lang, rec.Provenance.Updated),
 		Follow:  followView{Handle: "@" + rec.Slug + "@" + host, Target: rec.ID},
 	}
 	if !rec.Provenance.ReceivedAt.IsZero() {
-		v.Received = rec.Provenance.ReceivedAt.Format("2006-01-02 15:04 MST")
+		v.Received = formatDate(d.Lang, rec.Provenance.ReceivedAt)
 	}
 	if v.Local {
 		v.JSONURL = "/api/v1/records/" + slug
@@ -92,7 +92,7 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 	d.Title = v.Name.Text
 	for _, tag := range rec.Name.Languages() {
 		if tag != v.Name.Lang {
-			v.TextLangs = append(v.TextLangs, langLink{Tag: tag, Name: languageName(tag), URL: "?tl=" + url.QueryEscape(tag) + "&lang=" + d.Lang})
+			v.TextLangs = append(v.TextLangs, langLink{Tag: tag, Name: autonym(tag), URL: "?tl=" + url.QueryEscape(tag) + "&lang=" + d.Lang})
 		}
 	}
 	if desc := textIn(rec.Description, tl); desc.Text != "" {

@@ -53,7 +53,7 @@ func TestUIPublic(t *testing.T) {
 		want       []string
 	}{
 		{"Highlight", "/?q=map", []string{"<mark>map</mark>", "1 commons found"}},
-		{"ActiveFilters", "/?kind=geodata&country=FR", []string{`<p class="active">Filters: <a class="tag" href="/?country=FR">Geodata`, `<a class="tag" href="/?kind=geodata">FR`}},
+		{"ActiveFilters", "/?kind=geodata&country=FR", []string{`<p class="active">Filters: <a class="tag" href="/?country=FR">Geodata`, `<a class="tag" href="/?kind=geodata">France`}},
 		{"FacetLabels", "/", []string{"Geodata", `href="/?kind=geodata"`, `href="/?country=FR"`, `href="/?status=stable"`}},
 		{"Record", "/records/osm", []string{"<h2 id=\"gov-h\">Governance</h2>", "Foundation", "OpenStreetMap Foundation",
 			"Mapping grants", "Rolling microgrants", "Donate", "ODbL-1.0", "https://www.wikidata.org/wiki/Q936", "alternative to",
@@ -61,7 +61,7 @@ func TestUIPublic(t *testing.T) {
 			`<script type="application/ld+json">`}},
 		{"RecordOtherLanguage", "/records/osm?tl=de", []string{`<h1 lang="de">OpenStreetMap (de)</h1>`, `<html lang="en">`}},
 		{"TopicKind", "/topics/geodata", []string{"<h1>Geodata</h1>", "@geodata@", "/feeds/topics/geodata.atom", "2 commons found"}},
-		{"TopicCountry", "/topics/fr", []string{"<h1>FR</h1>", "Base Adresse Nationale", "1 commons found"}},
+		{"TopicCountry", "/topics/fr", []string{"<h1>France</h1>", "tied to France", "Base Adresse Nationale", "1 commons found"}},
 		{"About", "/about", []string{"3 commons are listed here.", "/catalog.jsonld", "@" + hostOf(s.URL) + "@"}},
 	}
 	for _, tt := range tests {

@@ -78,7 +78,9 @@ func facetLabel(lang, facet, value string) string {
 	case "kind", "status":
 		return translate(lang, facet+"."+value)
 	case "language":
-		return languageName(value)
+		return languageLabel(lang, value)
+	case "country":
+		return countryLabel(lang, value)
 	}
 	return value
 }
@@ -92,26 +94,4 @@ func noticeText(lang, what string) string {
 		return translate(lang, "done."+what)
 	}
 	return ""
-}
-
-// languageNames are the names of common languages in themselves, for the
-// switcher and the record's text languages.
-var languageNames = map[string]string{
-	"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano", "nl": "Nederlands",
-	"pt": "Português", "pl": "Polski", "sv": "Svenska", "da": "Dansk", "fi": "Suomi", "cs": "Čeština",
-	"el": "Ελληνικά", "hu": "Magyar", "ro": "Română", "bg": "Български", "hr": "Hrvatski", "sk": "Slovenčina",
-	"sl": "Slovenščina", "et": "Eesti", "lv": "Latviešu", "lt": "Lietuvių", "ga": "Gaeilge", "mt": "Malti",
-	"ca": "Català", "eu": "Euskara", "br": "Brezhoneg", "lb": "Lëtzebuergesch",
-}
-
-// languageName returns a tag's language name, or the tag.
-func languageName(tag string) string {
-	if n, ok := languageNames[tag]; ok {
-		return n
-	}
-	base, _, _ := strings.Cut(tag, "-")
-	if n, ok := languageNames[base]; ok {
-		return n + " (" + tag + ")"
-	}
-	return tag
 }

@@ -31,12 +31,14 @@ func uiTool(t *testing.T, rel string) string {
 
 // uiPageKinds fetches one page of every kind the directory serves, public,
 // editorial and operational, including forms showing errors, as a
-// browser without JavaScript gets them. Keys are file-name-safe labels.
+// browser without JavaScript gets them: the public ones in every page
+// language, the others in English and French. Keys are file-name-safe
+// labels.
 func uiPageKinds(t *testing.T, s *testServer) map[string]string {
 	t.Helper()
 	addRemote(t, s.db, "https://peer.example", "osm")
 	pages := map[string]string{}
-	for _, lang := range []string{"en", "fr", "de"} {
+	for _, lang := range pageLanguageTags {
 		b := s.browser(t)
 		b.lang = lang
 		for name, p := range map[string]string{
@@ -49,8 +51,8 @@ func uiPageKinds(t *testing.T, s *testServer) map[string]string {
 			pages[lang+"-"+name] = b.get(p, http.StatusOK)
 		}
 		_, pages[lang+"-notfound"] = b.do("GET", "/records/nope", nil)
-		if lang == "de" {
-			continue // German covers the public pages
+		if lang != "en" && lang != "fr" {
+			continue // English and French cover the editors' pages; every language the public ones
 		}
 		b.login("ada")
 		for name, p := range map[string]string{
