@@ -185,3 +185,18 @@ func F(lang, key string, args ...any) string { return For(lang).F(key, args...) 
 
 // N formats the counted message key in lang for n.
 func N(lang, key string, n int, args ...any) string { return For(lang).N(key, n, args...) }
+
+// Keys returns the keys of the English catalogue, which every catalogue
+// holds, sorted.
+func Keys() []string {
+	en := catalogues[Fallback]
+	out := make([]string, 0, len(en.msgs)+len(en.plurals))
+	for k := range en.msgs {
+		out = append(out, k)
+	}
+	for k := range en.plurals {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -153,7 +153,51 @@ type historyEntry struct {
 	Changes []fieldChange
 }
 
-type fieldChange struct{ Field, Old, New string }
+type fieldChange struct{ Field, Label, Old, New string }
+
+// enumPrefixes are the messages of the fields whose values come from a
+// closed list, by the field's last part.
+var enumPrefixes = map[string]string{
+	"kinds": "kind.", "status": "status.", "model": "govmodel.", "applies_to": "scope.",
+	"type": "rel.", "source": "source.",
+}
+
+// valueLabel is a field's value as the page language names it: a kind,
+// status, role or other value of a closed list translated, any other
+// value as it is.
+func valueLabel(lang, path, v string) string {
+	if v == "" {
+		return v
+	}
+	last := path[strings.LastIndexAny(path, ".")+1:]
+	if i := strings.IndexByte(last, '['); i >= 0 {
+		last = last[:i]
+	}
+	prefix := enumPrefixes[last]
+	switch {
+	case strings.HasPrefix(path, "countries[") && last == "role":
+		prefix = "countryrole."
+	case strings.HasPrefix(path, "organisations[") && last == "role":
+		prefix = "orgrole."
+	case strings.HasPrefix(path, "funding.channels[") && last == "kind":
+		prefix = "fundkind."
+	case strings.HasPrefix(path, "countries[") && last == "code":
+		return countryLabel(lang, v)
+	case path == "languages" || strings.HasPrefix(path, "languages["):
+		return languageLabel(lang, v)
+	case v == "true":
+		return translate(lang, "yes")
+	case v == "false":
+		return translate(lang, "no")
+	}
+	if prefix == "" {
+		return v
+	}
+	if s := translate(lang, prefix+v); s != prefix+v {
+		return s
+	}
+	return v
+}
 
 // handleHistoryPage shows who changed a record, when, and what.
 func (s *server) handleHistoryPage(w http.ResponseWriter, r *http.Request) error {
@@ -177,11 +221,15 @@ func (s *server) handleHistoryPage(w http.ResponseWriter, r *http.Request) error
 		if i+1 < len(revs) && revs[i+1].Previous != nil {
 			after = revs[i+1].Previous
 		}
-		e := historyEntry{Version: rev.Version, Action: d.T("history." + rev.Action), Actor: rev.Actor, At: rev.At.Format("2006-01-02 15:04 MST"), ISO: rev.At.UTC().Format(time.RFC3339)}
+		e := historyEntry{Version: rev.Version, Action: d.T("history." + rev.Action), Actor: rev.Actor, At: formatDate(d.Lang, rev.At) + " " + rev.At.UTC().Format("15:04 MST"), ISO: rev.At.UTC().Format(time.RFC3339)}
 		if rev.Previous != nil {
 			e.Version = rev.Previous.Provenance.Version + 1
 		}
 		e.Changes = diffRecords(rev.Previous, after)
+		for i, c := range e.Changes {
+			e.Changes[i] = fieldChange{Field: c.Field, Label: fieldLabel(d.Lang, c.Field),
+				Old: valueLabel(d.Lang, c.Field, c.Old), New: valueLabel(d.Lang, c.Field, c.New)}
+		}
 		v.Entries = append(v.Entries, e)
 	}
 	slices.Reverse(v.Entries)

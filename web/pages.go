@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/i18n"
@@ -124,6 +125,9 @@ func (d *pageData) Country(code string) string { return countryLabel(d.Lang, cod
 
 // Language is a language's name in the page language ("Französisch").
 func (d *pageData) Language(tag string) string { return languageLabel(d.Lang, tag) }
+
+// Date writes the day of t as the page language does.
+func (d *pageData) Date(t time.Time) string { return formatDate(d.Lang, t) }
 
 // Day writes a date given as 2006-01-02 as the page language does.
 func (d *pageData) Day(iso string) string { return formatDay(d.Lang, iso) }

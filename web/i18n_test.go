@@ -1,0 +1,101 @@
+package web
+
+import (
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"github.com/commons-directory/commons/i18n"
+)
+
+// englishUIText lists the English messages a page in lang must not show:
+// those its catalogue words differently, long enough not to be part of
+// the words of a record.
+func englishUIText(lang string) []string {
+	var out []string
+	en, l := i18n.For("en"), i18n.For(lang)
+	for _, key := range i18n.Keys() {
+		s := en.T(key)
+		if len(s) < 8 || strings.Contains(s, "%") || l.T(key) == s {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// uiTexts returns the text a reader gets from a page: its text nodes and
+// the title, aria-label, placeholder and alt attributes, trimmed, leaving
+// out what an element marks as English (a record's own text).
+func uiTexts(t *testing.T, page string) []string {
+	t.Helper()
+	var out []string
+	z := html.NewTokenizer(strings.NewReader(page))
+	var stack []bool // per open element: inside lang="en"
+	english := func() bool { return len(stack) > 0 && stack[len(stack)-1] }
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return out
+		case html.TextToken:
+			if s := strings.TrimSpace(string(z.Text())); s != "" && !english() {
+				out = append(out, s)
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			en := english()
+			for _, a := range tok.Attr {
+				switch a.Key {
+				case "lang":
+					en = a.Val == "en" || strings.HasPrefix(a.Val, "en-")
+				case "title", "aria-label", "placeholder", "alt":
+					out = append(out, a.Val)
+				}
+			}
+			if tok.Type == html.StartTagToken && !voidElements[tok.Data] {
+				stack = append(stack, en)
+			}
+		case html.EndTagToken:
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+}
+
+var voidElements = map[string]bool{"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true,
+	"img": true, "input": true, "link": true, "meta": true, "source": true, "track": true, "wbr": true}
+
+// TestPagesInEveryLanguage renders every kind of page in every page
+// language: each says its language in <html lang>, and none in another
+// language than English shows an English message of the catalogue.
+func TestPagesInEveryLanguage(t *testing.T) {
+	s := newUIServer(t)
+	pages := uiPageKinds(t, s)
+	seen := map[string]int{}
+	for name, page := range pages {
+		lang, _, _ := strings.Cut(name, "-")
+		seen[lang]++
+		if !strings.Contains(page, `<html lang="`+lang+`">`) {
+			t.Errorf("%s: no <html lang=%q>", name, lang)
+		}
+		if lang == "en" {
+			continue
+		}
+		texts := uiTexts(t, page)
+		for _, en := range englishUIText(lang) {
+			for _, s := range texts {
+				if s == en || strings.Contains(en, " ") && strings.Contains(s, en) {
+					t.Errorf("%s: English text %q in %q", name, en, s)
+					break
+				}
+			}
+		}
+	}
+	for _, lang := range pageLanguageTags {
+		if seen[lang] < 15 {
+			t.Errorf("%s: %d pages rendered", lang, seen[lang])
+		}
+	}
+}
