@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/store"
 )
 
@@ -19,10 +20,15 @@ type Options struct {
 	BaseURL      string // e.g. "https://commons.example.eu"
 	InstanceName string
 	Description  string // one line about the instance, for NodeInfo and the instance actor
-	Lang         string // language of generated posts and labels; default "en"
-	Version      string // software version, for NodeInfo and the User-Agent
-	Logger       *slog.Logger
-	Now          func() time.Time // injectable clock; default time.Now
+	// InstanceNames and Descriptions give the name and the description in
+	// several languages (BCP 47 tag → text) for the instance actor, which
+	// carries them all; InstanceName and Description, in Lang, stay the
+	// ones of NodeInfo and of the topic accounts.
+	InstanceNames, Descriptions commons.Text
+	Lang                        string // language of generated posts and labels; default "en"
+	Version                     string // software version, for NodeInfo and the User-Agent
+	Logger                      *slog.Logger
+	Now                         func() time.Time // injectable clock; default time.Now
 
 	// AllowPrivate lets outgoing requests reach loopback and private
 	// addresses. Only tests and `commonsd demo` set it.
@@ -72,6 +78,8 @@ type Federation struct {
 	host    string // host[:port] of base
 	name    string
 	desc    string
+	names   commons.Text // name per language, with name in lang
+	descs   commons.Text // description per language, with desc in lang
 	lang    string
 	version string
 	log     *slog.Logger
@@ -122,6 +130,7 @@ func New(o Options) *Federation {
 	agent := "commonsd/" + o.Version + " (+" + base + "/)"
 	return &Federation{
 		db: o.DB, base: base, host: u.Host, name: o.InstanceName, desc: o.Description,
+		names: withText(o.InstanceNames, o.Lang, o.InstanceName), descs: withText(o.Descriptions, o.Lang, o.Description),
 		lang: o.Lang, version: o.Version, log: o.Logger.With("component", "federation"),
 		now: o.Now, agent: agent, opts: o,
 		client:      newHTTPClient(ClientOptions{AllowPrivate: o.AllowPrivate, UserAgent: agent}),
@@ -213,3 +222,16 @@ func (f *Federation) InstanceActorID() string { return f.base + "/actor" }
 
 // SharedInbox is the IRI of the shared inbox.
 func (f *Federation) SharedInbox() string { return f.base + "/inbox" }
+
+// withText is t with s as its text in lang unless t has one (a new map);
+// an empty s adds nothing.
+func withText(t commons.Text, lang, s string) commons.Text {
+	out := commons.Text{}
+	for k, v := range t {
+		out[k] = v
+	}
+	if _, ok := out[lang]; !ok && s != "" {
+		out[lang] = s
+	}
+	return out
+}

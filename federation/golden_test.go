@@ -177,7 +177,7 @@ func TestGoldenActivities(t *testing.T) {
 
 func TestGoldenInstanceActor(t *testing.T) {
 	created := time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)
-	doc, err := InstanceActor("https://commons.example.eu", "commons.example.eu", "Annuaire des communs", "Les communs numériques de France.", "fr", testPEM, created).Document("https://commons.example.eu/inbox")
+	doc, err := InstanceActor("https://commons.example.eu", "commons.example.eu", commons.Text{"fr": "Annuaire des communs"}, commons.Text{"fr": "Les communs numériques de France."}, "fr", testPEM, created).Document("https://commons.example.eu/inbox")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func (f *Federation) ServeRecordActor(w http.ResponseWriter, r *http.Request, sl
 // instance to its peers.
 func (f *Federation) ServeInstanceActor(w http.ResponseWriter, r *http.Request) error {
 	return f.serveOwnActor(w, r, f.InstanceActorID(), "instance", func(pub string, created time.Time) *Actor {
-		a := InstanceActor(f.base, f.hostname(), f.name, f.desc, f.lang, pub, created)
+		a := InstanceActor(f.base, f.hostname(), f.names, f.descs, f.lang, pub, created)
 		a.Extra = map[string]any{"commonsRecords": a.ID + "/records"}
 		// The key that signs our record documents (FEP-8b32), so peers
 		// can pass them on and their peers can still check them.
@@ -160,11 +160,11 @@ func (f *Federation) serveOwnActor(w http.ResponseWriter, r *http.Request, id, k
 
 // InstanceActor describes the instance actor: an Application whose
 // username is the host name (so it is found as host@host), created with
-// the instance.
-func InstanceActor(base, hostname, name, desc, lang, publicKeyPEM string, created time.Time) *Actor {
+// the instance, named and described in every language it has a text in.
+func InstanceActor(base, hostname string, names, descs commons.Text, lang, publicKeyPEM string, created time.Time) *Actor {
 	return &Actor{
 		Type: "Application", ID: base + "/actor", Username: hostname,
-		Name: commons.Text{lang: name}, Summary: commons.Text{lang: desc}, Lang: lang,
+		Name: names, Summary: descs, Lang: lang,
 		PublicKeyPEM: publicKeyPEM, Published: created, Updated: created,
 		Fields: []Field{{Name: i18n.T(lang, "profile.homepage"), HTML: linkHTML(base+"/", true)}},
 	}

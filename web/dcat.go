@@ -296,3 +296,13 @@ func catalogueText(key string) commons.Text {
 	}
 	return t
 }
+
+// addName gives subject the instance name: one literal per language, or
+// the single name.
+func (s *server) addName(g *rdfGraph, subject, predicate string) {
+	if len(s.names) == 0 {
+		g.add(subject, predicate, literal(s.name))
+		return
+	}
+	addTexts(g, subject, predicate, s.names)
+}

@@ -101,7 +101,7 @@ func (s *server) catalogGraph(p *catalogPage, cq *catalogQuery, path string) *rd
 	root := s.base + catalogPath
 	publisher := s.base + "/actor"
 	g.add(root, rdfType, iri("dcat:Catalog"))
-	g.add(root, "dct:title", literal(s.name))
+	s.addName(g, root, "dct:title")
 	addTexts(g, root, "dct:description", catalogueText("dcat.description"))
 	g.add(root, "dct:publisher", iri(publisher))
 	addTyped(g, root, "foaf:homepage", s.base+"/", "foaf:Document")
@@ -110,7 +110,7 @@ func (s *server) catalogGraph(p *catalogPage, cq *catalogQuery, path string) *rd
 	}
 	g.add(root, "dct:modified", dateTime(p.modified))
 	g.add(publisher, rdfType, iri("foaf:Agent"))
-	g.add(publisher, "foaf:name", literal(s.name))
+	s.addName(g, publisher, "foaf:name")
 
 	for _, rec := range p.records {
 		cat := root

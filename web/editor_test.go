@@ -93,7 +93,7 @@ func TestUIEditor(t *testing.T) {
 
 	// History, newest first, with the differences.
 	hist := b.get("/records/decidim/history", http.StatusOK)
-	wantIn(t, "history", hist, "Changed", "Created", "<code>summary.en</code>", "<del>Participatory democracy</del>", "<ins>Free open-source participatory democracy</ins>")
+	wantIn(t, "history", hist, "Changed", "Created", `<th scope="row">Summary (one line) (English)</th>`, "<del>Participatory democracy</del>", "<ins>Free open-source participatory democracy</ins>")
 	if strings.Index(hist, "Changed") > strings.Index(hist, "Created") {
 		t.Error("history is not newest first")
 	}

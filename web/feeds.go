@@ -156,7 +156,7 @@ func (s *server) handleRecordsFeed(w http.ResponseWriter, r *http.Request) error
 		return fmt.Errorf("list records for the feed: %w", err)
 	}
 	lang := pageLanguage(r)
-	b, err := marshalAtom(recordsAtom(s.base, s.name, lang, page.Records))
+	b, err := marshalAtom(recordsAtom(s.base, s.nameIn(lang).Text, lang, page.Records))
 	if err != nil {
 		return err
 	}
@@ -243,7 +243,8 @@ func (s *server) handleTopicFeed(w http.ResponseWriter, r *http.Request) error {
 	lang := pageLanguage(r)
 	self := "/feeds/topics/" + url.PathEscape(topic) + ".atom"
 	alternate := s.base + "/?" + url.Values{facet: {value}}.Encode()
-	f := recordListAtom(s.base, s.name, lang, self, i18n.F(lang, "feed.kind", s.name, topic), alternate, page.Records)
+	name := s.nameIn(lang).Text
+	f := recordListAtom(s.base, name, lang, self, i18n.F(lang, "feed.kind", name, topic), alternate, page.Records)
 	return s.writeFeed(w, r, lang, f)
 }
 

@@ -211,9 +211,9 @@ func (s *server) handleFundingFeed(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	feed := fundingFeed{Lang: lang, ID: s.base + "/funding.atom", Title: translate(lang, "funding.title") + " · " + s.name,
+	feed := fundingFeed{Lang: lang, ID: s.base + "/funding.atom", Title: translate(lang, "funding.title") + " · " + s.nameIn(lang).Text,
 		Links: []fundingLink{{Rel: "self", Href: s.base + r.URL.RequestURI(), Type: mediaAtom}, {Rel: "alternate", Href: s.base + "/funding", Type: "text/html"}}}
-	feed.Author.Name = s.name
+	feed.Author.Name = s.nameIn(lang).Text
 	var newest time.Time
 	for _, c := range v.Calls {
 		if c.Updated.After(newest) {

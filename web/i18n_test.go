@@ -1,11 +1,14 @@
 package web
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
 
+	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/i18n"
 )
 
@@ -98,4 +101,32 @@ func TestPagesInEveryLanguage(t *testing.T) {
 			t.Errorf("%s: %d pages rendered", lang, seen[lang])
 		}
 	}
+}
+
+// TestInstanceNameLanguages shows the instance name of the page language,
+// or the instance language's marked with its lang, in pages, the API and
+// the DCAT catalogue.
+func TestInstanceNameLanguages(t *testing.T) {
+	s := newTestServer(t, spec, func(o *Options) {
+		o.InstanceName, o.Language = "Annuaire des communs", "fr"
+		o.InstanceNames = commons.Text{"fr": "Annuaire des communs", "de": "Verzeichnis der Gemeingüter"}
+	})
+	b := s.browser(t)
+	b.lang = "de"
+	wantIn(t, "German page", b.get("/", http.StatusOK), `<h1>Verzeichnis der Gemeingüter</h1>`, `<title>Verzeichnis der Gemeingüter</title>`)
+	b.lang = "fr"
+	wantIn(t, "French page", b.get("/about", http.StatusOK), `<h1>Annuaire des communs</h1>`)
+	b.lang = "pl"
+	wantIn(t, "a page in a language the name lacks", b.get("/", http.StatusOK), `<h1 lang="fr">Annuaire des communs</h1>`, `class="brand" href="/" title="Directory home" lang="fr">Annuaire des communs</a>`)
+	var info struct {
+		Name  string       `json:"name"`
+		Names commons.Text `json:"names"`
+	}
+	if err := json.Unmarshal([]byte(b.get("/api/v1/instance", http.StatusOK)), &info); err != nil {
+		t.Fatal(err)
+	}
+	if info.Name != "Annuaire des communs" || info.Names["de"] != "Verzeichnis der Gemeingüter" {
+		t.Errorf("/api/v1/instance: %+v", info)
+	}
+	wantIn(t, "DCAT", b.get("/catalog.ttl", http.StatusOK), `"Verzeichnis der Gemeingüter"@de`, `"Annuaire des communs"@fr`)
 }

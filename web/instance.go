@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/commons-directory/commons"
 )
 
 // openAPI is the hand-written OpenAPI 3.1 description of /api/v1. A test
@@ -16,6 +18,7 @@ var openAPI []byte
 // instanceInfo is the body of GET /api/v1/instance.
 type instanceInfo struct {
 	Name    string       `json:"name"`
+	Names   commons.Text `json:"names,omitempty"`
 	BaseURL string       `json:"base_url"`
 	Version string       `json:"version"`
 	Records recordCounts `json:"records"`
@@ -35,7 +38,7 @@ func (s *server) handleInstance(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("count records: %w", err)
 	}
 	s.writeJSON(w, r, http.StatusOK, mediaJSON, instanceInfo{
-		Name: s.name, BaseURL: s.base, Version: s.version,
+		Name: s.name, Names: s.names, BaseURL: s.base, Version: s.version,
 		Records: recordCounts{Local: local, Remote: remote, Total: local + remote},
 	})
 	return nil

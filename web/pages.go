@@ -54,13 +54,13 @@ func mustParsePages() *pages {
 
 // templateFuncs are the helpers the templates share.
 var templateFuncs = template.FuncMap{
-	"join": strings.Join,
+	"join":     strings.Join,
 	"langName": autonym,
-	"add":    func(a, b int) int { return a + b },
-	"pair":   func(a, b any) []any { return []any{a, b} },
-	"hostOf": hostOf,
-	"lower":  strings.ToLower,
-	"page":   func(d *pageData, body any) *pageData { c := *d; c.Body = body; return &c },
+	"add":      func(a, b int) int { return a + b },
+	"pair":     func(a, b any) []any { return []any{a, b} },
+	"hostOf":   hostOf,
+	"lower":    strings.ToLower,
+	"page":     func(d *pageData, body any) *pageData { c := *d; c.Body = body; return &c },
 	"cellOf": func(name, label, typ, value, err string) cell {
 		return cell{Name: name, ID: fieldID(name), Label: label, Type: typ, Value: value, Error: err}
 	},
@@ -75,17 +75,18 @@ var templateFuncs = template.FuncMap{
 // pageData is what every page template gets: the layout's needs and the
 // page's own Body. T and Tf translate into the page language.
 type pageData struct {
-	Lang       string
-	Instance   string
-	Title      string
-	Body       any
-	User       *commons.User // the signed-in editor, or nil
-	csrf       func() string // the CSRF token, set in a cookie on first use
-	csrfUsed   bool
-	Langs      []langLink  // the language switcher
-	Alternates []alternate // <link rel="alternate"> in the head
-	Notice     string      // a one-line confirmation after a POST
-	Federated  bool
+	Lang         string
+	Instance     string
+	InstanceLang string // the language of Instance, when not the page's
+	Title        string
+	Body         any
+	User         *commons.User // the signed-in editor, or nil
+	csrf         func() string // the CSRF token, set in a cookie on first use
+	csrfUsed     bool
+	Langs        []langLink  // the language switcher
+	Alternates   []alternate // <link rel="alternate"> in the head
+	Notice       string      // a one-line confirmation after a POST
+	Federated    bool
 }
 
 // langLink is one entry of the language switcher.
@@ -141,7 +142,8 @@ func (s *server) newPage(w http.ResponseWriter, r *http.Request, title string) *
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, Secure: s.https, SameSite: http.SameSiteLaxMode})
 	}
-	d := &pageData{Lang: lang, Instance: s.name, Title: title, Federated: s.fed != nil}
+	d := &pageData{Lang: lang, Title: title, Federated: s.fed != nil}
+	d.Instance, d.InstanceLang = s.instanceName(lang)
 	d.User = s.sessionUser(r)
 	d.csrf = func() string { return s.csrfToken(w, r) }
 	d.Notice = noticeText(lang, r.URL.Query().Get("done"))
@@ -201,10 +203,11 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int,
 	if strings.HasPrefix(title, "error.") {
 		title = http.StatusText(status)
 	}
-	d := &pageData{Lang: lang, Instance: s.name, Title: title, Body: struct {
+	d := &pageData{Lang: lang, Title: title, Body: struct {
 		Status int
 		Detail string
 	}{status, detail}, Langs: switcher(r, lang)}
+	d.Instance, d.InstanceLang = s.instanceName(lang)
 	if err := s.render(w, r, status, "error", d); err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "render error page", slog.Any("err", err))
 		http.Error(w, detail, status)
@@ -247,7 +250,7 @@ func (s *server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		s.writePage(w, r, page)
 		return nil
 	}
-	d := s.newPage(w, r, s.name)
+	d := s.newPage(w, r, s.nameIn(pageLanguage(r)).Text)
 	d.Body = s.resultsView(r, d.Lang, page, "/")
 	d.Alternates = append(d.Alternates, alternate{mediaAtom, "/feeds/records.atom", d.T("feed.records")},
 		alternate{"application/ld+json", "/catalog.jsonld", d.T("footer.catalog")})
@@ -368,8 +371,8 @@ type namedLink struct{ Label, URL string }
 // element's lang attribute.
 type localText struct{ Text, Lang string }
 
-func textIn(t commons.Text, lang string) localText {
-	s, tag := t.Get(lang)
+func textIn(t commons.Text, lang ...string) localText {
+	s, tag := t.Get(lang...)
 	return localText{Text: s, Lang: tag}
 }
 

@@ -23,16 +23,17 @@ type followView struct {
 // placeView is a topic, instance or about page: a heading, what it is, the
 // follow box and a search within it.
 type placeView struct {
-	Heading string
-	Lead    string
-	Feed    string
-	Follow  followView
-	Results homeView
-	Peer    *commons.Peer
-	Peers   []commons.Peer
-	Local   int
-	Remote  int
-	Links   []namedLink
+	Heading     string
+	HeadingLang string // the language of Heading, when not the page's
+	Lead        string
+	Feed        string
+	Follow      followView
+	Results     homeView
+	Peer        *commons.Peer
+	Peers       []commons.Peer
+	Local       int
+	Remote      int
+	Links       []namedLink
 }
 
 // searchWithin runs the page's search with extra facet values imposed.
@@ -89,7 +90,7 @@ func (s *server) handleAboutPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := s.newPage(w, r, "")
 	host := hostOf(s.base)
-	v := placeView{Heading: s.name, Local: local, Remote: remote,
+	v := placeView{Heading: d.Instance, HeadingLang: d.InstanceLang, Local: local, Remote: remote,
 		Follow: followView{Handle: "@" + host + "@" + host, Target: s.base + "/actor"}}
 	v.Lead = d.N("about.lead", local) + " " + d.N("about.copies", remote)
 	if s.op != nil {

@@ -69,9 +69,14 @@ type Options struct {
 	Operator     Operator   // optional: peers, blocks, deliveries (admin API and pages)
 	BaseURL      string     // e.g. "https://commons.example.eu"; used for Location headers, links, problem types
 	InstanceName string     // shown in pages; default "Commons Directory"
-	Version      string     // software version, shown by /api/v1/instance
-	Logger       *slog.Logger
-	MaxBodyBytes int64 // largest request body; default 1 MiB
+	// InstanceNames is the instance name per language (BCP 47 tag →
+	// name): a page shows the one of its language, else the one of
+	// Language, the instance language.
+	InstanceNames commons.Text
+	Language      string
+	Version       string // software version, shown by /api/v1/instance
+	Logger        *slog.Logger
+	MaxBodyBytes  int64 // largest request body; default 1 MiB
 
 	// WriteRate and WriteBurst size the per-client token bucket that write
 	// requests (POST, PUT, PATCH, DELETE) draw from: WriteRate tokens a
@@ -122,7 +127,9 @@ type server struct {
 	op       Operator
 	base     string // BaseURL without a trailing slash
 	https    bool
-	name     string
+	name     string       // the instance name, in the instance language
+	names    commons.Text // the instance name per language, if any
+	lang     string       // the instance language
 	version  string
 	log      *slog.Logger
 	maxBody  int64
@@ -154,6 +161,8 @@ func newServer(opts Options) *server {
 		op:       opts.Operator,
 		base:     strings.TrimRight(opts.BaseURL, "/"),
 		name:     opts.InstanceName,
+		names:    opts.InstanceNames,
+		lang:     opts.Language,
 		version:  opts.Version,
 		log:      opts.Logger.With("component", "web"),
 		maxBody:  opts.MaxBodyBytes,
@@ -161,6 +170,9 @@ func newServer(opts Options) *server {
 		client:   opts.HTTPClient,
 	}
 	s.https = strings.HasPrefix(s.base, "https://")
+	if s.name == "" {
+		s.name = s.names.String()
+	}
 	if s.name == "" {
 		s.name = defaultInstanceName
 	}
@@ -194,4 +206,23 @@ func newServer(opts Options) *server {
 	s.records = newRecordCache(size)
 	s.pages = mustParsePages()
 	return s
+}
+
+// nameIn is the instance name in lang, else in the instance language,
+// with the tag of the language it is in (none for the single name).
+func (s *server) nameIn(lang string) localText {
+	if len(s.names) == 0 {
+		return localText{Text: s.name}
+	}
+	return textIn(s.names, lang, s.lang)
+}
+
+// instanceName is the instance name for a page in lang, and its language
+// when that is not lang (for a lang attribute).
+func (s *server) instanceName(lang string) (name, nameLang string) {
+	t := s.nameIn(lang)
+	if t.Lang == lang || t.Lang == "" || strings.HasPrefix(t.Lang, lang+"-") {
+		return t.Text, ""
+	}
+	return t.Text, t.Lang
 }

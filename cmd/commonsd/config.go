@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -34,8 +35,8 @@ type Config struct {
 type Server struct {
 	Listen          string   `toml:"listen"`
 	BaseURL         string   `toml:"base_url"`
-	InstanceName    string   `toml:"instance_name"`
-	Description     string   `toml:"description"`
+	InstanceName    LangText `toml:"instance_name"`
+	Description     LangText `toml:"description"`
 	Language        string   `toml:"language"`
 	MaxBodyBytes    int64    `toml:"max_body_bytes"`
 	ReadTimeout     Duration `toml:"read_timeout"`
@@ -98,6 +99,85 @@ type Demo struct {
 	LoadWhenEmpty bool `toml:"load_when_empty"`
 }
 
+// LangText is a text of the instance in one language or in several: in
+// TOML a string (in server.language) or a table of BCP 47 tag → text
+// (instance_name = { en = "…", fr = "…" }); in the environment a string,
+// or a JSON object for several languages.
+type LangText struct {
+	One   string       // the single text, in server.language
+	Texts commons.Text // the texts by language
+}
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (t *LangText) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case string:
+		*t = LangText{One: v}
+		return nil
+	case map[string]any:
+		texts := commons.Text{}
+		for k, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("%s: %v is not a string", k, e)
+			}
+			texts[k] = s
+		}
+		*t = LangText{Texts: texts}
+		return nil
+	}
+	return fmt.Errorf("%v is neither a string nor a table of language → text", v)
+}
+
+// parseEnv reads the environment's form: a JSON object of language →
+// text, or any other string as the single text.
+func (t *LangText) parseEnv(s string) error {
+	if !strings.HasPrefix(strings.TrimSpace(s), "{") {
+		*t = LangText{One: s}
+		return nil
+	}
+	var texts commons.Text
+	if err := json.Unmarshal([]byte(s), &texts); err != nil {
+		return fmt.Errorf("%q is not a JSON object of language → text: %w", s, err)
+	}
+	*t = LangText{Texts: texts}
+	return nil
+}
+
+// check names a tag that is not a canonical BCP 47 tag, or an empty text.
+func (t LangText) check() error {
+	for _, k := range t.Texts.Languages() {
+		if l, err := commons.CanonicalLanguage(k); err != nil || l != k {
+			return fmt.Errorf("%q is not a canonical BCP 47 language tag such as en, fr or pt-BR", k)
+		}
+		if strings.TrimSpace(t.Texts[k]) == "" {
+			return fmt.Errorf("%s: must not be empty", k)
+		}
+	}
+	return nil
+}
+
+// In is the text in lang (or the nearest language it has), or the single
+// text.
+func (t LangText) In(lang string) string {
+	if len(t.Texts) > 0 {
+		s, _ := t.Texts.Get(lang)
+		return s
+	}
+	return t.One
+}
+
+// Map is the texts by language; the single text counts as lang's.
+func (t LangText) Map(lang string) commons.Text {
+	if len(t.Texts) > 0 {
+		return t.Texts
+	}
+	if t.One == "" {
+		return nil
+	}
+	return commons.Text{lang: t.One}
+}
+
 // Duration is a time.Duration written as "10s" in TOML and environment.
 type Duration struct{ time.Duration }
 
@@ -121,8 +201,8 @@ func DefaultConfig() Config {
 		Server: Server{
 			Listen:          "127.0.0.1:8080",
 			BaseURL:         "http://127.0.0.1:8080",
-			InstanceName:    "Commons Directory",
-			Description:     "A directory of digital commons, federated with its peers over ActivityPub.",
+			InstanceName:    LangText{One: "Commons Directory"},
+			Description:     LangText{One: "A directory of digital commons, federated with its peers over ActivityPub."},
 			Language:        "en",
 			MaxBodyBytes:    1 << 20,
 			ReadTimeout:     Duration{30 * time.Second},
@@ -209,6 +289,8 @@ func setValue(f reflect.Value, v string) error {
 		return p.UnmarshalText([]byte(v))
 	case *Durations:
 		return p.parseList(v)
+	case *LangText:
+		return p.parseEnv(v)
 	}
 	switch f.Kind() {
 	case reflect.String:
@@ -245,8 +327,14 @@ func (c Config) Validate() error {
 	case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
 		return fmt.Errorf("server.base_url: http is allowed only on loopback for development; use https for %s", u.Host)
 	}
-	if strings.TrimSpace(c.Server.InstanceName) == "" {
+	if err := c.Server.InstanceName.check(); err != nil {
+		return fmt.Errorf("server.instance_name: %w", err)
+	}
+	if strings.TrimSpace(c.Server.InstanceName.In(c.Server.Language)) == "" {
 		return errors.New("server.instance_name: must not be empty")
+	}
+	if err := c.Server.Description.check(); err != nil {
+		return fmt.Errorf("server.description: %w", err)
 	}
 	if l, err := commons.CanonicalLanguage(c.Server.Language); err != nil || l != c.Server.Language {
 		return fmt.Errorf("server.language: %q is not a canonical BCP 47 language tag such as en, fr or de", c.Server.Language)

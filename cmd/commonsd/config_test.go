@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/commons-directory/commons"
 )
 
 func noEnv(string) string { return "" }
@@ -88,5 +90,62 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestConfigInstanceTexts reads the instance name and description as a
+// string (the old form, in the instance language) or as a table of
+// language → text, from the file and from the environment.
+func TestConfigInstanceTexts(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		p := filepath.Join(dir, "c.toml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cfg, err := LoadConfig(write("[server]\nlanguage = \"fr\"\ninstance_name = \"Annuaire\"\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Server.InstanceName.Map("fr"); !reflect.DeepEqual(got, commons.Text{"fr": "Annuaire"}) {
+		t.Errorf("string form: %v", got)
+	}
+	cfg, err = LoadConfig(write("[server]\nlanguage = \"mt\"\ninstance_name = { en = \"Commons of Malta\", mt = \"Komuni ta' Malta\" }\n"+
+		"[server.description]\nen = \"Maltese commons.\"\nmt = \"Komuni Maltin.\"\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Server.InstanceName.In("mt"); got != "Komuni ta' Malta" {
+		t.Errorf("table form, mt: %q", got)
+	}
+	if got := cfg.Server.InstanceName.In("en"); got != "Commons of Malta" {
+		t.Errorf("table form, en: %q", got)
+	}
+	if got := cfg.Server.Description.Map("mt"); len(got) != 2 || got["en"] != "Maltese commons." {
+		t.Errorf("description table: %v", got)
+	}
+	env := map[string]string{"COMMONSD_SERVER_INSTANCE_NAME": `{"en": "Commons", "ga": "Comhchoiteann"}`}
+	cfg, err = LoadConfig("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Server.InstanceName.In("ga"); got != "Comhchoiteann" {
+		t.Errorf("environment JSON: %q", got)
+	}
+	for _, tt := range []struct{ body, want string }{
+		{"[server]\ninstance_name = { \"EN\" = \"x\" }\n", `server.instance_name: "EN" is not a canonical BCP 47 language tag`},
+		{"[server]\ninstance_name = { en = \"\" }\n", "server.instance_name: en: must not be empty"},
+		{"[server]\ninstance_name = { en = 3 }\n", "instance_name"},
+		{"[server]\ninstance_name = { fr = \"Annuaire\" }\nlanguage = \"en\"\n", ""},
+	} {
+		_, err := LoadConfig(write(tt.body), noEnv)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: %v", tt.body, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%q: error %v, want %q", tt.body, err, tt.want)
+		}
 	}
 }

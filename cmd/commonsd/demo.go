@@ -71,7 +71,7 @@ func cmdDemo(ctx context.Context, c *cli, args []string) error {
 		cfg := DefaultConfig()
 		cfg.Server.Listen = addr
 		cfg.Server.BaseURL = "http://" + addr
-		cfg.Server.InstanceName = d.name
+		cfg.Server.InstanceName = LangText{One: d.name}
 		cfg.Store.Path = filepath.Join(dir, d.home+".db")
 		cfg.Server.Language = d.lang
 		cfg.Federation.AllowPrivateAddresses = true

@@ -27,8 +27,10 @@ func withFederation(ctx context.Context, c *cli, configPath string, fn func(*fed
 	}
 	defer db.Close()
 	f := federation.New(federation.Options{
-		DB: db, BaseURL: cfg.Server.BaseURL, InstanceName: cfg.Server.InstanceName, Description: cfg.Server.Description,
-		Lang: cfg.Server.Language, Version: buildVersion(), Logger: logger,
+		DB: db, BaseURL: cfg.Server.BaseURL, InstanceName: cfg.Server.InstanceName.In(cfg.Server.Language),
+		Description: cfg.Server.Description.In(cfg.Server.Language), InstanceNames: cfg.Server.InstanceName.Map(cfg.Server.Language),
+		Descriptions: cfg.Server.Description.Map(cfg.Server.Language),
+		Lang:         cfg.Server.Language, Version: buildVersion(), Logger: logger,
 		AllowPrivate: cfg.Federation.AllowPrivateAddresses, PeerPolicy: cfg.Federation.PeerPolicy,
 	})
 	defer f.Close()
