@@ -1,9 +1,11 @@
 package commons
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"reflect"
 	"time"
 )
 
@@ -89,7 +91,10 @@ type FundingChannel struct {
 
 // FundingCall is an open call for funding with a deadline.
 type FundingCall struct {
-	Title    string `json:"title"`
+	// Title is a language map like the record's texts. A plain string,
+	// the form before titles had languages, is still read: Normalize
+	// gives it the record's first language.
+	Title    Text   `json:"title"`
 	Funder   string `json:"funder,omitempty"`
 	URL      string `json:"url"`
 	Deadline string `json:"deadline,omitempty"` // YYYY-MM-DD
@@ -179,6 +184,16 @@ func (r *Record) Normalize() {
 	if r.Funding != nil {
 		nonNil(&r.Funding.Channels)
 		nonNil(&r.Funding.Calls)
+		for i := range r.Funding.Calls {
+			c := &r.Funding.Calls[i]
+			if s, ok := c.Title[untitledLang]; ok {
+				delete(c.Title, untitledLang)
+				if _, taken := c.Title[r.textLanguage()]; !taken {
+					c.Title[r.textLanguage()] = s
+				}
+			}
+			c.Title = c.Title.normalized()
+		}
 		if len(r.Funding.Channels) == 0 && len(r.Funding.Calls) == 0 && r.Funding.ManifestURL == "" {
 			r.Funding = nil
 		}
@@ -228,4 +243,53 @@ type Revision struct {
 	Actor    string    `json:"actor"`  // user name, "import", or a remote actor IRI
 	At       time.Time `json:"at"`
 	Previous *Record   `json:"previous,omitempty"` // nil on create
+}
+
+// untitledLang keys a funding call's title read from a plain string until
+// Normalize gives it the record's language.
+const untitledLang = "und"
+
+// textLanguage is the language a text without one is taken to be in: the
+// record's first language, else its name's first, else English.
+func (r *Record) textLanguage() string {
+	if len(r.Languages) > 0 {
+		if l, err := CanonicalLanguage(r.Languages[0]); err == nil {
+			return l
+		}
+	}
+	if ls := r.Name.Languages(); len(ls) > 0 {
+		return ls[0]
+	}
+	return "en"
+}
+
+// UnmarshalJSON reads a funding call strictly (no unknown field), its
+// title as a language map or, as before titles had languages, a string.
+func (c *FundingCall) UnmarshalJSON(b []byte) error {
+	type plain FundingCall
+	var v struct {
+		plain
+		Title json.RawMessage `json:"title"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	*c = FundingCall(v.plain)
+	c.Title = nil
+	switch t := bytes.TrimSpace(v.Title); {
+	case len(t) == 0 || string(t) == "null":
+	case t[0] == '"':
+		var s string
+		if err := json.Unmarshal(t, &s); err != nil {
+			return err
+		}
+		c.Title = Text{untitledLang: s}
+	default:
+		if err := json.Unmarshal(t, &c.Title); err != nil {
+			return &json.UnmarshalTypeError{Value: "title", Type: reflect.TypeFor[Text](), Field: "title"}
+		}
+	}
+	return nil
 }

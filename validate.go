@@ -147,10 +147,10 @@ func (r *Record) Validate() error {
 		checkLen(&p, "funding.calls", len(fu.Calls))
 		for i, c := range fu.Calls {
 			f := fmt.Sprintf("funding.calls[%d]", i)
-			if strings.TrimSpace(c.Title) == "" {
+			if len(c.Title) == 0 {
 				p.add(f+".title", "is required")
 			}
-			checkString(&p, f+".title", c.Title, MaxSummary)
+			checkText(&p, f+".title", c.Title, MaxSummary)
 			checkString(&p, f+".funder", c.Funder, MaxName*2)
 			checkURL(&p, f+".url", c.URL, true)
 			if c.Deadline != "" {

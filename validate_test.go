@@ -65,7 +65,7 @@ func TestValidate(t *testing.T) {
 		{"Funding", func(r *commons.Record) {
 			r.Funding = &commons.Funding{
 				Channels: []commons.FundingChannel{{Kind: "lottery"}},
-				Calls:    []commons.FundingCall{{Title: "NGI", URL: "https://nlnet.nl/propose/", Deadline: "1 April"}},
+				Calls:    []commons.FundingCall{{Title: commons.Text{"en": "NGI"}, URL: "https://nlnet.nl/propose/", Deadline: "1 April"}},
 			}
 		}, []string{"funding.channels[0].kind", "funding.channels[0].url", "funding.calls[0].deadline"}},
 		{"Relation", func(r *commons.Record) {

@@ -37,16 +37,17 @@ func Describe(old, cur *commons.Record, lang string) []string {
 	oldCalls := map[string]bool{}
 	if old.Funding != nil {
 		for _, fc := range old.Funding.Calls {
-			oldCalls[fc.URL+fc.Title] = true
+			oldCalls[callKey(fc)] = true
 		}
 	}
 	if cur.Funding != nil {
 		for _, fc := range cur.Funding.Calls {
-			if !oldCalls[fc.URL+fc.Title] {
+			if !oldCalls[callKey(fc)] {
+				title, _ := fc.Title.Get(lang)
 				if fc.Deadline != "" {
-					add("change.calldeadline", fc.Title, fc.Deadline)
+					add("change.calldeadline", title, fc.Deadline)
 				} else {
-					add("change.call", fc.Title)
+					add("change.call", title)
 				}
 			}
 		}
@@ -148,4 +149,14 @@ func equalText(a, b commons.Text) bool {
 		}
 	}
 	return true
+}
+
+// callKey identifies a funding call: its address and every title.
+func callKey(c commons.FundingCall) string {
+	var b strings.Builder
+	b.WriteString(c.URL)
+	for _, l := range c.Title.Languages() {
+		b.WriteString("\x00" + l + "\x00" + c.Title[l])
+	}
+	return b.String()
 }

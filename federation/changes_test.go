@@ -22,7 +22,7 @@ func TestDescribe(t *testing.T) {
 			[]string{"Licence modifiée : ODbL-1.0 → CC-BY-SA-4.0."}},
 		{"StatusAndCall", "en", func(r *commons.Record) {
 			r.Status = "maintained-only"
-			r.Funding.Calls = []commons.FundingCall{{Title: "NGI Zero Commons Fund", URL: "https://nlnet.nl/propose/", Deadline: "2026-12-01"}}
+			r.Funding.Calls = []commons.FundingCall{{Title: commons.Text{"en": "NGI Zero Commons Fund"}, URL: "https://nlnet.nl/propose/", Deadline: "2026-12-01"}}
 		}, []string{"Status changed from Stable to Maintained only.", "New funding call: NGI Zero Commons Fund (deadline 2026-12-01)."}},
 		{"Country", "de", func(r *commons.Record) {
 			r.Countries = append(r.Countries, commons.Country{Code: "FR", Role: "deployed-in"})

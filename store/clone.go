@@ -34,6 +34,9 @@ func cloneRecord(r *commons.Record) *commons.Record {
 		f := *r.Funding
 		f.Channels = slices.Clone(f.Channels)
 		f.Calls = slices.Clone(f.Calls)
+		for i := range f.Calls {
+			f.Calls[i].Title = maps.Clone(f.Calls[i].Title)
+		}
 		c.Funding = &f
 	}
 	c.Identifiers = slices.Clone(r.Identifiers)

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/commons-directory/commons"
@@ -11,11 +14,11 @@ func TestFundingRecords(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openFed(t)
 	for _, r := range []*commons.Record{
-		{Slug: "calls", Funding: &commons.Funding{Calls: []commons.FundingCall{{Title: "Call", URL: "https://fund.example/a"}}}},
+		{Slug: "calls", Funding: &commons.Funding{Calls: []commons.FundingCall{{Title: commons.Text{"en": "Call"}, URL: "https://fund.example/a"}}}},
 		{Slug: "channels", Funding: &commons.Funding{Channels: []commons.FundingChannel{{Kind: "donation", URL: "https://give.example"}}}},
 		{Slug: "manifest", Funding: &commons.Funding{ManifestURL: "https://example.org/funding.json"}},
 		{Slug: "none"},
-		{Slug: "gone", Funding: &commons.Funding{Calls: []commons.FundingCall{{Title: "Old", URL: "https://fund.example/b"}}}},
+		{Slug: "gone", Funding: &commons.Funding{Calls: []commons.FundingCall{{Title: commons.Text{"en": "Old"}, URL: "https://fund.example/b"}}}},
 	} {
 		r.Name, r.Kinds, r.Status = commons.Text{"en": r.Slug}, []string{"data"}, "stable"
 		if err := db.CreateRecord(ctx, r, "test"); err != nil {
@@ -66,5 +69,92 @@ func TestChangeSeq(t *testing.T) {
 	}
 	if s2 := seq(); s2 <= s1 {
 		t.Fatalf("after another handle's write: %d, before %d", s2, s1)
+	}
+}
+
+// TestMigrateFundingCallTitles turns the plain-string titles of funding
+// calls, in records and in their history, into language maps in the
+// record's first language (else its name's, else English), and leaves
+// maps as they are.
+func TestMigrateFundingCallTitles(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openFed(t)
+	var m migration
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range ms {
+		if strings.HasSuffix(x.name, "_funding_call_titles.sql") {
+			m = x
+		}
+	}
+	if m.sql == "" {
+		t.Fatal("no funding_call_titles migration")
+	}
+	calls := func(titles ...string) *commons.Funding {
+		f := &commons.Funding{}
+		for i, s := range titles {
+			f.Calls = append(f.Calls, commons.FundingCall{Title: commons.Text{"eo": s}, URL: fmt.Sprintf("https://fund.example/%d", i)})
+		}
+		return f
+	}
+	for _, r := range []*commons.Record{
+		{Slug: "polish", Languages: []string{"pl", "en"}, Name: commons.Text{"en": "P"}, Funding: calls("Nabór", "Grant")},
+		{Slug: "named", Name: commons.Text{"sv": "S", "fi": "F"}, Funding: calls("Utlysning")},
+		{Slug: "mapped", Name: commons.Text{"de": "M"}, Funding: calls("Aufruf")},
+	} {
+		r.Kinds, r.Status = []string{"data"}, "stable"
+		if err := db.CreateRecord(ctx, r, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Write the titles back as the plain strings of the old form (but
+	// for "mapped"), and keep one old version in the history.
+	if _, err := db.w.ExecContext(ctx, `UPDATE records SET doc = json_set(doc, '$.funding.calls[0].title', json_extract(doc, '$.funding.calls[0].title.eo'))
+		WHERE slug IN ('polish', 'named')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `UPDATE records SET doc = json_set(doc, '$.funding.calls[1].title', json_extract(doc, '$.funding.calls[1].title.eo'))
+		WHERE slug = 'polish'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `UPDATE records SET doc = json_set(doc, '$.funding.calls[0].title', json_object('de', 'Aufruf')) WHERE slug = 'mapped'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `UPDATE record_history SET previous = (SELECT doc FROM records WHERE slug = 'polish')
+		WHERE record = (SELECT pk FROM records WHERE slug = 'polish')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, m.sql); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ slug, want string }{
+		{"polish", `[{"title":{"pl":"Nabór"},"url":"https://fund.example/0"},{"title":{"pl":"Grant"},"url":"https://fund.example/1"}]`},
+		{"named", `[{"title":{"fi":"Utlysning"},"url":"https://fund.example/0"}]`},
+		{"mapped", `[{"title":{"de":"Aufruf"},"url":"https://fund.example/0"}]`},
+	} {
+		var got string
+		if err := db.w.QueryRowContext(ctx, `SELECT json_extract(doc, '$.funding.calls') FROM records WHERE slug = ?`, tt.slug).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("%s: calls %s, want %s", tt.slug, got, tt.want)
+		}
+	}
+	var hist sql.NullString
+	if err := db.w.QueryRowContext(ctx, `SELECT json_extract(previous, '$.funding.calls[1].title') FROM record_history
+		WHERE record = (SELECT pk FROM records WHERE slug = 'polish') AND previous IS NOT NULL`).Scan(&hist); err != nil {
+		t.Fatal(err)
+	}
+	if hist.String != `{"pl":"Grant"}` {
+		t.Errorf("history: title %v", hist)
+	}
+	rec, err := db.Record(ctx, "polish")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Funding.Calls[0].Title; len(got) != 1 || got["pl"] != "Nabór" {
+		t.Errorf("the record reads back with the title %v", got)
 	}
 }

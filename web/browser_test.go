@@ -235,8 +235,8 @@ func TestBrowser(t *testing.T) {
 	}
 	run(t, ctx, "edit", chromedp.Click(css(`a[href="/records/decidim/edit"]`)), chromedp.WaitVisible(id("f-summary-en")),
 		chromedp.SendKeys(id("f-summary-en"), "Participatory democracy"),
-		chromedp.Click(css(`button[value="funding.calls"]`)), chromedp.WaitVisible(id("f-funding-calls-2-title")),
-		chromedp.SendKeys(id("f-funding-calls-0-title"), "Civic tech fund"),
+		chromedp.Click(css(`button[value="funding.calls"]`)), chromedp.WaitVisible(id("f-funding-calls-2-title-en")),
+		chromedp.SendKeys(id("f-funding-calls-0-title-en"), "Civic tech fund"),
 		chromedp.SendKeys(id("f-funding-calls-0-url"), "https://fund.example/civic"),
 		chromedp.Submit(id("f-summary-en")), chromedp.WaitVisible(css(".notice")))
 	if got := textOf(t, ctx, ".summary"); got != "Participatory democracy" {

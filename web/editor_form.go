@@ -110,7 +110,13 @@ func buildForm(lang string, rec *commons.Record, errs []commons.FieldError, extr
 		}
 	}
 	langs := []string{"en", "fr", "de"}
-	for _, t := range []commons.Text{rec.Name, rec.Summary, rec.Description} {
+	texts := []commons.Text{rec.Name, rec.Summary, rec.Description}
+	if rec.Funding != nil {
+		for _, c := range rec.Funding.Calls {
+			texts = append(texts, c.Title)
+		}
+	}
+	for _, t := range texts {
 		for _, l := range t.Languages() {
 			if !slices.Contains(langs, l) {
 				langs = append(langs, l)
@@ -168,10 +174,11 @@ func buildForm(lang string, rec *commons.Record, errs []commons.FieldError, extr
 		f.Manifest = rec.Funding.ManifestURL
 	}
 	for _, ld := range formLists {
+		ld.cols = listCols(ld, langs)
 		rows := listRows(rec, ld.path)
 		lv := listView{Path: ld.path, ID: fieldID(ld.path), Legend: translate(lang, "list."+ld.path), Error: f.Errors[ld.path]}
 		for _, c := range ld.cols {
-			lv.Cols = append(lv.Cols, translate(lang, "col."+ld.path+"."+c.key))
+			lv.Cols = append(lv.Cols, colLabel(lang, ld.path, c.key))
 		}
 		blank := 1
 		if extra == ld.path {
@@ -257,7 +264,11 @@ func listRows(rec *commons.Record, path string) []map[string]string {
 	case "funding.calls":
 		if rec.Funding != nil {
 			for _, c := range rec.Funding.Calls {
-				out = append(out, map[string]string{"title": c.Title, "funder": c.Funder, "url": c.URL, "deadline": c.Deadline})
+				row := map[string]string{"funder": c.Funder, "url": c.URL, "deadline": c.Deadline}
+				for l, t := range c.Title {
+					row["title."+l] = t
+				}
+				out = append(out, row)
 			}
 		}
 	case "identifiers":
@@ -320,7 +331,14 @@ func parseRecordForm(form url.Values) (*commons.Record, []commons.FieldError) {
 	}
 	rec.Governance = g
 	rec.Funding = &commons.Funding{ManifestURL: get("funding.manifest_url")}
+	var textLangs []string
+	for _, l := range strings.Split(form.Get("textlangs"), ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			textLangs = append(textLangs, l)
+		}
+	}
 	for _, ld := range formLists {
+		ld.cols = listCols(ld, textLangs)
 		n, _ := strconv.Atoi(form.Get("rows." + ld.path))
 		for i := range min(n, commons.MaxListItems+10) {
 			row := map[string]string{}
@@ -350,7 +368,13 @@ func addRow(rec *commons.Record, path string, v map[string]string) {
 	case "funding.channels":
 		rec.Funding.Channels = append(rec.Funding.Channels, commons.FundingChannel{Kind: v["kind"], URL: v["url"], Label: v["label"]})
 	case "funding.calls":
-		rec.Funding.Calls = append(rec.Funding.Calls, commons.FundingCall{Title: v["title"], Funder: v["funder"], URL: v["url"], Deadline: v["deadline"]})
+		title := commons.Text{}
+		for k, t := range v {
+			if l, ok := strings.CutPrefix(k, "title."); ok && t != "" {
+				title[l] = t
+			}
+		}
+		rec.Funding.Calls = append(rec.Funding.Calls, commons.FundingCall{Title: title, Funder: v["funder"], URL: v["url"], Deadline: v["deadline"]})
 	case "identifiers":
 		rec.Identifiers = append(rec.Identifiers, commons.Identifier{Scheme: v["scheme"], Value: v["value"]})
 	case "relations":
@@ -383,7 +407,7 @@ func fieldLabel(lang, path string) string {
 		}
 		label := translate(lang, "list."+ld.path) + ", " + fmt.Sprintf(translate(lang, "edit.row"), n+1)
 		if col != "" {
-			label += translate(lang, "punct.colon") + translate(lang, "col."+ld.path+"."+col)
+			label += translate(lang, "punct.colon") + colLabel(lang, ld.path, col)
 		}
 		return label
 	}
@@ -409,4 +433,32 @@ func fieldLabel(lang, path string) string {
 		return translate(lang, "record."+head)
 	}
 	return path
+}
+
+// listCols are the columns of a list in a form whose texts are in langs:
+// a funding call's title has one column per language.
+func listCols(ld listDef, langs []string) []colDef {
+	if ld.path != "funding.calls" {
+		return ld.cols
+	}
+	var out []colDef
+	for _, c := range ld.cols {
+		if c.key != "title" {
+			out = append(out, c)
+			continue
+		}
+		for _, l := range langs {
+			out = append(out, colDef{key: "title." + l, typ: c.typ})
+		}
+	}
+	return out
+}
+
+// colLabel names a column of a list: "Title", or "Title (French)" for a
+// title in one language.
+func colLabel(lang, path, col string) string {
+	if base, l, ok := strings.Cut(col, "."); ok {
+		return translate(lang, "col."+path+"."+base) + " (" + languageLabel(lang, l) + ")"
+	}
+	return translate(lang, "col."+path+"."+col)
 }

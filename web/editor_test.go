@@ -19,7 +19,7 @@ func recordForm(slug string) url.Values {
 		"links.homepage": {"https://decidim.org"},
 		"rows.countries": {"2"}, "countries[0].code": {"es"}, "countries[0].role": {"origin"},
 		"rows.licences": {"1"}, "licences[0].expression": {"AGPL-3.0-only"},
-		"rows.funding.calls": {"1"}, "funding.calls[0].title": {"Civic fund"}, "funding.calls[0].url": {"https://fund.example/civic"},
+		"rows.funding.calls": {"1"}, "funding.calls[0].title.en": {"Civic fund"}, "funding.calls[0].url": {"https://fund.example/civic"},
 		"rows.funding.channels": {"1"}, "funding.channels[0].kind": {"donation"}, "funding.channels[0].url": {"https://opencollective.com/decidim"},
 		"rows.identifiers": {"1"}, "identifiers[0].scheme": {"wikidata"}, "identifiers[0].value": {"Q28058939"},
 		"rows.relations": {"1"}, "relations[0].type": {"based-on"}, "relations[0].target": {"https://rubyonrails.org"},
@@ -69,7 +69,7 @@ func TestUIEditor(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rec.Countries[0].Code != "ES" || len(rec.Countries) != 1 || rec.Governance.CommunitySize != 300 || !*rec.Governance.OpenMembership ||
-		rec.Funding.Calls[0].Title != "Civic fund" || rec.Relations[0].Target != "https://rubyonrails.org" || len(rec.Keywords) != 2 {
+		rec.Funding.Calls[0].Title["en"] != "Civic fund" || rec.Relations[0].Target != "https://rubyonrails.org" || len(rec.Keywords) != 2 {
 		t.Errorf("created record %+v", rec)
 	}
 	wantIn(t, "record", b.get("/records/decidim?done=created", http.StatusOK), "The record was created.", "Civic fund", "Decidim Association")

@@ -29,6 +29,7 @@ type fundingView struct {
 
 type callView struct {
 	commons.FundingCall
+	CallTitle         localText // the title in the page language, or another
 	Record, RecordURL string
 	Updated           time.Time
 	ID                string
@@ -102,7 +103,7 @@ func (s *server) collectFunding(r *http.Request, lang string) (*fundingView, err
 		}
 		if n >= from && n < to {
 			name, _ := c.rec.name.Get(lang)
-			v.Calls = append(v.Calls, callView{FundingCall: c.FundingCall, Record: name, RecordURL: c.rec.url, Updated: c.rec.updated, ID: c.rec.id})
+			v.Calls = append(v.Calls, callView{FundingCall: c.FundingCall, CallTitle: textIn(c.Title, lang), Record: name, RecordURL: c.rec.url, Updated: c.rec.updated, ID: c.rec.id})
 		}
 		n++
 		if n > to {
@@ -197,7 +198,7 @@ type fundingLink struct {
 
 type fundingEntry struct {
 	ID      string        `xml:"id"`
-	Title   string        `xml:"title"`
+	Title   atomText      `xml:"title"`
 	Updated string        `xml:"updated"`
 	Link    []fundingLink `xml:"link"`
 	Summary string        `xml:"summary"`
@@ -227,7 +228,7 @@ func (s *server) handleFundingFeed(w http.ResponseWriter, r *http.Request) error
 			sum += " · " + translate(lang, "funding.deadline") + " " + formatDay(lang, c.Deadline)
 		}
 		feed.Entries = append(feed.Entries, fundingEntry{
-			ID: c.ID + "#call-" + url.QueryEscape(c.URL), Title: c.Title, Updated: c.Updated.UTC().Format(time.RFC3339),
+			ID: c.ID + "#call-" + url.QueryEscape(c.URL), Title: atomText{Lang: c.CallTitle.Lang, Text: c.CallTitle.Text}, Updated: c.Updated.UTC().Format(time.RFC3339),
 			Link:    []fundingLink{{Rel: "alternate", Href: c.URL}, {Rel: "related", Href: s.base + c.RecordURL}},
 			Summary: sum,
 		})

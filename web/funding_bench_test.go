@@ -46,7 +46,7 @@ func fundingBenchRecord(i int) *commons.Record {
 			deadline = "2020-01-01" // closed
 		}
 		r.Funding = &commons.Funding{
-			Calls: []commons.FundingCall{{Title: fmt.Sprintf("Call %d", i), Funder: fmt.Sprintf("Fund %d", i%40),
+			Calls: []commons.FundingCall{{Title: commons.Text{"en": fmt.Sprintf("Call %d", i)}, Funder: fmt.Sprintf("Fund %d", i%40),
 				URL: fmt.Sprintf("https://fund.example/%d", i), Deadline: deadline}},
 			Channels: []commons.FundingChannel{{Kind: "donation", URL: fmt.Sprintf("https://donate.example/%d", i)}},
 		}

@@ -161,7 +161,7 @@ func newFundingSet(records []*fundedRecord) *fundingSet {
 			}
 			return -1
 		}
-		return cmp.Or(strings.Compare(a.Deadline, b.Deadline), strings.Compare(a.Title, b.Title))
+		return cmp.Or(strings.Compare(a.Deadline, b.Deadline), strings.Compare(a.Title.String(), b.Title.String()))
 	})
 	return set
 }

@@ -24,7 +24,7 @@ func TestUIFundingCache(t *testing.T) {
 	wantNotIn(t, "cached", b.get("/funding", http.StatusOK), "Fresh call")
 
 	rec := &commons.Record{Slug: "fresh", Name: commons.Text{"en": "Fresh"}, Kinds: []string{"data"}, Status: "stable",
-		Funding: &commons.Funding{Calls: []commons.FundingCall{{Title: "Fresh call", URL: "https://fund.example/fresh"}}}}
+		Funding: &commons.Funding{Calls: []commons.FundingCall{{Title: commons.Text{"en": "Fresh call"}, URL: "https://fund.example/fresh"}}}}
 	if err := s.db.CreateRecord(t.Context(), rec, "ed"); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestUIFundingCache(t *testing.T) {
 	remote := &commons.Record{ID: "https://peer.example/records/grants", Slug: "grants", Name: commons.Text{"en": "Peer grants"},
 		Kinds: []string{"data"}, Status: "stable",
 		Provenance: commons.Provenance{Origin: "https://peer.example", Source: "manual", Created: at, Updated: at, Version: 1},
-		Funding:    &commons.Funding{Calls: []commons.FundingCall{{Title: "Peer call", URL: "https://fund.example/peer"}}}}
+		Funding:    &commons.Funding{Calls: []commons.FundingCall{{Title: commons.Text{"en": "Peer call"}, URL: "https://fund.example/peer"}}}}
 	if _, err := s.db.ApplyRemote(t.Context(), "https://peer.example", []store.RemoteChange{{ID: remote.ID, Record: remote}}, at, "", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestUIFundingPages(t *testing.T) {
 		rs[i] = &commons.Record{Slug: fmt.Sprintf("r%03d", i), Name: commons.Text{"en": fmt.Sprintf("Commons %03d", i)},
 			Kinds: []string{"data"}, Status: "stable", Countries: []commons.Country{{Code: "FR", Role: "origin"}},
 			Funding: &commons.Funding{
-				Calls:    []commons.FundingCall{{Title: fmt.Sprintf("Call %03d", i), URL: fmt.Sprintf("https://fund.example/%d", i), Deadline: fmt.Sprintf("2099-01-%02d", 1+i%28)}},
+				Calls:    []commons.FundingCall{{Title: commons.Text{"en": fmt.Sprintf("Call %03d", i)}, URL: fmt.Sprintf("https://fund.example/%d", i), Deadline: fmt.Sprintf("2099-01-%02d", 1+i%28)}},
 				Channels: []commons.FundingChannel{{Kind: "donation", URL: fmt.Sprintf("https://give.example/%d", i), Label: fmt.Sprintf("Give %03d", i)}},
 			}}
 	}
@@ -123,7 +123,7 @@ func TestFundingCachePatched(t *testing.T) {
 		r := &commons.Record{Slug: slug, Name: commons.Text{"en": strings.ToUpper(slug)}, Kinds: []string{"data"}, Status: "stable"}
 		if call != "" {
 			r.Funding = &commons.Funding{
-				Calls:    []commons.FundingCall{{Title: call, URL: "https://fund.example/" + slug, Deadline: "2099-03-01"}},
+				Calls:    []commons.FundingCall{{Title: commons.Text{"en": call}, URL: "https://fund.example/" + slug, Deadline: "2099-03-01"}},
 				Channels: []commons.FundingChannel{{Kind: "donation", URL: "https://give.example/" + slug, Label: "Give to " + slug}},
 			}
 		}
@@ -187,7 +187,7 @@ func TestFundingCachePatched(t *testing.T) {
 	step("first", 1, []string{"Alpha call", "Bravo call", "Charlie call"}, nil)
 	edit("xray", func(r *commons.Record) { r.Name["en"] = "X-ray" })
 	step("an edit without funding", 1, []string{"Alpha call", "Bravo call", "Charlie call"}, nil)
-	edit("bravo", func(r *commons.Record) { r.Funding.Calls[0].Title = "Bravo call, second round" })
+	edit("bravo", func(r *commons.Record) { r.Funding.Calls[0].Title = commons.Text{"en": "Bravo call, second round"} })
 	step("a call renamed", 1, []string{"Bravo call, second round"}, []string{"Bravo call |"})
 	edit("charlie", func(r *commons.Record) { r.Funding = nil })
 	edit("yankee", func(r *commons.Record) { *r = *funded("yankee", "Yankee call") })

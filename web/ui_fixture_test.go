@@ -51,9 +51,9 @@ func seedUIRecords(t testing.TB, s *testServer) {
 			Funding: &commons.Funding{
 				Channels: []commons.FundingChannel{{Kind: "donation", URL: "https://donate.openstreetmap.org", Label: "Donate"}},
 				Calls: []commons.FundingCall{
-					{Title: "Past call", Funder: "Old Fund", URL: "https://fund.example/past", Deadline: "2020-01-01"},
-					{Title: "Mapping grants", Funder: "NLnet", URL: "https://nlnet.nl/propose", Deadline: later},
-					{Title: "Rolling microgrants", Funder: "OSMF", URL: "https://osmfoundation.org/grants"},
+					{Title: commons.Text{"en": "Past call"}, Funder: "Old Fund", URL: "https://fund.example/past", Deadline: "2020-01-01"},
+					{Title: commons.Text{"en": "Mapping grants"}, Funder: "NLnet", URL: "https://nlnet.nl/propose", Deadline: later},
+					{Title: commons.Text{"en": "Rolling microgrants"}, Funder: "OSMF", URL: "https://osmfoundation.org/grants"},
 				},
 			},
 			Links:       commons.Links{Homepage: "https://www.openstreetmap.org", Repository: "https://github.com/openstreetmap"},
@@ -64,7 +64,7 @@ func seedUIRecords(t testing.TB, s *testServer) {
 			Slug: "bano", Name: commons.Text{"fr": "Base Adresse Nationale"}, Summary: commons.Text{"fr": "Les adresses de France."},
 			Kinds: []string{"data", "geodata"}, Status: "stable", Countries: []commons.Country{{Code: "FR", Role: "origin"}},
 			Licences: []commons.Licence{{Expression: "etalab-2.0"}},
-			Funding:  &commons.Funding{Calls: []commons.FundingCall{{Title: "Appel communs numériques", Funder: "ANCT", URL: "https://anct.example/appel", Deadline: soon}}},
+			Funding:  &commons.Funding{Calls: []commons.FundingCall{{Title: commons.Text{"fr": "Appel communs numériques"}, Funder: "ANCT", URL: "https://anct.example/appel", Deadline: soon}}},
 		},
 		{
 			Slug: "wikipedia", Name: commons.Text{"en": "Wikipedia"}, Summary: commons.Text{"en": "The free encyclopedia."},

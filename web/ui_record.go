@@ -36,8 +36,8 @@ type recordView struct {
 	Received        string
 	CanEdit         bool
 	EditURL         string
-	Calls           []commons.FundingCall // open: deadline today or later, or none
-	PastCalls       []commons.FundingCall
+	Calls           []callView // open: deadline today or later, or none
+	PastCalls       []callView
 	JSONLD          template.JS // schema.org description, for a data block
 }
 
@@ -110,10 +110,11 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 	if rec.Funding != nil {
 		today := time.Now().UTC().Format("2006-01-02")
 		for _, c := range rec.Funding.Calls {
+			cv := callView{FundingCall: c, CallTitle: textIn(c.Title, d.Lang)}
 			if c.Deadline == "" || c.Deadline >= today {
-				v.Calls = append(v.Calls, c)
+				v.Calls = append(v.Calls, cv)
 			} else {
-				v.PastCalls = append(v.PastCalls, c)
+				v.PastCalls = append(v.PastCalls, cv)
 			}
 		}
 	}
