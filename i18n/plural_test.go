@@ -101,3 +101,40 @@ func TestPluralMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestPluralOutputs reads a counted message in go-i18n's JSON for the
+// languages with three to six forms, as their catalogues will give it, and
+// formats it for 0, 1, 2, 5, 22 and 101: the category's text, the count in
+// the language's digits.
+func TestPluralOutputs(t *testing.T) {
+	counts := []int{0, 1, 2, 5, 22, 101}
+	for _, tt := range []struct {
+		lang, json string
+		want       []string
+	}{
+		{"pl", `{"n": {"one": "%d rekord", "few": "%d rekordy", "many": "%d rekordów", "other": "%d rekordu"}}`,
+			[]string{"0 rekordów", "1 rekord", "2 rekordy", "5 rekordów", "22 rekordy", "101 rekordów"}},
+		{"cs", `{"n": {"one": "%d záznam", "few": "%d záznamy", "many": "%d záznamu", "other": "%d záznamů"}}`,
+			[]string{"0 záznamů", "1 záznam", "2 záznamy", "5 záznamů", "22 záznamů", "101 záznamů"}},
+		{"sl", `{"n": {"one": "%d zapis", "two": "%d zapisa", "few": "%d zapisi", "other": "%d zapisov"}}`,
+			[]string{"0 zapisov", "1 zapis", "2 zapisa", "5 zapisov", "22 zapisov", "101 zapis"}},
+		{"lt", `{"n": {"one": "%d įrašas", "few": "%d įrašai", "many": "%d įrašo", "other": "%d įrašų"}}`,
+			[]string{"0 įrašų", "1 įrašas", "2 įrašai", "5 įrašai", "22 įrašai", "101 įrašas"}},
+		{"ga", `{"n": {"one": "%d taifead", "two": "%d thaifead", "few": "%d thaifead", "many": "%d dtaifead", "other": "%d taifead"}}`,
+			[]string{"0 taifead", "1 taifead", "2 thaifead", "5 thaifead", "22 taifead", "101 taifead"}},
+		{"mt", `{"n": {"one": "rekord wieħed (%d)", "two": "żewġ rekords (%d)", "few": "%d rekords", "many": "%d-il rekord", "other": "%d rekord"}}`,
+			[]string{"0 rekords", "rekord wieħed (1)", "żewġ rekords (2)", "5 rekords", "22 rekord", "101 rekord"}},
+		{"fr", `{"n": {"one": "%d fiche", "many": "%d de fiches", "other": "%d fiches"}}`,
+			[]string{"0 fiche", "1 fiche", "2 fiches", "5 fiches", "22 fiches", "101 fiches"}},
+	} {
+		c, err := parseCatalogue(tt.lang, []byte(tt.json))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.lang, err)
+		}
+		for i, n := range counts {
+			if got := c.N("n", n); got != tt.want[i] {
+				t.Errorf("%s %d: %q, want %q", tt.lang, n, got, tt.want[i])
+			}
+		}
+	}
+}
