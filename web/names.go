@@ -101,7 +101,22 @@ func upperFirst(s string) string {
 
 // autonym is a language's name in itself, as a menu shows it: "Deutsch",
 // "Čeština", "Ελληνικά".
-func autonym(tag string) string { return upperFirst(i18n.Autonym(tag)) }
+func autonym(tag string) string {
+	if s, ok := pageAutonyms[tag]; ok {
+		return s
+	}
+	return upperFirst(i18n.Autonym(tag))
+}
+
+// pageAutonyms are the page languages' own names, made once for the
+// switcher every page shows.
+var pageAutonyms = func() map[string]string {
+	m := map[string]string{}
+	for _, l := range i18n.Languages() {
+		m[l] = upperFirst(i18n.Autonym(l))
+	}
+	return m
+}()
 
 // countryLabel is a country's name in lang, standing alone ("Frankreich").
 func countryLabel(lang, code string) string { return upperFirst(i18n.CountryName(lang, code)) }
