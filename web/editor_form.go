@@ -109,7 +109,12 @@ func buildForm(lang string, rec *commons.Record, errs []commons.FieldError, extr
 			f.Errors[e.Field] = e.Message
 		}
 	}
-	langs := []string{"en", "fr", "de"}
+	// The texts: in the page language and English, then in every language
+	// the record has a text in (another is one "Another language" away).
+	langs := []string{lang}
+	if lang != "en" {
+		langs = append(langs, "en")
+	}
 	texts := []commons.Text{rec.Name, rec.Summary, rec.Description}
 	if rec.Funding != nil {
 		for _, c := range rec.Funding.Calls {
