@@ -111,6 +111,10 @@ var (
 // meant to decode into, and records every member t does not know and every
 // value of the wrong JSON type, with its path. It mirrors encoding/json:
 // null fits anything and object keys match field names case-insensitively.
+// fundingCallType decodes itself, to read a plain-string title, but is
+// checked field by field all the same.
+var fundingCallType = reflect.TypeFor[FundingCall]()
+
 func checkJSON(out *[]FieldError, path string, v any, t reflect.Type) {
 	if v == nil {
 		return
@@ -130,7 +134,7 @@ func checkJSON(out *[]FieldError, path string, v any, t reflect.Type) {
 			*out = append(*out, FieldError{Field: orDocument(path), Message: fmt.Sprintf("%q is not an RFC 3339 date-time", s)})
 		}
 		return
-	case reflect.PointerTo(t).Implements(unmarshalType):
+	case reflect.PointerTo(t).Implements(unmarshalType) && t != fundingCallType:
 		return // decodes itself; its own error is reported as is
 	}
 	switch t.Kind() {
@@ -145,6 +149,9 @@ func checkJSON(out *[]FieldError, path string, v any, t reflect.Type) {
 			if !ok {
 				*out = append(*out, FieldError{Field: join(path, key), Message: "is not a known field"})
 				continue
+			}
+			if _, plain := val.(string); plain && t == fundingCallType && key == "title" {
+				continue // the title's form before it had languages
 			}
 			checkJSON(out, join(path, key), val, f.Type)
 		}
