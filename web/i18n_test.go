@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,4 +130,45 @@ func TestInstanceNameLanguages(t *testing.T) {
 		t.Errorf("/api/v1/instance: %+v", info)
 	}
 	wantIn(t, "DCAT", b.get("/catalog.ttl", http.StatusOK), `"Verzeichnis der Gemeingüter"@de`, `"Annuaire des communs"@fr`)
+}
+
+// TestNamesDatesOrder checks the CLDR names, dates and collation the
+// pages use, in languages with and without a catalogue.
+func TestNamesDatesOrder(t *testing.T) {
+	for _, tt := range []struct{ got, want string }{
+		{countryLabel("de", "FR"), "Frankreich"},
+		{countryLabel("pl", "FR"), "Francja"},
+		{countryLabel("ga", "FR"), "An Fhrainc"},
+		{countryLabel("mt", "DE"), "Il-Ġermanja"},
+		{countryLabel("fr", "EU"), "Union européenne"},
+		{languageLabel("fr", "de"), "Allemand"},
+		{languageLabel("de", "pt-BR"), "Brasilianisches Portugiesisch"},
+		{autonym("ga"), "Gaeilge"},
+		{autonym("el"), "Ελληνικά"},
+		{autonym("cs"), "Čeština"},
+		{formatDay("en", "2026-12-01"), "1 December 2026"},
+		{formatDay("de", "2026-12-01"), "1. Dezember 2026"},
+		{formatDay("pl", "2026-12-01"), "1 grudnia 2026"},
+		{formatDay("lt", "2026-12-01"), "2026 m. gruodžio 1 d."},
+		{formatDay("ga", "2026-12-01"), "1 Nollaig 2026"},
+		{formatDay("xx", "2026-12-01"), "2026-12-01"},
+		{formatDay("fr", "soon"), "soon"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%q, want %q", tt.got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		lang string
+		want []string
+	}{
+		{"de", []string{"Öland", "Oslo", "Zürich"}}, // Ö sorts as O
+		{"sv", []string{"Oslo", "Zürich", "Öland"}}, // Ö after Z
+	} {
+		got := []string{"Zürich", "Öland", "Oslo"}
+		sortByLabel(tt.lang, got, func(s string) string { return s })
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s order %v, want %v", tt.lang, got, tt.want)
+		}
+	}
 }

@@ -129,11 +129,13 @@ func languageLabel(lang, tag string) string { return upperFirst(i18n.LanguageNam
 var collators sync.Map // lang → *sync.Pool of *collate.Collator
 
 // sortByLabel sorts s by label(s[i]) in lang's alphabetical order ("Ö"
-// after "O" in German, after "Z" in Swedish).
+// as "O" in German, after "Z" in Swedish).
 func sortByLabel[T any](lang string, s []T, label func(T) string) {
-	p, _ := collators.LoadOrStore(lang, &sync.Pool{New: func() any {
-		return collate.New(language.Make(lang), collate.Loose)
-	}})
+	p, ok := collators.Load(lang)
+	if !ok {
+		tag := language.Make(lang)
+		p, _ = collators.LoadOrStore(lang, &sync.Pool{New: func() any { return collate.New(tag) }})
+	}
 	pool := p.(*sync.Pool)
 	c := pool.Get().(*collate.Collator)
 	defer pool.Put(c)
