@@ -146,7 +146,18 @@ func TestRecordsFeed(t *testing.T) {
 	for _, slug := range []string{"a", "b", "c"} {
 		s.create(t, slug)
 	}
-	// Changing a makes it the newest.
+	// Changing a makes it the newest: once the clock has left the
+	// millisecond c was created in, so that no tie decides the order.
+	c, err := s.db.Record(t.Context(), "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().UnixMilli() <= c.Provenance.Updated.UnixMilli(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the clock does not move")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	rec, err := s.db.Record(t.Context(), "a")
 	if err != nil {
 		t.Fatal(err)
