@@ -172,3 +172,20 @@ func TestNamesDatesOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestTextsInOtherLanguages marks a record's texts and a funding call's
+// title with their language when it is not the page's.
+func TestTextsInOtherLanguages(t *testing.T) {
+	s := newUIServer(t)
+	b := s.browser(t)
+	b.lang = "en"
+	wantIn(t, "funding page", b.get("/funding", http.StatusOK), `lang="fr">Appel communs numériques</a>`)
+	b.lang = "fr"
+	page := b.get("/funding", http.StatusOK)
+	wantIn(t, "funding page in French", page, `rel="nofollow noopener">Appel communs numériques</a>`)
+	if strings.Contains(page, `lang="fr">Appel`) {
+		t.Error("a French title is marked French on a French page")
+	}
+	b.lang = "de"
+	wantIn(t, "record page in German", b.get("/records/bano", http.StatusOK), `<h1 lang="fr">`)
+}
