@@ -77,7 +77,7 @@ func (e *testEnv) serve() {
 			e.t.Errorf("serve did not stop cleanly: %v\n%s", serveErr, logs.String())
 		}
 	})
-	eventually(e.t, 10*time.Second, func() bool {
+	eventually(e.t, time.Minute, func() bool {
 		resp, err := http.Get(e.url + "/healthz")
 		if err != nil {
 			return false
@@ -284,7 +284,7 @@ func TestCommandLine(t *testing.T) {
 		}
 		// The CLI writes while the server runs; the server must see it.
 		e.mustRun(`{"slug":"wikipedia","name":{"en":"Wikipedia"},"kinds":["knowledge"],"status":"stable"}`+"\n", "record", "import", "-")
-		eventually(t, 5*time.Second, func() bool {
+		eventually(t, time.Minute, func() bool {
 			return getJSON(t, e.url+"/api/v1/records/wikipedia", nil) == http.StatusOK
 		})
 	})
@@ -337,7 +337,7 @@ func TestDemo(t *testing.T) {
 	all := len(recs)
 	for i := range 3 {
 		url := fmt.Sprintf("http://127.0.0.1:%d", port+i)
-		eventually(t, 20*time.Second, func() bool {
+		eventually(t, time.Minute, func() bool {
 			resp, err := http.Get(url + "/healthz")
 			if err == nil {
 				resp.Body.Close()
