@@ -21,7 +21,10 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("COMMONSD_TEST_MAIN") == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := run(ctx, append([]string{"commonsd"}, os.Args[1:]...), os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+		err := checkEnviron(os.Environ()) // as main does
+		if err == nil {
+			err = run(ctx, append([]string{"commonsd"}, os.Args[1:]...), os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+		}
 		stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "commonsd:", err)
