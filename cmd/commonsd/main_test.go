@@ -148,14 +148,26 @@ func TestCommandLine(t *testing.T) {
 	dir := t.TempDir()
 
 	t.Run("Help", func(t *testing.T) {
+		// Each prints its usage once, to stdout, and nothing to stderr.
 		for _, cmd := range commands() {
-			out := e.mustRun("", append(strings.Fields(cmd.name), "--help")...)
-			if !strings.Contains(out, "Usage: commonsd "+cmd.name) {
-				t.Errorf("%s --help printed %q", cmd.name, out)
+			for _, flag := range []string{"--help", "-h"} {
+				args := append(strings.Fields(cmd.name), flag)
+				out, errOut, err := e.run(context.Background(), "", args...)
+				if err != nil || errOut != "" || strings.Count(out, "Usage: commonsd "+cmd.name) != 1 {
+					t.Errorf("%s: err %v, stdout %q, stderr %q; want the usage once on stdout", strings.Join(args, " "), err, out, errOut)
+				}
 			}
 		}
-		if out := e.mustRun("", "help"); !strings.Contains(out, "record import") {
-			t.Errorf("help printed %q", out)
+		for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
+			out, errOut, err := e.run(context.Background(), "", args...)
+			if err != nil || errOut != "" || strings.Count(out, "Usage: commonsd <command>") != 1 || !strings.Contains(out, "record import") {
+				t.Errorf("%s: err %v, stdout %q, stderr %q; want the usage once on stdout", args, err, out, errOut)
+			}
+		}
+		// A mistake prints the usage once, to stderr.
+		out, errOut, err := e.run(context.Background(), "", "version", "--frobnicate")
+		if _, ok := err.(usageError); !ok || out != "" || strings.Count(errOut, "Usage: commonsd version") != 1 || !strings.Contains(errOut, "frobnicate") {
+			t.Errorf("version --frobnicate: err %v, stdout %q, stderr %q", err, out, errOut)
 		}
 	})
 	t.Run("UnknownCommand", func(t *testing.T) {
