@@ -382,7 +382,7 @@ func TestSyncRetriesAfterFailure(t *testing.T) {
 		return p.LastError != ""
 	})
 	before, _ := synced()
-	b = newInstanceWith(t, dir, openPeer(bHost))
+	newInstanceWith(t, dir, openPeer(bHost)) // B again, stopped when the test ends
 	// Only the retry can reconcile within converge, far less than the
 	// hour of sync_interval; how soon after the failure it comes is not
 	// measured (a loaded machine delays everything).
