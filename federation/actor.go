@@ -63,8 +63,8 @@ func (a *Actor) Document(sharedInbox string) ([]byte, error) {
 	following.SetIRI(mustIRI(a.Following()))
 	urlp := streams.NewActivityStreamsUrlProperty()
 	urlp.AppendIRI(mustIRI(a.ID))
-	published, updated := timeProp(a.Published)
-	_, updated = timeProp(a.Updated)
+	published, _ := timeProp(a.Published)
+	_, updated := timeProp(a.Updated)
 
 	key := streams.NewW3IDSecurityV1PublicKey()
 	key.SetJSONLDId(idProp(a.KeyID()))

@@ -45,6 +45,15 @@ var postPolicy = func() *bluemonday.Policy {
 	return p
 }()
 
+// postHTML renders an editor's Markdown and sanitises it with postPolicy.
+func postHTML(text string) (string, error) {
+	var buf strings.Builder
+	if err := goldmark.Convert([]byte(text), &buf); err != nil {
+		return "", fmt.Errorf("render post: %w", err)
+	}
+	return postPolicy.Sanitize(buf.String()), nil
+}
+
 // PublishPost publishes an editor's post for a record: Markdown, rendered
 // and sanitised to the HTML Mastodon accepts, sent to the record's
 // followers. It returns the post's IRI.
@@ -74,13 +83,13 @@ func (f *Federation) PublishPost(r *http.Request, slug, lang, text string) (stri
 	if len(p.Fields) > 0 {
 		return "", &p
 	}
-	var buf strings.Builder
-	if err := goldmark.Convert([]byte(text), &buf); err != nil {
-		return "", fmt.Errorf("render post: %w", err)
+	body, err := postHTML(text)
+	if err != nil {
+		return "", err
 	}
 	tags := f.recordTags(rec)
 	name, _ := rec.Name.Get(lang)
-	content := fmt.Sprintf("<p><strong>%s</strong></p>", escape(name)) + postPolicy.Sanitize(buf.String())
+	content := fmt.Sprintf("<p><strong>%s</strong></p>", escape(name)) + body
 	post := &Post{ID: rec.ID + "/posts/e" + randomID(), Actor: rec.ID, Lang: lang,
 		Content: content + tagsHTML(tags), Tags: tags, Published: f.now().UTC()}
 	create, err := post.CreateDocument()

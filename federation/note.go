@@ -90,10 +90,10 @@ func (p *Post) noteMap() (map[string]any, error) {
 	urlp := streams.NewActivityStreamsUrlProperty()
 	urlp.AppendIRI(mustIRI(p.ID))
 	note.SetActivityStreamsUrl(urlp)
-	published, updated := timeProp(p.Published)
+	published, _ := timeProp(p.Published)
 	note.SetActivityStreamsPublished(published)
 	if !p.Updated.IsZero() {
-		_, updated = timeProp(p.Updated)
+		_, updated := timeProp(p.Updated)
 		note.SetActivityStreamsUpdated(updated)
 	}
 	to := streams.NewActivityStreamsToProperty()

@@ -140,7 +140,7 @@ func parseSignature(h http.Header) (sigParams, error) {
 		kv, raw = splitParam(raw)
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return p, fmt.Errorf("Signature header: malformed parameter %q", kv)
+			return p, fmt.Errorf("malformed parameter %q in the Signature header", kv)
 		}
 		v = strings.Trim(v, `"`)
 		switch strings.ToLower(strings.TrimSpace(k)) {
@@ -155,7 +155,7 @@ func parseSignature(h http.Header) (sigParams, error) {
 		}
 	}
 	if p.keyID == "" || p.signature == "" {
-		return p, fmt.Errorf("Signature header: keyId and signature are required")
+		return p, fmt.Errorf("the Signature header lacks keyId or signature")
 	}
 	p.headers = strings.Fields(strings.ToLower(headers))
 	return p, nil
@@ -188,15 +188,15 @@ func checkDigest(values []string, body []byte) error {
 			}
 			got, err := base64.StdEncoding.DecodeString(b64)
 			if err != nil || subtle.ConstantTimeCompare(got, sum[:]) != 1 {
-				return fmt.Errorf("Digest header does not match the body")
+				return fmt.Errorf("the Digest header does not match the body")
 			}
 			return nil
 		}
 	}
 	if len(values) == 0 {
-		return fmt.Errorf("Digest header is missing")
+		return fmt.Errorf("the Digest header is missing")
 	}
-	return fmt.Errorf("Digest header has no SHA-256 entry")
+	return fmt.Errorf("the Digest header has no SHA-256 entry")
 }
 
 func unauthorized(format string, args ...any) error {

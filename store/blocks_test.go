@@ -152,14 +152,14 @@ func TestDomainBlockedAcrossProcesses(t *testing.T) {
 	if err := cli.BlockDomain(ctx, DomainBlock{Domain: "spam.example"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "the server sees the CLI's block", func() bool {
+	eventually(t, time.Minute, "the server sees the CLI's block", func() bool {
 		blocked, err := server.DomainBlocked(ctx, "spam.example")
 		return err == nil && blocked
 	})
 	if err := cli.UnblockDomain(ctx, "spam.example"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "the server sees the CLI's unblock", func() bool {
+	eventually(t, time.Minute, "the server sees the CLI's unblock", func() bool {
 		blocked, err := server.DomainBlocked(ctx, "spam.example")
 		return err == nil && !blocked
 	})

@@ -41,6 +41,10 @@ type checkpointer struct {
 	done chan struct{}
 	once sync.Once
 	runs atomic.Int64 // checkpoints completed, for tests
+	// whole counts the checkpoints that copied every frame of the log as
+	// it was when they started, for tests: after one that started after a
+	// commit, the next write may restart the log from its beginning.
+	whole atomic.Int64
 	// warned is when a failure was last logged: a failing disk would
 	// otherwise log one a second.
 	warned time.Time
@@ -104,6 +108,9 @@ func (c *checkpointer) checkpoint() {
 		return
 	}
 	c.runs.Add(1)
+	if busy == 0 && done == frames {
+		c.whole.Add(1)
+	}
 	if frames > 0 && done < frames {
 		// Readers still use older frames: the next run copies the rest.
 		c.log.Debug("checkpoint incomplete", "frames", frames, "copied", done)

@@ -24,24 +24,28 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		}
 		return fi.Size()
 	}
-	// waitRuns waits, a bounded time, until the checkpointer has completed
-	// two checkpoints more than n (asking for them as a write would): the
-	// second one started after the caller read n.
-	waitRuns := func(n int64) {
+	// waitWhole waits, a bounded time, until a checkpoint that started
+	// after the caller's last commit has copied the whole log (asking for
+	// checkpoints as a write would). A write kicks the checkpointer, so one
+	// may be running, or even complete, during an import, before its last
+	// page: counting runs from before the import proves nothing. The one
+	// running when the count is read may have started before the last
+	// commit; the one after it did not.
+	waitWhole := func() {
 		t.Helper()
-		for range 400 {
-			db.ckpt.wake()
-			if db.ckpt.runs.Load() > n+1 {
-				return
+		n := db.ckpt.whole.Load()
+		deadline := time.Now().Add(time.Minute)
+		for db.ckpt.whole.Load() <= n+1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("no whole checkpoint within a minute (%d runs, %d whole)", db.ckpt.runs.Load(), db.ckpt.whole.Load())
 			}
+			db.ckpt.wake()
 			time.Sleep(25 * time.Millisecond)
 		}
-		t.Fatalf("no checkpoint after %d", n)
 	}
 
 	g := newGen(11)
 	before := size(path)
-	runs := db.ckpt.runs.Load()
 	if _, err := db.ImportRecords(ctx, g.records(2000), ImportOptions{Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
@@ -50,13 +54,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		t.Fatalf("the log holds %d bytes after importing 2,000 records: the test measures nothing", wal)
 	}
 	// The import's pages reach the database file without a close.
-	waitRuns(runs)
-	for range 200 {
-		if size(path)-before > wal/2 {
-			break
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	waitWhole()
 	if grown := size(path) - before; grown <= wal/2 {
 		t.Fatalf("the database file grew by %d bytes for a log of %d: the log was not checkpointed", grown, wal)
 	}
@@ -65,7 +63,6 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	// checkpoint: the log is reused from its start, so it stays about the
 	// size of one import instead of reaching five.
 	for i := range 4 {
-		runs := db.ckpt.runs.Load()
 		rs := g.records(2000)
 		for _, r := range rs {
 			r.Slug += "-r" + string(rune('a'+i)) // the generator numbers slugs from 0 each time
@@ -73,7 +70,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		if _, err := db.ImportRecords(ctx, rs, ImportOptions{Actor: "test"}); err != nil {
 			t.Fatal(err)
 		}
-		waitRuns(runs)
+		waitWhole()
 	}
 	if got := size(path + "-wal"); got > 2*wal {
 		t.Errorf("the log is %d bytes after five imports of %d bytes each: it is not restarted", got, wal)

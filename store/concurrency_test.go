@@ -292,7 +292,7 @@ func TestOtherProcessWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	eventually(t, 5*time.Second, "the server sees the CLI's update", func() bool {
+	eventually(t, time.Minute, "the server sees the CLI's update", func() bool {
 		r, err := server.Record(ctx, changed.Slug)
 		return err == nil && r.Name["en"] == "Renamed by the CLI"
 	})
@@ -317,7 +317,7 @@ func TestOtherProcessWrites(t *testing.T) {
 	if _, err := cli.ImportRecords(ctx, more, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "the server sees the CLI's import", func() bool {
+	eventually(t, time.Minute, "the server sees the CLI's import", func() bool {
 		p, err := server.SearchRecords(ctx, word)
 		return err == nil && p.Total == len(rs)-1+len(more)
 	})

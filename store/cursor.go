@@ -16,10 +16,12 @@ type sortKey struct {
 	pk      int64
 	score   float64 // SortRelevance: higher first
 	name    string  // SortName: folded name, ascending
-	updated int64   // SortUpdated: newest first
+	updated int64   // SortUpdated: newest first,
+	seq     int64   // then last written first (two writes may share a millisecond)
 }
 
-// sortOrder is a total order on sort keys: the sort, then pk to break ties.
+// sortOrder is a total order on sort keys: the sort, then pk to break ties
+// (for SortUpdated, the change sequence first: the order of the writes).
 type sortOrder byte
 
 const (
@@ -43,6 +45,9 @@ func (o sortOrder) before(a, b *sortKey) bool {
 		if a.updated != b.updated {
 			return a.updated > b.updated
 		}
+		if a.seq != b.seq {
+			return a.seq > b.seq
+		}
 		return a.pk > b.pk
 	}
 	return a.pk < b.pk
@@ -52,7 +57,7 @@ func (o sortOrder) before(a, b *sortKey) bool {
 // belongs to and a fingerprint of the search, base64url-encoded with a
 // checksum. It is opaque to clients; a damaged or foreign cursor is refused
 // rather than silently starting over.
-const cursorVersion = 1
+const cursorVersion = 2
 
 // cursorSalt keeps the checksum from being the plain CRC of the payload, so
 // a hand-edited cursor is refused too.
@@ -69,6 +74,7 @@ func encodeCursor(o sortOrder, fingerprint uint32, k *sortKey) string {
 		b = append(b, k.name...)
 	case orderUpdated:
 		b = binary.AppendVarint(b, k.updated)
+		b = binary.AppendVarint(b, k.seq)
 	}
 	b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b)^cursorSalt)
 	return base64.RawURLEncoding.EncodeToString(b)
@@ -107,7 +113,11 @@ func decodeCursor(s string, o sortOrder, fingerprint uint32) (*sortKey, error) {
 	case orderName:
 		k.name = string(rest)
 	case orderUpdated:
-		if k.updated, n = binary.Varint(rest); n <= 0 || n != len(rest) {
+		if k.updated, n = binary.Varint(rest); n <= 0 {
+			return nil, errCursorMalformed
+		}
+		rest = rest[n:]
+		if k.seq, n = binary.Varint(rest); n <= 0 || n != len(rest) {
 			return nil, errCursorMalformed
 		}
 	}

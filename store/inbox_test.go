@@ -116,7 +116,7 @@ func holdWriter(t *testing.T, db *DB) (release func()) {
 func waitPending(t *testing.T, db *DB, n int) {
 	t.Helper()
 	b := &db.fed().inbox
-	eventually(t, 10*time.Second, fmt.Sprintf("%d requests queued", n), func() bool {
+	eventually(t, time.Minute, fmt.Sprintf("%d requests queued", n), func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		return len(b.pending) == n
@@ -151,7 +151,7 @@ func TestInboxGroupCommit(t *testing.T) {
 		}
 		var wg sync.WaitGroup
 		wg.Go(func() { add(0) })
-		eventually(t, 10*time.Second, "the leader is committing", func() bool {
+		eventually(t, time.Minute, "the leader is committing", func() bool {
 			b.mu.Lock()
 			defer b.mu.Unlock()
 			return b.busy
@@ -229,7 +229,7 @@ func TestInboxCancelledCaller(t *testing.T) {
 	var wg sync.WaitGroup
 	var leaderErr, otherErr error
 	wg.Go(func() { _, leaderErr = db.AddInboxItem(cctx, testActivity(0)) })
-	eventually(t, 10*time.Second, "the leader is committing", func() bool {
+	eventually(t, time.Minute, "the leader is committing", func() bool {
 		b := &db.fed().inbox
 		b.mu.Lock()
 		defer b.mu.Unlock()

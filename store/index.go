@@ -35,6 +35,7 @@ type index struct {
 type irow struct {
 	name    string               // folded, for SortName
 	updated int64                // Unix milliseconds
+	seq     int64                // change sequence of the last write, to order writes of one millisecond
 	vals    []uint32             // facet value ids (see valueDict), grouped by facet
 	off     [maxFacets + 1]uint8 // vals[off[f]:off[f+1]] are facet f's
 	lens    [nTiers]uint16
@@ -111,7 +112,7 @@ func (ix *index) put(r *indexRow) {
 			ix.sumLen[t] -= int64(old.lens[t])
 		}
 	}
-	nr := irow{name: r.sortName, updated: r.updated, state: rowPresent}
+	nr := irow{name: r.sortName, updated: r.updated, seq: r.seq, state: rowPresent}
 	if !r.deleted {
 		nr.state |= rowLive
 	}

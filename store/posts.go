@@ -120,14 +120,15 @@ func (db *DB) Post(ctx context.Context, id string) (*Post, error) {
 }
 
 // Posts returns up to limit live posts of actor published before before
-// (any time if zero), newest first.
+// (any time if zero), newest first (of one millisecond, the last stored
+// first).
 func (db *DB) Posts(ctx context.Context, actor string, before time.Time, limit int) ([]Post, error) {
 	until := int64(math.MaxInt64)
 	if !before.IsZero() {
 		until = millis(before)
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+postColumns+` FROM posts
-		WHERE actor = ? AND published < ? AND deleted_at IS NULL ORDER BY published DESC LIMIT ?`,
+		WHERE actor = ? AND published < ? AND deleted_at IS NULL ORDER BY published DESC, rowid DESC LIMIT ?`,
 		actor, until, max(limit, 0))
 	if err != nil {
 		return nil, fmt.Errorf("list posts of %s: %w", actor, ctxErr(ctx, err))

@@ -99,7 +99,8 @@ func parseSearch(f commons.RecordFilter) (*search, error) {
 // more than one in keywords or summary, more than one in the description.
 // termCache explains why scoring happens in memory rather than in FTS5.
 // Sorts: relevance (the default with words), name (folded; the default
-// without words), updated (newest first); ties go by record.
+// without words), updated (newest first, and of one millisecond the last
+// written first); other ties go by record.
 //
 // Pages follow a keyset cursor (RecordPage.Next), so a walk through every
 // page meets every match once as long as the records do not change. A
@@ -251,7 +252,7 @@ func (ix *index) evaluate(s *search, sets [][nTiers]*termSet) evaluation {
 			}
 		}
 		total++
-		k := sortKey{pk: int64(pk), name: r.name, updated: r.updated}
+		k := sortKey{pk: int64(pk), name: r.name, updated: r.updated, seq: r.seq}
 		if s.order == orderRelevance {
 			k.score = score(uint32(pk), r, sets, idf, &avg)
 		}

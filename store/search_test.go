@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -394,5 +395,46 @@ func TestSearchSeesOwnWrites(t *testing.T) {
 	}
 	if p := mustSearch(t, db, commons.RecordFilter{Query: "beacon", WithFacets: true}); p.Total != 0 || len(p.Facets[commons.FacetKind]) != 0 {
 		t.Fatalf("after delete: %d %v", p.Total, p.Facets)
+	}
+}
+
+// TestSearchUpdatedTies checks that, sorted by update, records changed in
+// the same millisecond come last written first, on every page: the clock
+// here never moves, so every write ties.
+func TestSearchUpdatedTies(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	db := mustOpenPath(t, filepath.Join(t.TempDir(), "commons.db"), func() time.Time { return at })
+	for _, slug := range []string{"a", "b", "c"} {
+		if err := db.CreateRecord(ctx, newRecord(slug, "Record "+slug), "ed"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := db.Record(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Keywords = []string{"changed"}
+	if err := db.UpdateRecord(ctx, a, a.Provenance.Version, "ed"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a", "c", "b"} // a changed last, then c, b created in that order
+	var got []string
+	f := commons.RecordFilter{Sort: commons.SortUpdated, Limit: 1}
+	for range 4 {
+		page, err := db.SearchRecords(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Records {
+			got = append(got, r.Slug)
+		}
+		if page.Next == "" {
+			break
+		}
+		f.Cursor = page.Next
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
 	}
 }

@@ -46,8 +46,24 @@ func (s *server) handleEdit(w http.ResponseWriter, r *http.Request, u *commons.U
 	}
 	rec, bad := parseRecordForm(r.PostForm)
 	rec.Slug = slug
-	version, _ := strconv.Atoi(r.PostForm.Get("version"))
+	version, err := formVersion(r)
+	if err != nil {
+		return err
+	}
 	return s.saveRecord(w, r, d, rec, bad, version, false, u)
+}
+
+// formVersion reads the version of the record an edit or delete form was
+// made from. Like a write through the API without If-Match, a form
+// without it (or with 0 or garbage) is refused rather than applied over
+// whatever is stored now.
+func formVersion(r *http.Request) (int, error) {
+	v, err := strconv.Atoi(r.PostForm.Get("version"))
+	if err != nil || v < 1 {
+		return 0, commons.Errorf(ePreconditionRequired,
+			"The form does not say which version of the record it changes (field version). Reload the record and try again.")
+	}
+	return v, nil
 }
 
 // saveRecord creates or updates rec, or shows the form again with the
@@ -119,7 +135,10 @@ type deleteView struct {
 func (s *server) handleDelete(w http.ResponseWriter, r *http.Request, u *commons.User) error {
 	slug := mux.Vars(r)["slug"]
 	if r.Method == http.MethodPost {
-		version, _ := strconv.Atoi(r.PostForm.Get("version"))
+		version, err := formVersion(r)
+		if err != nil {
+			return err
+		}
 		if err := s.dir.DeleteRecord(r.Context(), slug, version, u.Name); err != nil {
 			return err
 		}

@@ -18,11 +18,10 @@ import (
 
 // colDef is one column of a list of rows.
 type colDef struct {
-	key     string
-	typ     string   // input type: text, url, date; "select" with vocab
-	vocab   []string // the accepted values of a select
-	prefix  string   // message prefix for the labels of vocab values
-	noBlank bool
+	key    string
+	typ    string   // input type: text, url, date; "select" with vocab
+	vocab  []string // the accepted values of a select
+	prefix string   // message prefix for the labels of vocab values
 }
 
 // listDef is an editable list of the record.

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -242,4 +243,41 @@ func TestUIPeers(t *testing.T) {
 	ops.post("/ops/peers/"+bHost+"/reject", url.Values{}, http.StatusSeeOther)
 	ops.post("/ops/peers/"+bHost+"/unfollow", url.Values{}, http.StatusSeeOther)
 	wantNotIn(t, "after unfollow", ops.get("/ops", http.StatusOK), `action="/ops/peers/`+bHost+`/unfollow"`)
+}
+
+// TestUIEditNeedsVersion checks that an edit or delete form without a
+// usable version (missing, 0, garbage) is refused with 428, as the API
+// refuses a write without If-Match, and changes nothing.
+func TestUIEditNeedsVersion(t *testing.T) {
+	s := newUIServer(t)
+	b := s.browser(t)
+	b.login("ed")
+	before, err := s.db.Record(t.Context(), "osm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"", "0", "-1", "one", "1.0", " 1"} {
+		edit := recordForm("ignored")
+		if v != "" {
+			edit.Set("version", v)
+		}
+		edit.Set("summary.en", "Written without a version")
+		b.post("/records/osm/edit", edit, http.StatusPreconditionRequired)
+		del := url.Values{}
+		if v != "" {
+			del.Set("version", v)
+		}
+		b.post("/records/osm/delete", del, http.StatusPreconditionRequired)
+	}
+	after, err := s.db.Record(t.Context(), "osm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Provenance.Version != before.Provenance.Version || after.Summary["en"] == "Written without a version" {
+		t.Errorf("osm changed: version %d → %d", before.Provenance.Version, after.Provenance.Version)
+	}
+	// With its version, the same edit passes.
+	edit := recordForm("ignored")
+	edit.Set("version", strconv.Itoa(before.Provenance.Version))
+	b.post("/records/osm/edit", edit, http.StatusSeeOther)
 }

@@ -2,8 +2,9 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
-	"crypto/subtle"
+	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -61,16 +62,46 @@ func (s *server) sessionUser(r *http.Request) *commons.User {
 	return u
 }
 
-// csrfToken returns the request's CSRF token, from its cookie, setting a
-// new one when there is none. Every form posts it back (double submit).
+// CSRF tokens. Every form carries a token that only this site can put in
+// a page for this browser: an HMAC keyed by a secret of the browser's that
+// is in an HttpOnly cookie, which another site can neither read nor (with
+// the __Host- prefix on https) set. Signed in, the secret is the session's;
+// signed out (the login form), it is the pre-session "csrf" cookie, set by
+// the first page with a form and replaced at each sign-in. A token is thus
+// bound to the session: one taken from another browser or another session
+// is refused, and so is a cookie and field made up to match.
+const (
+	csrfSecretMin = 32 // characters: randomToken makes 43
+	csrfTokenLen  = 43 // base64url of an HMAC-SHA256
+)
+
+// csrfSecret returns the secret r's tokens are bound to, or "".
+func (s *server) csrfSecret(r *http.Request) string {
+	for _, name := range []string{"session", "csrf"} {
+		if c, err := r.Cookie(s.cookieName(name)); err == nil && len(c.Value) >= csrfSecretMin {
+			return name + ":" + c.Value
+		}
+	}
+	return ""
+}
+
+// csrfFor is the token of a secret.
+func csrfFor(secret string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("commonsd form token v1"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// csrfToken returns the token for r's forms, setting a pre-session cookie
+// when r has neither session nor one.
 func (s *server) csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(s.cookieName("csrf")); err == nil && len(c.Value) >= 32 {
-		return c.Value
+	if secret := s.csrfSecret(r); secret != "" {
+		return csrfFor(secret)
 	}
 	tok := randomToken()
 	s.setCookie(w, "csrf", tok, 0)
 	r.AddCookie(&http.Cookie{Name: s.cookieName("csrf"), Value: tok}) // later calls see it
-	return tok
+	return csrfFor("csrf:" + tok)
 }
 
 func randomToken() string {
@@ -79,9 +110,9 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// checkForm parses a posted form and checks its CSRF token against the
-// cookie and, when the browser sends one, the Origin against this
-// instance. It also draws from the client's write bucket.
+// checkForm parses a posted form and checks that it comes from this site:
+// the browser's own marks (Sec-Fetch-Site, Origin), and the token bound to
+// its session. It also draws from the client's write bucket.
 func (s *server) checkForm(w http.ResponseWriter, r *http.Request) error {
 	if err := s.allowWrite(w, r); err != nil {
 		return err
@@ -93,9 +124,11 @@ func (s *server) checkForm(w http.ResponseWriter, r *http.Request) error {
 	if o := r.Header.Get("Origin"); o != "" && o != "null" && s.base != "" && o != s.base {
 		return commons.Errorf(commons.EFORBIDDEN, "This form was sent from another site (%s).", o)
 	}
-	c, err := r.Cookie(s.cookieName("csrf"))
-	sent := r.PostForm.Get("csrf")
-	if err != nil || sent == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(sent)) != 1 {
+	if err := s.crossOrigin.Check(r); err != nil {
+		return commons.Errorf(commons.EFORBIDDEN, "This form was sent from another site.")
+	}
+	secret, sent := s.csrfSecret(r), r.PostForm.Get("csrf")
+	if secret == "" || len(sent) != csrfTokenLen || !hmac.Equal([]byte(sent), []byte(csrfFor(secret))) {
 		return commons.Errorf(commons.EFORBIDDEN, "The form has expired or was not sent from this site. Go back, reload the page and try again.")
 	}
 	return nil
@@ -191,12 +224,34 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// safeNext keeps a redirect target only if it is a path on this site.
+// safeNext keeps a redirect target only if a browser would read it as a
+// path on this site; anything else gives "" (the home page). A browser
+// drops tabs and newlines anywhere in a URL and leading control
+// characters and spaces, reads a backslash as a slash, and takes "//" or
+// "/\\" for another host: so "/\t/evil.example" or "/\\evil.example" lead
+// elsewhere. Such characters are refused outright, also percent-encoded
+// (a server or proxy on the way may decode them), as is any target with a
+// scheme, a host or a path starting with "//".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if len(next) > 2048 || !strings.HasPrefix(next, "/") || unsafeInPath(next) {
 		return ""
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Opaque != "" || u.Host != "" || u.User != nil ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || unsafeInPath(u.Path) {
+		return ""
+	}
+	// u.Path is decoded once; decoded twice it must still be a path here.
+	if dec, err := url.PathUnescape(u.Path); err != nil || strings.HasPrefix(dec, "//") || unsafeInPath(dec) {
+		return ""
+	}
+	return u.String()
+}
+
+// unsafeInPath reports whether s holds a character a browser would drop
+// or read as a slash: controls (tab, newline…), DEL, a backslash.
+func unsafeInPath(s string) bool {
+	return strings.ContainsFunc(s, func(c rune) bool { return c < 0x20 || c == 0x7f || c == '\\' })
 }
 
 // handleLogout ends this session.

@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -138,23 +140,19 @@ func (b *uiClient) get(path string, status int) string {
 	return body
 }
 
-// csrf returns the CSRF cookie, fetching a page first if there is none.
+// csrf returns the token the site puts in this browser's forms (bound to
+// its session, or signed out to its pre-session cookie), read from the
+// login page's form.
 func (b *uiClient) csrf() string {
-	u, _ := url.Parse(b.base)
-	for _, c := range b.c.Jar.Cookies(u) {
-		if c.Name == "csrf" {
-			return c.Value
-		}
+	b.t.Helper()
+	m := csrfField.FindStringSubmatch(b.get("/login", http.StatusOK))
+	if m == nil {
+		b.t.Fatal("no csrf field in the login form")
 	}
-	b.get("/login", http.StatusOK)
-	for _, c := range b.c.Jar.Cookies(u) {
-		if c.Name == "csrf" {
-			return c.Value
-		}
-	}
-	b.t.Fatal("no csrf cookie")
-	return ""
+	return html.UnescapeString(m[1])
 }
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
 
 // post sends a form with the CSRF token and requires the status.
 func (b *uiClient) post(path string, form url.Values, status int) (*http.Response, string) {

@@ -215,7 +215,7 @@ func TestUILogin(t *testing.T) {
 // TestUICookiesOverHTTPS checks the __Host- prefix and Secure flag.
 func TestUICookiesOverHTTPS(t *testing.T) {
 	s := newTestServer(t, nil, func(o *Options) { o.BaseURL = "https://commons.example.eu" })
-	form := url.Values{"name": {"ed"}, "password": {uiPassword}, "csrf": {strings.Repeat("x", 43)}}
+	form := url.Values{"name": {"ed"}, "password": {uiPassword}, "csrf": {csrfFor("csrf:" + strings.Repeat("x", 43))}}
 	r, _ := http.NewRequest("POST", s.URL+"/login", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Cookie", "__Host-csrf="+strings.Repeat("x", 43))

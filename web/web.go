@@ -142,6 +142,9 @@ type server struct {
 	pages       *pages
 	funding     fundingCache // funding_cache.go
 	client      *http.Client // may be nil
+	// crossOrigin refuses forms that browsers mark as sent from another
+	// site (Sec-Fetch-Site, Origin); checkForm also checks the token.
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New returns the instance's HTTP handler. It panics if opts.Directory is
@@ -170,6 +173,11 @@ func newServer(opts Options) *server {
 		client:   opts.HTTPClient,
 	}
 	s.https = strings.HasPrefix(s.base, "https://")
+	s.crossOrigin = http.NewCrossOriginProtection()
+	if s.base != "" {
+		// Behind a proxy the Host may not be the public one.
+		_ = s.crossOrigin.AddTrustedOrigin(s.base) // a base with a path is only not trusted
+	}
 	if s.name == "" {
 		s.name = s.names.String()
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -249,10 +250,48 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 	return cfg, cfg.Validate()
 }
 
+// toolVars are the COMMONSD_* variables that are not configuration keys:
+// COMMONSD_CONFIG names the file (every command reads it), the others are
+// read by the tests and benchmarks only (a server ignores them, so a shell
+// that exports one for a benchmark may still start one).
+var toolVars = map[string]bool{
+	"COMMONSD_CONFIG":            true,
+	"COMMONSD_TEST_MAIN":         true, // the test binary runs as commonsd (restart_test.go)
+	"COMMONSD_SCREENSHOTS":       true, // where the browser tests keep their screenshots
+	"COMMONSD_BENCH_ACTIVITIES":  true, // size of the inbox benchmark
+	"COMMONSD_BENCH_WRK_SECONDS": true, // length of each wrk run of the inbox benchmark
+	"COMMONSD_BENCH_RECORDS":     true, // size of the backfill benchmark
+}
+
+// checkEnviron refuses a COMMONSD_* variable that is neither a
+// configuration key nor in toolVars, most often a misspelt key that would
+// otherwise be ignored without a word. environ is os.Environ's form.
+func checkEnviron(environ []string) error {
+	known := map[string]bool{}
+	cfg := DefaultConfig()
+	for _, k := range configKeys(&cfg) {
+		known[envName(k)] = true
+	}
+	var unknown []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "COMMONSD_") && !known[name] && !toolVars[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	return fmt.Errorf("unknown environment variable %s: not a configuration key (COMMONSD_<SECTION>_<KEY>)", unknown[0])
+}
+
+func envName(k configKey) string { return "COMMONSD_" + strings.ToUpper(k.section+"_"+k.key) }
+
 // applyEnv overrides every key for which COMMONSD_<SECTION>_<KEY> is set.
 func applyEnv(cfg *Config, getenv func(string) string) error {
 	for _, k := range configKeys(cfg) {
-		name := "COMMONSD_" + strings.ToUpper(k.section+"_"+k.key)
+		name := envName(k)
 		v := getenv(name)
 		if v == "" {
 			continue

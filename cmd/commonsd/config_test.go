@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -147,5 +148,46 @@ func TestConfigInstanceTexts(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%q: error %v, want %q", tt.body, err, tt.want)
 		}
+	}
+}
+
+// TestUnknownEnvironment checks that a COMMONSD_* variable that is neither
+// a key nor a tool's stops commonsd with one line naming it, and that the
+// keys and the tools' variables do not.
+func TestUnknownEnvironment(t *testing.T) {
+	for _, tt := range []struct {
+		environ []string
+		want    string // in the error; "" for none
+	}{
+		{[]string{"PATH=/bin", "COMMONSD_SERVER_LISTEN=127.0.0.1:1", "COMMONSD_CONFIG=x.toml", "COMMONSD_SCREENSHOTS=/tmp",
+			"COMMONSD_TEST_MAIN=1", "COMMONSD_BENCH_RECORDS=10", "COMMONSD_FEDERATION_RETRY_SCHEDULE=1s"}, ""},
+		{[]string{"COMMONSD_SERVER_LISTN=127.0.0.1:1"}, "COMMONSD_SERVER_LISTN"},
+		{[]string{"COMMONSD_STORE_PATH=a.db", "COMMONSD_ZZZ=1", "COMMONSD_LISTEN=:80"}, "COMMONSD_LISTEN"}, // the first in order
+		{[]string{"COMMONSD_=1"}, "variable COMMONSD_:"},
+		{[]string{"COMMONSD_server_listen=x"}, "COMMONSD_server_listen"}, // names are upper case
+	} {
+		err := checkEnviron(tt.environ)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%v: %v", tt.environ, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%v: %v, want an error naming %s", tt.environ, err, tt.want)
+		}
+	}
+
+	// The real process: one line on stderr, a failure exit, nothing run.
+	cmd := exec.Command(os.Args[0], "version")
+	cmd.Env = append(os.Environ(), "COMMONSD_TEST_MAIN=1", "COMMONSD_SERVER_LISTN=127.0.0.1:1")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Errorf("commonsd version with COMMONSD_SERVER_LISTN: %v", err)
+	}
+	if lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "COMMONSD_SERVER_LISTN") {
+		t.Errorf("stderr:\n%s\nwant one line naming COMMONSD_SERVER_LISTN", stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout: %q", stdout.String())
 	}
 }

@@ -190,7 +190,7 @@ func TestMastodonFollowsARecord(t *testing.T) {
 			if resp.StatusCode != http.StatusAccepted {
 				t.Fatalf("Follow: %s", resp.Status)
 			}
-			accept := peer.WaitFor(t, 10*time.Second, "Accept", func(a map[string]any) bool { return a["type"] == "Accept" })
+			accept := peer.WaitFor(t, time.Minute, "Accept", func(a map[string]any) bool { return a["type"] == "Accept" })
 			if accept.Err != nil {
 				t.Fatalf("Accept signature: %v", accept.Err)
 			}
@@ -217,14 +217,14 @@ func TestMastodonFollowsARecord(t *testing.T) {
 	}
 	actorURL := in.url + "/records/openstreetmap"
 	for _, peer := range peers {
-		upd := peer.WaitFor(t, 10*time.Second, "Update of the actor", func(a map[string]any) bool {
+		upd := peer.WaitFor(t, time.Minute, "Update of the actor", func(a map[string]any) bool {
 			obj, _ := a["object"].(map[string]any)
 			return a["type"] == "Update" && obj["id"] == actorURL
 		})
 		if upd.Err != nil {
 			t.Errorf("Update signature: %v", upd.Err)
 		}
-		create := peer.WaitFor(t, 10*time.Second, "Create{Note}", func(a map[string]any) bool {
+		create := peer.WaitFor(t, time.Minute, "Create{Note}", func(a map[string]any) bool {
 			obj, _ := a["object"].(map[string]any)
 			return a["type"] == "Create" && obj["type"] == "Note"
 		})

@@ -15,7 +15,7 @@ import (
 )
 
 // wait bounds every network wait of these tests.
-const wait = 10 * time.Second
+const wait = time.Minute
 
 // follows makes peer's user follow the record slug and waits for the
 // verified Accept. It returns the Follow.

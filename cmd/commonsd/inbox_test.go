@@ -249,7 +249,7 @@ func TestInboxIgnoresReplay(t *testing.T) {
 		if resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("POST %d: %s", i+1, resp.Status)
 		}
-		peer.WaitFor(t, 10*time.Second, "Accept", isAcceptOf(first["id"].(string)))
+		peer.WaitFor(t, time.Minute, "Accept", isAcceptOf(first["id"].(string)))
 	}
 	// A later Follow is processed after the replay would have been: once
 	// its Accept is in, the replay has had every chance to produce one.
@@ -257,7 +257,7 @@ func TestInboxIgnoresReplay(t *testing.T) {
 	if resp, err := peer.Post(ctx, in.url+"/records/wikipedia/inbox", second); err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("second Follow: %v %v", resp, err)
 	}
-	peer.WaitFor(t, 10*time.Second, "Accept of the later Follow", isAcceptOf(second["id"].(string)))
+	peer.WaitFor(t, time.Minute, "Accept of the later Follow", isAcceptOf(second["id"].(string)))
 	if n := peer.Count(isAcceptOf(first["id"].(string))); n != 1 {
 		t.Errorf("the replayed Follow was accepted %d times", n)
 	}

@@ -15,8 +15,9 @@ import (
 	"github.com/commons-directory/commons/federation/fedtest"
 )
 
-// converge is how long instances on loopback get to agree.
-const converge = 30 * time.Second
+// converge is how long instances on loopback get to agree: a bound for a
+// loaded machine under -race, not a measure.
+const converge = 90 * time.Second
 
 // openPeer makes an instance that accepts every peer at once and retries
 // failed deliveries quickly.
@@ -376,19 +377,17 @@ func TestSyncRetriesAfterFailure(t *testing.T) {
 	b.stop()
 	a = newInstanceWith(t, dir, openPeer(aAddr))
 	// The reconciliation at start fails: B is down.
-	var failedAt time.Time
 	eventually(t, converge, func() bool {
 		p, _ := synced()
-		failedAt = time.Now()
 		return p.LastError != ""
 	})
 	before, _ := synced()
-	b = newInstanceWith(t, dir, openPeer(bHost))
+	newInstanceWith(t, dir, openPeer(bHost)) // B again, stopped when the test ends
+	// Only the retry can reconcile within converge, far less than the
+	// hour of sync_interval; how soon after the failure it comes is not
+	// measured (a loaded machine delays everything).
 	eventually(t, converge, func() bool {
 		p, _ := synced()
 		return p.LastError == "" && p.LastSync.After(before.LastSync)
 	})
-	if took := time.Since(failedAt); took > 25*time.Second {
-		t.Errorf("A reconciled with B %s after the failure; the first retry is due after 10 s", took.Round(time.Second))
-	}
 }

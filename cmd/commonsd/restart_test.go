@@ -21,7 +21,10 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("COMMONSD_TEST_MAIN") == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := run(ctx, append([]string{"commonsd"}, os.Args[1:]...), os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+		err := checkEnviron(os.Environ()) // as main does
+		if err == nil {
+			err = run(ctx, append([]string{"commonsd"}, os.Args[1:]...), os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+		}
 		stop()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "commonsd:", err)
@@ -56,7 +59,7 @@ func startChild(t *testing.T, e *testEnv) *child {
 			t.Logf("child log:\n%s", c.logs.String())
 		}
 	})
-	eventually(t, 20*time.Second, func() bool {
+	eventually(t, time.Minute, func() bool {
 		resp, err := http.Get(e.url + "/healthz")
 		if err != nil {
 			return false
@@ -94,7 +97,7 @@ func TestDeliveriesSurviveKill(t *testing.T) {
 	actor := e.url + "/records/openstreetmap"
 	// Let the publisher post the demo records' arrival first, so that the
 	// only deliveries to the follower are those of the change below.
-	eventually(t, 20*time.Second, func() bool {
+	eventually(t, time.Minute, func() bool {
 		outbox, err := peer.Get(ctx, actor+"/outbox")
 		return err == nil && outbox["totalItems"] == 1.0
 	})
@@ -105,7 +108,7 @@ func TestDeliveriesSurviveKill(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("Follow: %v %v", resp, err)
 	}
-	peer.WaitFor(t, 10*time.Second, "Accept", func(a map[string]any) bool { return a["type"] == "Accept" })
+	peer.WaitFor(t, time.Minute, "Accept", func(a map[string]any) bool { return a["type"] == "Accept" })
 
 	// The follower's server is down for the first attempts of the change.
 	peer.Respond(fedtest.Response{Status: 503}, fedtest.Response{Status: 503})
@@ -128,7 +131,7 @@ func TestDeliveriesSurviveKill(t *testing.T) {
 
 	// Both deliveries (Update, Create) failed once and wait for their retry.
 	var queue string
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !strings.Contains(queue, "2 deliveries queued; 1 inboxes failing") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the two failed deliveries are not waiting for their retry; commonsd deliveries says:\n%s", queue)
@@ -144,8 +147,8 @@ func TestDeliveriesSurviveKill(t *testing.T) {
 	before := peer.Count(creates) // the attempt answered 503
 
 	startChild(t, e)
-	eventually(t, 45*time.Second, func() bool { return peer.Count(creates) > before })
-	eventually(t, 30*time.Second, func() bool {
+	eventually(t, 2*time.Minute, func() bool { return peer.Count(creates) > before })
+	eventually(t, time.Minute, func() bool {
 		return strings.Contains(e.mustRun("", "deliveries"), "0 deliveries queued; 0 inboxes failing")
 	})
 }

@@ -121,13 +121,20 @@ func newFlags(c *cli, name, args, help string) (*flag.FlagSet, *string) {
 // arguments.
 func parse(c *cli, fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
+	// The flag package prints the usage itself, to the output, for --help
+	// as for a mistake: here --help prints it once, to stdout, and a
+	// mistake to stderr after the flag package's line naming it.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				fs.SetOutput(c.stdout)
-				fs.Usage()
+				usage()
 				return nil, errHelp
 			}
+			usage()
 			return nil, usageError{err.Error()}
 		}
 		if fs.NArg() == 0 {
