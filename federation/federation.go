@@ -196,6 +196,12 @@ func every(ctx context.Context, interval time.Duration, wakeup <-chan struct{}, 
 	}
 }
 
+// scheme is the scheme of the base URL, "https" or "http".
+func (f *Federation) scheme() string {
+	s, _, _ := strings.Cut(f.base, "://")
+	return s
+}
+
 // Host is the host[:port] of the instance.
 func (f *Federation) Host() string { return f.host }
 

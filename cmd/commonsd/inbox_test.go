@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -178,6 +181,52 @@ func TestInboxRejects(t *testing.T) {
 			req.Header.Set("Content-Type", "text/plain")
 			return req
 		}, 415, "Content-Type must be"},
+		{"signed for another host, replayed here", func(t *testing.T) *http.Request {
+			// A delivery alice signed for another server's inbox, captured
+			// and sent here as it was: its Host is the other server's.
+			req, err := peer.SignedPost(ctx, "http://other.example/records/openstreetmap/inbox", mustJSON(t, follow(peer, record, "replayed")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.URL.Host = strings.TrimPrefix(in.url, "http://")
+			req.Host = "other.example"
+			return req
+		}, 421, `Host "other.example" is not this server`},
+		{"parser gap: Headers spelled differently", func(t *testing.T) *http.Request {
+			// Signed over the Date line alone, but claiming the full list
+			// under a second spelling of the parameter name.
+			peer.SignedHeaders = []string{"date"}
+			defer func() { peer.SignedHeaders = nil }()
+			req, err := peer.SignedPost(ctx, inbox, mustJSON(t, follow(peer, record, "gap1")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := req.Header.Get("Signature")
+			req.Header.Set("Signature", sig+`,Headers="(request-target) host date digest"`)
+			return req
+		}, 401, `unknown parameter "Headers"`},
+		{"parser gap: headers twice", func(t *testing.T) *http.Request {
+			peer.SignedHeaders = []string{"date"}
+			defer func() { peer.SignedHeaders = nil }()
+			req, err := peer.SignedPost(ctx, inbox, mustJSON(t, follow(peer, record, "gap2")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := req.Header.Get("Signature")
+			req.Header.Set("Signature", `headers="(request-target) host date digest",`+sig)
+			return req
+		}, 401, "headers appears twice"},
+		{"parser gap: no headers parameter", func(t *testing.T) *http.Request {
+			peer.SignedHeaders = []string{"date"}
+			defer func() { peer.SignedHeaders = nil }()
+			req, err := peer.SignedPost(ctx, inbox, mustJSON(t, follow(peer, record, "gap3")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := req.Header.Get("Signature")
+			req.Header.Set("Signature", strings.Replace(sig, `headers="date",`, "", 1))
+			return req
+		}, 401, "headers is required"},
 		{"inbox of an unknown record", func(t *testing.T) *http.Request {
 			req, err := peer.SignedPost(ctx, in.url+"/records/no-such-record/inbox",
 				mustJSON(t, follow(peer, in.url+"/records/no-such-record", "unknown")))
@@ -260,5 +309,83 @@ func TestInboxIgnoresReplay(t *testing.T) {
 	peer.WaitFor(t, 10*time.Second, "Accept of the later Follow", isAcceptOf(second["id"].(string)))
 	if n := peer.Count(isAcceptOf(first["id"].(string))); n != 1 {
 		t.Errorf("the replayed Follow was accepted %d times", n)
+	}
+}
+
+// TestInboxRefusesAnotherHost replays, on every kind of inbox, a delivery
+// a real peer signed for another server: each is refused with 421 and a
+// problem naming the Host header, before its signature is checked (the
+// peer's key is never fetched). The absolute form of the request line,
+// which sets the host too, is refused the same way; the same delivery
+// signed for this instance is accepted.
+func TestInboxRefusesAnotherHost(t *testing.T) {
+	in := newInstance(t, t.TempDir(), "eu")
+	ctx := context.Background()
+	peer := fedtest.NewPeer(t, "alice")
+	ours := strings.TrimPrefix(in.url, "http://")
+	for _, path := range []string{"/inbox", "/actor/inbox", "/records/openstreetmap/inbox", "/topics/software/inbox"} {
+		t.Run(path, func(t *testing.T) {
+			req, err := peer.SignedPost(ctx, "http://other.example"+path, mustJSON(t, follow(peer, in.url+"/records/openstreetmap", "other"+path)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.URL.Host, req.Host = ours, "other.example"
+			req.Header.Set("Accept", "application/problem+json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var p struct {
+				Status int    `json:"status"`
+				Detail string `json:"detail"`
+				Errors []struct {
+					Field string `json:"field"`
+				} `json:"errors"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusMisdirectedRequest || p.Status != 421 || len(p.Errors) != 1 || p.Errors[0].Field != "Host" {
+				t.Errorf("%s: %+v", resp.Status, p)
+			}
+		})
+	}
+	// An absolute request line naming another host, with our Host header.
+	req, err := peer.SignedPost(ctx, "http://other.example/inbox", mustJSON(t, follow(peer, in.url+"/records/openstreetmap", "absolute")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := mustJSON(t, follow(peer, in.url+"/records/openstreetmap", "absolute"))
+	conn, err := net.Dial("tcp", ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var raw bytes.Buffer
+	fmt.Fprintf(&raw, "POST http://other.example/inbox HTTP/1.1\r\nHost: %s\r\nContent-Type: application/activity+json\r\nAccept: application/problem+json\r\nContent-Length: %d\r\nConnection: close\r\n", ours, len(body))
+	for _, h := range []string{"Date", "Digest", "Signature"} {
+		fmt.Fprintf(&raw, "%s: %s\r\n", h, req.Header.Get(h))
+	}
+	raw.WriteString("\r\n")
+	raw.Write(body)
+	if _, err := conn.Write(raw.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("absolute request line for another host: %s", resp.Status)
+	}
+	if n := peer.Count(func(map[string]any) bool { return true }); n != 0 {
+		t.Errorf("the peer received %d deliveries", n)
+	}
+	// The control: the same delivery signed for this instance is accepted.
+	resp2, err := peer.Post(ctx, in.url+"/inbox", follow(peer, in.url+"/records/openstreetmap", "ours"))
+	if err != nil || resp2.StatusCode != http.StatusAccepted {
+		t.Fatalf("delivery signed for this instance: %v %v", resp2, err)
 	}
 }
