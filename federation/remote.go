@@ -131,7 +131,9 @@ func (c *keyCache) forget(owner string) {
 }
 
 // fetchActorForKey fetches the document a key id names and returns the
-// actor that owns the key, stored in the cache.
+// actor that owns the key, stored in the cache. The key document, the
+// actor and the key id share one origin, and each document was served by
+// that origin (getLimited).
 func (f *Federation) fetchActorForKey(ctx context.Context, keyID string) (*RemoteActor, error) {
 	docURL, _, _ := strings.Cut(keyID, "#")
 	body, err := f.get(ctx, docURL)
@@ -145,6 +147,9 @@ func (f *Federation) fetchActorForKey(ctx context.Context, keyID string) (*Remot
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
 		return nil, fmt.Errorf("%s: malformed JSON", docURL)
+	}
+	if !sameOrigin(probe.ID, keyID) {
+		return nil, fmt.Errorf("the key %s is served as %s, on another origin", keyID, probe.ID)
 	}
 	// Mastodon's key id (actor#main-key) returns the actor itself. Other
 	// servers return a stub: a Key {id, owner, publicKeyPem}, or, like
@@ -169,6 +174,9 @@ func (f *Federation) fetchActorForKey(ctx context.Context, keyID string) (*Remot
 	}
 	if a.KeyID != keyID {
 		return nil, fmt.Errorf("actor %s publishes key %s, not %s", a.ID, a.KeyID, keyID)
+	}
+	if !sameOrigin(a.ID, keyID) {
+		return nil, fmt.Errorf("the key %s is owned by %s, on another origin", keyID, a.ID)
 	}
 	if err := f.db.PutRemoteActor(ctx, storeActor(a, f.now())); err != nil {
 		return nil, err

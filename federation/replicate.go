@@ -344,42 +344,119 @@ func (f *Federation) fetchRecordPage(ctx context.Context, iri string) (recordPag
 }
 
 // getLimited fetches an ActivityPub document of at most limit bytes with
-// a GET signed by the instance actor, through the guarded client.
+// a GET signed by the instance actor, through the guarded client, and
+// binds it to the origin that served it: the client follows redirects, so
+// the document's id must have the origin (scheme, host and port) of the
+// URL that finally answered, not of the one asked. When it does not, the
+// document is fetched once more from its id, and that answer must be
+// served from its own origin with the same id; else it is refused. So a
+// server cannot present a document under another server's name, by a
+// redirect or by an id it made up.
 func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([]byte, error) {
-	if blocked, err := f.db.DomainBlocked(ctx, host(iri)); err != nil {
+	body, served, err := f.fetch(ctx, iri, limit)
+	if err != nil {
 		return nil, err
+	}
+	id, err := documentID(body, iri)
+	if err != nil {
+		return nil, err
+	}
+	if sameOrigin(id, served) {
+		return body, nil
+	}
+	body, served2, err := f.fetch(ctx, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s (served by %s) has the id %s; fetched from its id: %w", iri, served, id, err)
+	}
+	id2, err := documentID(body, id)
+	if err != nil {
+		return nil, err
+	}
+	if id2 != id || !sameOrigin(id2, served2) {
+		return nil, commons.Errorf(commons.EFORBIDDEN, "GET %s: the document with the id %s is served by %s, another origin", iri, id, served2)
+	}
+	return body, nil
+}
+
+// fetch GETs iri, signed, and returns the body and the URL that finally
+// answered. Each redirect is checked against the domain blocks and signed
+// afresh for its own target.
+func (f *Federation) fetch(ctx context.Context, iri string, limit int64) ([]byte, string, error) {
+	if blocked, err := f.db.DomainBlocked(ctx, host(iri)); err != nil {
+		return nil, "", err
 	} else if blocked {
-		return nil, commons.Errorf(commons.EFORBIDDEN, "the domain %s is blocked", host(iri))
+		return nil, "", commons.Errorf(commons.EFORBIDDEN, "the domain %s is blocked", host(iri))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, iri, nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
 	req.Header.Set("User-Agent", f.agent)
 	key, _, err := f.signingKey(ctx, f.InstanceActorID())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := SignRequest(req, nil, *key, f.now()); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	resp, err := f.client.Do(req)
+	client := *f.client
+	client.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+		if err := f.client.CheckRedirect(next, via); err != nil {
+			return err
+		}
+		if blocked, err := f.db.DomainBlocked(ctx, host(next.URL.String())); err != nil {
+			return err
+		} else if blocked {
+			return commons.Errorf(commons.EFORBIDDEN, "redirected to the blocked domain %s", host(next.URL.String()))
+		}
+		next.Header.Del("Signature")
+		return SignRequest(next, nil, *key, f.now())
+	}
+	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", iri, err)
+		return nil, "", fmt.Errorf("GET %s: %w", iri, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", iri, resp.Status)
+		return nil, "", fmt.Errorf("GET %s: %s", iri, resp.Status)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", iri, err)
+		return nil, "", fmt.Errorf("GET %s: %w", iri, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, commons.Errorf(commons.ETOOLARGE, "GET %s: response larger than %d bytes", iri, limit)
+		return nil, "", commons.Errorf(commons.ETOOLARGE, "GET %s: response larger than %d bytes", iri, limit)
 	}
-	return b, nil
+	return b, resp.Request.URL.String(), nil
+}
+
+// documentID is the id of a fetched JSON document; one without an
+// absolute id is refused.
+func documentID(body []byte, iri string) (string, error) {
+	var doc struct {
+		ID any `json:"id"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return "", commons.Errorf(commons.EINVALID, "GET %s: malformed JSON: %v", iri, err)
+	}
+	id, _ := doc.ID.(string)
+	if !absoluteIRI(id) {
+		return "", commons.Errorf(commons.EINVALID, "GET %s: the document has no id", iri)
+	}
+	return id, nil
+}
+
+// sameOrigin reports whether two absolute URLs have the same scheme, host
+// and port (a default port and letter case aside).
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	if err1 != nil || err2 != nil || ua.Host == "" || ub.Host == "" {
+		return false
+	}
+	sa, sb := strings.ToLower(ua.Scheme), strings.ToLower(ub.Scheme)
+	return sa == sb && (sa == "https" || sa == "http") && normalHost(ua.Host, sa) == normalHost(ub.Host, sb)
 }
 
 // syncRetry is how soon a reconciliation that failed is tried again, by

@@ -121,10 +121,15 @@ func (f *Federation) announcements(ctx context.Context, postID string, r *common
 }
 
 // onRemotePost has the topics announce a post of a followed peer's record
-// actor, so a topic's followers hear of remote records too.
+// actor, so a topic's followers hear of remote records too. Only a post
+// its author sent itself is announced: the actor who signed the Create
+// must be the Note's attributedTo, not another actor of the same server.
 func (f *Federation) onRemotePost(ctx context.Context, act *Activity) error {
 	author := idOf(act.Object["attributedTo"])
-	if author == "" || host(author) != host(act.Actor) || host(act.ObjectID) != host(act.Actor) {
+	if author == "" || author != act.Actor || !sameOrigin(act.ObjectID, act.Actor) {
+		if author != "" {
+			f.log.Warn("post not announced: not sent by its author", "post", act.ObjectID, "author", author, "sender", act.Actor)
+		}
 		return nil
 	}
 	rec, err := f.db.RecordByID(ctx, author)
