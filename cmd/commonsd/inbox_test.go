@@ -4,15 +4,21 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/commons-directory/commons/federation"
 	"github.com/commons-directory/commons/federation/fedtest"
 	"github.com/commons-directory/commons/store"
 )
@@ -387,5 +393,73 @@ func TestInboxRefusesAnotherHost(t *testing.T) {
 	resp2, err := peer.Post(ctx, in.url+"/inbox", follow(peer, in.url+"/records/openstreetmap", "ours"))
 	if err != nil || resp2.StatusCode != http.StatusAccepted {
 		t.Fatalf("delivery signed for this instance: %v %v", resp2, err)
+	}
+}
+
+// TestInboxBindsKeysToTheirOrigin: mallory signs deliveries with a key id
+// on a host he does not control, and serves the actor himself, with an id
+// that claims that host. (1) Host A redirects to mallory's host B; (2) an
+// open redirect on another instance (its /authorize_interaction, given a
+// protocol-relative path) points to B. Both deliveries are refused and no
+// actor is stored under the borrowed name.
+func TestInboxBindsKeysToTheirOrigin(t *testing.T) {
+	dir := t.TempDir()
+	in := newInstanceWith(t, dir, instanceOptions{addr: "127.0.0.1:0"}, "eu")
+	other := newInstanceWith(t, dir, instanceOptions{addr: "127.0.0.2:0"})
+	ctx := context.Background()
+	record := in.url + "/records/openstreetmap"
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM, err := federation.EncodePublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claimed atomic.Value // the actor id mallory's host claims
+	claimed.Store("")
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := claimed.Load().(string)
+		w.Header().Set("Content-Type", "application/activity+json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"@context": []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
+			"id":       id, "type": "Person", "preferredUsername": "mallory", "inbox": id + "/inbox",
+			"publicKey": map[string]any{"id": id + "#main-key", "owner": id, "publicKeyPem": pubPEM},
+		})
+	}))
+	t.Cleanup(evil.Close)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, evil.URL+r.URL.RequestURI(), http.StatusFound)
+	}))
+	t.Cleanup(redirector.Close)
+
+	for _, c := range []struct{ name, actor string }{
+		{"redirect to another host", redirector.URL + "/users/mallory"},
+		{"open redirect chain", other.url + "/authorize_interaction?uri=" + url.QueryEscape(other.url+"//"+strings.TrimPrefix(evil.URL, "http://")+"/users/mallory")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			claimed.Store(c.actor)
+			u, _ := url.Parse(c.actor)
+			act := map[string]any{
+				"@context": "https://www.w3.org/ns/activitystreams",
+				"id":       "http://" + u.Host + "/follows/" + url.PathEscape(c.name), "type": "Follow", "actor": c.actor, "object": record,
+			}
+			body := mustJSON(t, act)
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, record+"/inbox", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/activity+json")
+			if err := federation.SignRequest(req, body, federation.SigningKey{ID: c.actor + "#main-key", Private: key}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			status, p := send(t, req)
+			if status != http.StatusUnauthorized || !strings.Contains(p.Detail, "cannot fetch the key") {
+				t.Errorf("%d %q", status, p.Detail)
+			}
+			if _, err := in.db.RemoteActor(ctx, c.actor); err == nil {
+				t.Errorf("the actor %s was stored", c.actor)
+			}
+		})
+	}
+	if n, err := in.db.CountFollowers(ctx, record); err != nil || n != 0 {
+		t.Errorf("followers: %d, %v", n, err)
 	}
 }
