@@ -111,7 +111,11 @@ func (f *Federation) post(ctx context.Context, d store.Delivery) (status int, re
 	if err := SignRequest(req, d.Body, *key, f.now()); err != nil {
 		return 0, 0, err
 	}
-	resp, err := f.client.Do(req)
+	// A delivery is never redirected: the activity is for this inbox, and
+	// a 3xx is a failure like any other.
+	client := *f.client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -57,7 +57,7 @@ func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient
 	if err := f.checkRecipient(ctx, recipient); err != nil {
 		return err
 	}
-	keyID, owner, err := VerifyRequest(ctx, r, body, f.now(), f.resolveKey)
+	keyID, owner, err := verifyRequest(ctx, r, body, f.now(), f.scheme(), f.resolveKey)
 	if err != nil {
 		if act.Type == "Delete" && act.ObjectID == act.Actor && commons.ErrorCode(err) == commons.EUNAUTHORIZED {
 			// An account we never knew announces its own deletion: its key is

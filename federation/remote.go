@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
@@ -50,7 +51,22 @@ func (f *Federation) signingKey(ctx context.Context, actor string) (*SigningKey,
 // id, from the remote actor cache unless refresh, else fetched with a GET
 // signed by the instance actor. GoToSocial's key ids return a stub whose
 // owner we then fetch; Mastodon's (actor#main-key) return the actor.
-func (f *Federation) resolveKey(ctx context.Context, keyID string, refresh bool) (string, *rsa.PublicKey, error) {
+func (f *Federation) resolveKey(ctx context.Context, keyID string, refresh bool) (string, crypto.PublicKey, error) {
+	owner, key, err := f.resolveRSAKey(ctx, keyID, refresh)
+	if err == nil || commons.ErrorCode(err) == commons.EFORBIDDEN || !strings.Contains(keyID, "#") {
+		return owner, key, err
+	}
+	// Not the actor's RSA key: an Ed25519 key of its assertionMethod
+	// (FEP-521a), which RFC 9421 signatures may use.
+	if pub, kerr := f.originKey(ctx, keyID, refresh); kerr == nil {
+		actor, _, _ := strings.Cut(keyID, "#")
+		return actor, pub, nil
+	}
+	return "", nil, err
+}
+
+// resolveRSAKey resolves a key id to its owner's RSA key (publicKey).
+func (f *Federation) resolveRSAKey(ctx context.Context, keyID string, refresh bool) (string, *rsa.PublicKey, error) {
 	if blocked, err := f.db.DomainBlocked(ctx, host(keyID)); err != nil {
 		return "", nil, err
 	} else if blocked {

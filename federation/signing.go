@@ -62,7 +62,9 @@ func SignRequest(req *http.Request, body []byte, key SigningKey, now time.Time) 
 // KeyResolver returns the owner (actor IRI) and public key of a key id.
 // With refresh it must not answer from a cache: the owner may have rotated
 // its key since the cached copy was taken.
-type KeyResolver func(ctx context.Context, keyID string, refresh bool) (owner string, key *rsa.PublicKey, err error)
+// The key is an *rsa.PublicKey or, for RFC 9421 signatures, an
+// ed25519.PublicKey.
+type KeyResolver func(ctx context.Context, keyID string, refresh bool) (owner string, key crypto.PublicKey, err error)
 
 // VerifyRequest checks a signed request completely and returns the key id
 // and its owner. It requires a draft-cavage signature with algorithm
@@ -75,7 +77,23 @@ type KeyResolver func(ctx context.Context, keyID string, refresh bool) (owner st
 // The caller checks that the request's Host is ours (CheckHost) before.
 // Every failure is an EUNAUTHORIZED *commons.Error whose message says why,
 // for the 401 answer.
+//
+// A request with a Signature-Input header is verified as RFC 9421 instead
+// (see verify9421), never as both.
 func VerifyRequest(ctx context.Context, r *http.Request, body []byte, now time.Time, resolve KeyResolver) (keyID, owner string, err error) {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return verifyRequest(ctx, r, body, now, scheme, resolve)
+}
+
+// verifyRequest is VerifyRequest for a request received on scheme (that
+// of our base URL, which a proxy in front may terminate).
+func verifyRequest(ctx context.Context, r *http.Request, body []byte, now time.Time, scheme string, resolve KeyResolver) (keyID, owner string, err error) {
+	if is9421(r.Header) {
+		return verify9421(ctx, r, body, now, scheme, resolve)
+	}
 	raw, err := signatureHeader(r.Header)
 	if err != nil {
 		return "", "", unauthorized("%s", err)
@@ -124,7 +142,7 @@ func VerifyRequest(ctx context.Context, r *http.Request, body []byte, now time.T
 		if err != nil {
 			return p.keyID, "", err
 		}
-		if rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], p.signature) == nil {
+		if k, ok := key.(*rsa.PublicKey); ok && rsa.VerifyPKCS1v15(k, crypto.SHA256, sum[:], p.signature) == nil {
 			return p.keyID, owner, nil
 		}
 	}

@@ -3,6 +3,7 @@ package federation
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
@@ -79,7 +80,7 @@ func TestVerifyRequest(t *testing.T) {
 	const actor = "https://mastodon.example/users/alice"
 	key := SigningKey{ID: actor + "#main-key", Private: testKey(t, 0)}
 	resolver := func(pub *rsa.PublicKey) KeyResolver {
-		return func(_ context.Context, id string, _ bool) (string, *rsa.PublicKey, error) {
+		return func(_ context.Context, id string, _ bool) (string, crypto.PublicKey, error) {
 			if id != key.ID {
 				return "", nil, commons.Errorf(commons.EUNAUTHORIZED, "unknown key %s", id)
 			}
@@ -152,7 +153,7 @@ func TestVerifyRequestRefreshesKey(t *testing.T) {
 	key := SigningKey{ID: "https://a.example/actor#main-key", Private: testKey(t, 1)}
 	got := roundTrip(t, nil, "POST", []byte("{}"), key, time.Now())
 	var refreshed bool
-	_, _, err := VerifyRequest(context.Background(), got.r, got.body, time.Now(), func(_ context.Context, _ string, refresh bool) (string, *rsa.PublicKey, error) {
+	_, _, err := VerifyRequest(context.Background(), got.r, got.body, time.Now(), func(_ context.Context, _ string, refresh bool) (string, crypto.PublicKey, error) {
 		if refresh {
 			refreshed = true
 			return "https://a.example/actor", &testKey(t, 1).PublicKey, nil
@@ -164,7 +165,7 @@ func TestVerifyRequestRefreshesKey(t *testing.T) {
 	}
 	// A resolver error is passed through as it is.
 	boom := errors.New("fetch failed")
-	_, _, err = VerifyRequest(context.Background(), got.r, got.body, time.Now(), func(context.Context, string, bool) (string, *rsa.PublicKey, error) {
+	_, _, err = VerifyRequest(context.Background(), got.r, got.body, time.Now(), func(context.Context, string, bool) (string, crypto.PublicKey, error) {
 		return "", nil, boom
 	})
 	if !errors.Is(err, boom) {
@@ -307,7 +308,7 @@ func FuzzVerifyRequest(f *testing.F) {
 	f.Add(strings.Replace(orig, `headers="(request-target) host date digest"`, `headers="date"`, 1))
 	f.Add(orig + `,headers="date"`)
 	f.Add(strings.Replace(orig, `keyId=`, `keyid=`, 1))
-	resolve := func(context.Context, string, bool) (string, *rsa.PublicKey, error) {
+	resolve := func(context.Context, string, bool) (string, crypto.PublicKey, error) {
 		return "https://a.example/actor", &testKey(f, 0).PublicKey, nil
 	}
 	f.Fuzz(func(t *testing.T, sig string) {
