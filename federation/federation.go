@@ -85,6 +85,7 @@ type Federation struct {
 	privKeys  map[string]*SigningKey // our actors' keys, parsed once
 	integrity originKeys             // our Ed25519 key and origins' keys (FEP-8b32)
 	pubKeys   keyCache               // remote actors' keys, parsed
+	sigPrefs  sigPrefs               // the signature scheme each host accepts (knock.go)
 	docs      docCache
 
 	wakeInbox, wakeDeliver, wakePublish, wakeSync chan struct{}

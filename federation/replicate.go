@@ -387,33 +387,31 @@ func (f *Federation) fetch(ctx context.Context, iri string, limit int64) ([]byte
 	} else if blocked {
 		return nil, "", commons.Errorf(commons.EFORBIDDEN, "the domain %s is blocked", host(iri))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, iri, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
-	req.Header.Set("User-Agent", f.agent)
 	key, _, err := f.signingKey(ctx, f.InstanceActorID())
 	if err != nil {
 		return nil, "", err
 	}
-	if err := SignRequest(req, nil, *key, f.now()); err != nil {
-		return nil, "", err
-	}
-	client := *f.client
-	client.CheckRedirect = func(next *http.Request, via []*http.Request) error {
-		if err := f.client.CheckRedirect(next, via); err != nil {
-			return err
+	clientFor := func(scheme int) *http.Client {
+		client := *f.client
+		client.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+			if err := f.client.CheckRedirect(next, via); err != nil {
+				return err
+			}
+			if blocked, err := f.db.DomainBlocked(ctx, host(next.URL.String())); err != nil {
+				return err
+			} else if blocked {
+				return commons.Errorf(commons.EFORBIDDEN, "redirected to the blocked domain %s", host(next.URL.String()))
+			}
+			next.Header.Del("Signature")
+			next.Header.Del("Signature-Input")
+			return signWith(scheme, next, nil, *key, f)
 		}
-		if blocked, err := f.db.DomainBlocked(ctx, host(next.URL.String())); err != nil {
-			return err
-		} else if blocked {
-			return commons.Errorf(commons.EFORBIDDEN, "redirected to the blocked domain %s", host(next.URL.String()))
-		}
-		next.Header.Del("Signature")
-		return SignRequest(next, nil, *key, f.now())
+		return &client
 	}
-	resp, err := client.Do(req)
+	resp, err := f.sendSigned(ctx, http.MethodGet, iri, nil, *key, func(req *http.Request) {
+		req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
+		req.Header.Set("User-Agent", f.agent)
+	}, clientFor)
 	if err != nil {
 		return nil, "", fmt.Errorf("GET %s: %w", iri, err)
 	}

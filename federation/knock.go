@@ -1,0 +1,116 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"sync"
+)
+
+// Outgoing signatures: RFC 9421 or draft-cavage, per host. Few servers
+// accept RFC 9421 yet, and a server refuses a signature it cannot read
+// with 401 (or 400). So each request is signed with the scheme that last
+// worked for its host; a host not yet known gets RFC 9421 when it is a
+// Commons Directory peer (which verifies both) and draft-cavage
+// otherwise, as Mastodon does. On a 400 or 401 the request is sent once
+// more with the other scheme (the "double knock"), and the scheme that
+// got a 2xx answer is remembered for the host, in memory.
+
+// Signature schemes.
+const (
+	schemeUnknown = iota
+	schemeCavage
+	scheme9421
+)
+
+// sigPrefs remembers, per host[:port], the scheme that last worked.
+type sigPrefs struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+const maxSigPrefs = 50_000
+
+func (p *sigPrefs) get(host string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.m[host]
+}
+
+func (p *sigPrefs) set(host string, scheme int) {
+	p.mu.Lock()
+	if p.m == nil || len(p.m) >= maxSigPrefs {
+		p.m = map[string]int{}
+	}
+	p.m[host] = scheme
+	p.mu.Unlock()
+}
+
+// SignatureScheme names the scheme remembered for a host: "rfc9421",
+// "draft-cavage", or "" when none is known yet.
+func (f *Federation) SignatureScheme(host string) string {
+	switch f.sigPrefs.get(host) {
+	case scheme9421:
+		return "rfc9421"
+	case schemeCavage:
+		return "draft-cavage"
+	}
+	return ""
+}
+
+// signWith signs req with the scheme.
+func signWith(scheme int, req *http.Request, body []byte, key SigningKey, f *Federation) error {
+	if scheme == scheme9421 {
+		return SignRequest9421(req, body, key, f.now())
+	}
+	return SignRequest(req, body, key, f.now())
+}
+
+// sendSigned sends method iri (with body, when not nil) signed by key with
+// the host's scheme, knocking a second time with the other scheme on a
+// 400 or 401 (see above). prepare sets the request's other headers;
+// client returns the client to send with for a scheme (a fetch re-signs
+// its redirects with it). The caller closes the response's body.
+func (f *Federation) sendSigned(ctx context.Context, method, iri string, body []byte, key SigningKey, prepare func(*http.Request), client func(scheme int) *http.Client) (*http.Response, error) {
+	h := host(iri)
+	first := f.sigPrefs.get(h)
+	if first == schemeUnknown {
+		first = schemeCavage
+		if p, err := f.db.Peer(ctx, h); err == nil && p != nil {
+			first = scheme9421
+		}
+	}
+	second := schemeCavage
+	if first == schemeCavage {
+		second = scheme9421
+	}
+	for i, scheme := range []int{first, second} {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, iri, rd)
+		if err != nil {
+			return nil, err
+		}
+		prepare(req)
+		if err := signWith(scheme, req, body, key, f); err != nil {
+			return nil, err
+		}
+		resp, err := client(scheme).Do(req)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusBadRequest) {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			continue
+		}
+		if resp.StatusCode/100 == 2 {
+			f.sigPrefs.set(h, scheme)
+		}
+		return resp, nil
+	}
+	panic("unreachable")
+}
