@@ -14,8 +14,9 @@ import (
 // worked for its host; a host not yet known gets RFC 9421 when it is a
 // Commons Directory peer (which verifies both) and draft-cavage
 // otherwise, as Mastodon does. On a 400 or 401 the request is sent once
-// more with the other scheme (the "double knock"), and the scheme that
-// got a 2xx answer is remembered for the host, in memory.
+// more with the other scheme (the "double knock"). RFC 9421 answered 2xx,
+// or draft-cavage answered 2xx after RFC 9421 was refused, is remembered
+// for the host, in memory.
 
 // Signature schemes.
 const (
@@ -107,7 +108,10 @@ func (f *Federation) sendSigned(ctx context.Context, method, iri string, body []
 			resp.Body.Close()
 			continue
 		}
-		if resp.StatusCode/100 == 2 {
+		// A 2xx remembers the scheme when it tells something: RFC 9421
+		// accepted, or draft-cavage accepted after RFC 9421 was refused.
+		// draft-cavage accepted at the first knock says nothing of RFC 9421.
+		if resp.StatusCode/100 == 2 && (scheme == scheme9421 || i == 1) {
 			f.sigPrefs.set(h, scheme)
 		}
 		return resp, nil

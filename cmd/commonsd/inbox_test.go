@@ -463,3 +463,59 @@ func TestInboxBindsKeysToTheirOrigin(t *testing.T) {
 		t.Errorf("followers: %d, %v", n, err)
 	}
 }
+
+// TestInboxRFC9421: a real peer's Follow signed with RFC 9421 (with its
+// key, which the instance fetches from the peer) is accepted and answered;
+// the same delivery with its body changed after signing, or with a
+// Signature-Input that repeats a parameter, is refused. Two instances
+// that peer sign to each other with RFC 9421 from the first delivery.
+func TestInboxRFC9421(t *testing.T) {
+	dir := t.TempDir()
+	in := newInstanceWith(t, dir, instanceOptions{addr: "127.0.0.1:0"}, "eu")
+	ctx := context.Background()
+	record := in.url + "/records/openstreetmap"
+	peer := fedtest.NewPeer(t, "alice")
+	key := federation.SigningKey{ID: peer.KeyID(), Private: peer.Key}
+	signed := func(t *testing.T, act map[string]any) (*http.Request, []byte) {
+		body := mustJSON(t, act)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, record+"/inbox", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/activity+json")
+		if err := federation.SignRequest9421(req, body, key, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return req, body
+	}
+
+	req, _ := signed(t, follow(peer, record, "tampered"))
+	changed := mustJSON(t, follow(peer, in.url+"/records/wikipedia", "tampered"))
+	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(changed)), int64(len(changed))
+	if status, p := send(t, req); status != http.StatusUnauthorized || !strings.Contains(p.Detail, "Content-Digest sha-256 does not match") {
+		t.Errorf("tampered body: %d %q", status, p.Detail)
+	}
+	req, _ = signed(t, follow(peer, record, "repeated"))
+	req.Header.Set("Signature-Input", req.Header.Get("Signature-Input")+`;created=1`)
+	if status, p := send(t, req); status != http.StatusUnauthorized || !strings.Contains(p.Detail, "ambiguous") {
+		t.Errorf("repeated parameter: %d %q", status, p.Detail)
+	}
+	f := follow(peer, record, "rfc9421")
+	req, _ = signed(t, f)
+	if status, p := send(t, req); status != http.StatusAccepted {
+		t.Fatalf("RFC 9421 delivery: %d %q", status, p.Detail)
+	}
+	d := peer.WaitFor(t, 10*time.Second, "Accept", func(a map[string]any) bool {
+		obj, _ := a["object"].(map[string]any)
+		return a["type"] == "Accept" && obj["id"] == f["id"]
+	})
+	if d.Err != nil {
+		t.Fatalf("Accept: %v", d.Err)
+	}
+	if n, err := in.db.CountFollowers(ctx, record); err != nil || n != 1 {
+		t.Errorf("followers: %d, %v", n, err)
+	}
+
+	other := newInstanceWith(t, dir, openPeer("127.0.0.2:0"))
+	in.follow(t, other)
+	if got := in.fed.SignatureScheme(strings.TrimPrefix(other.url, "http://")); got != "rfc9421" {
+		t.Errorf("%s signs to its peer with %q", in.url, got)
+	}
+}
