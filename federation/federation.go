@@ -37,6 +37,12 @@ type Options struct {
 	// Default 1 s.
 	PollInterval time.Duration
 
+	// AuthorizedFetch requires a valid HTTP signature on every GET of an
+	// ActivityPub document except the instance actor (which signatures
+	// are checked against), and refuses a signer whose domain is blocked;
+	// like Mastodon's secure mode. Off by default.
+	AuthorizedFetch bool
+
 	// PeerPolicy answers other instances that ask to follow this one:
 	// "open" accepts at once, "approval" (the default) holds the request
 	// for an operator, "closed" refuses.

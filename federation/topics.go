@@ -56,6 +56,9 @@ func (f *Federation) topicActor(topic, publicKeyPEM string, created time.Time) *
 
 // ServeTopicActor writes a topic's Group actor.
 func (f *Federation) ServeTopicActor(w http.ResponseWriter, r *http.Request, topic string) error {
+	if err := f.authorizeGet(r); err != nil {
+		return err
+	}
 	if !commons.IsTopic(topic) {
 		return commons.Errorf(commons.ENOTFOUND, "there is no topic %q: topics are kinds (%s) and country codes", topic, strings.Join(commons.Kinds, ", "))
 	}
@@ -67,6 +70,9 @@ func (f *Federation) ServeTopicActor(w http.ResponseWriter, r *http.Request, top
 // ServeTopicCollection writes a topic's outbox, followers or following
 // collection: sizes only.
 func (f *Federation) ServeTopicCollection(w http.ResponseWriter, r *http.Request, topic, which string) error {
+	if err := f.authorizeGet(r); err != nil {
+		return err
+	}
 	if !commons.IsTopic(topic) {
 		return commons.Errorf(commons.ENOTFOUND, "there is no topic %q", topic)
 	}
