@@ -24,6 +24,13 @@ func TestGetBindsOrigin(t *testing.T) {
 				http.Redirect(w, r, servers[srv].URL+"/"+path, http.StatusFound)
 				return
 			}
+			if r.URL.Path == "/ambiguous" {
+				// b's document, with an "ID" that names a's: two readers
+				// could take either.
+				w.Header().Set("Content-Type", "application/activity+json")
+				w.Write([]byte(`{"id":"` + servers["b"].URL + `/ambiguous","type":"Note","content":"b/ambiguous","ID":"` + servers["a"].URL + `/ambiguous"}`))
+				return
+			}
 			id, ok := docs[name][r.URL.Path]
 			if !ok {
 				http.NotFound(w, r)
@@ -58,6 +65,7 @@ func TestGetBindsOrigin(t *testing.T) {
 		{"id on another origin, which names it otherwise", a + "/points-to-c2", ""},
 		{"no id", a + "/no-id", ""},
 		{"id on another port, which serves it", a + "/foreign-port", "b/own"},
+		{"an id spelled twice, in two cases", a + "/redirect/b/ambiguous", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			body, err := g.f.get(context.Background(), c.iri)

@@ -81,6 +81,12 @@ func parseReplica(obj map[string]any) (store.RemoteChange, error) {
 	if err != nil {
 		return store.RemoteChange{}, err
 	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err == nil {
+		if err := checkKeyCase(keys); err != nil {
+			return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "record object: %v", err)
+		}
+	}
 	var it replicaItem
 	if err := json.Unmarshal(b, &it); err != nil {
 		return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "record object: %v", err)
@@ -301,6 +307,13 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 // the fresher source).
 func (f *Federation) pageItem(ctx context.Context, peer string, raw json.RawMessage) (c store.RemoteChange, ok bool, err error) {
 	var it replicaItem
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
+	}
+	if err := checkKeyCase(keys); err != nil {
+		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
+	}
 	if err := json.Unmarshal(raw, &it); err != nil {
 		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
 	}
@@ -430,19 +443,40 @@ func (f *Federation) fetch(ctx context.Context, iri string, limit int64) ([]byte
 }
 
 // documentID is the id of a fetched JSON document; one without an
-// absolute id is refused.
+// absolute id, or with a key that differs from a property we read only by
+// letter case, is refused (see checkKeyCase).
 func documentID(body []byte, iri string) (string, error) {
-	var doc struct {
-		ID any `json:"id"`
-	}
+	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return "", commons.Errorf(commons.EINVALID, "GET %s: malformed JSON: %v", iri, err)
 	}
-	id, _ := doc.ID.(string)
+	if err := checkKeyCase(doc); err != nil {
+		return "", commons.Errorf(commons.EINVALID, "GET %s: %v", iri, err)
+	}
+	id, _ := rawValue(doc["id"]).(string)
 	if !absoluteIRI(id) {
 		return "", commons.Errorf(commons.EINVALID, "GET %s: the document has no id", iri)
 	}
 	return id, nil
+}
+
+// trustKeys are the properties whose value decides whom a document is
+// trusted for.
+var trustKeys = []string{"id", "type", "actor", "owner", "publicKey", "assertionMethod", "attributedTo", "commonsRecord", "commonsRecords", "proof"}
+
+// checkKeyCase refuses a JSON object with a key that equals one of
+// trustKeys but for letter case ("ID", "Owner"): Go decodes a struct
+// field from any such spelling, a map lookup only from the exact one, so
+// two readers of the same document could disagree on its id or owner.
+func checkKeyCase(doc map[string]json.RawMessage) error {
+	for k := range doc {
+		for _, t := range trustKeys {
+			if k != t && strings.EqualFold(k, t) {
+				return fmt.Errorf("the property %q is ambiguous (it differs from %q only by case)", k, t)
+			}
+		}
+	}
+	return nil
 }
 
 // sameOrigin reports whether two absolute URLs have the same scheme, host
