@@ -117,7 +117,7 @@ func parse9421(h http.Header) (*sig9421, error) {
 	if b, isBytes := item.Value.([]byte); ok && isBytes && len(b) > 0 {
 		s.signature = b
 	} else {
-		return nil, fmt.Errorf("Signature %s is not a byte sequence", s.label)
+		return nil, fmt.Errorf("the Signature %s is not a byte sequence", s.label)
 	}
 	return s, nil
 }

@@ -412,13 +412,13 @@ func checkDigest(values []string, body []byte) error {
 			}
 			got, err := base64.StdEncoding.DecodeString(b64)
 			if err != nil || subtle.ConstantTimeCompare(got, sum[:]) != 1 {
-				return fmt.Errorf("Digest header does not match the body")
+				return fmt.Errorf("the Digest header does not match the body")
 			}
 			found = true
 		}
 	}
 	if !found {
-		return fmt.Errorf("Digest header has no SHA-256 entry")
+		return fmt.Errorf("the Digest header has no SHA-256 entry")
 	}
 	return nil
 }
