@@ -298,3 +298,30 @@ func FuzzVerifyRequest9421(f *testing.F) {
 func sha256Sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
 func sha512Sum(b []byte) []byte { s := sha512.Sum512(b); return s[:] }
 func itoa(n int64) string       { return strconv.FormatInt(n, 10) }
+
+// The Content-Digest of the RFC 9421 test request's body, as RFC 9421
+// appendix B.2 gives it.
+func TestCheckContentDigest(t *testing.T) {
+	body := []byte(`{"hello": "world"}`)
+	ok := []string{
+		"sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:",
+		"sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:, md5=:AAAA:",
+	}
+	for _, v := range ok {
+		if err := checkContentDigest(http.Header{"Content-Digest": {v}}, body); err != nil {
+			t.Errorf("%s: %v", v, err)
+		}
+	}
+	bad := map[string]string{
+		"sha-256=:Y48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:":                 "does not match",
+		"sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:, sha-512=:AAAA:": "sha-512 does not match",
+		"md5=:AAAA:": "no sha-256 or sha-512",
+		"sha-256=:AAAA:, sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:": "ambiguous",
+		"sha-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=":                   "Content-Digest",
+	}
+	for v, want := range bad {
+		if err := checkContentDigest(http.Header{"Content-Digest": {v}}, body); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", v, err, want)
+		}
+	}
+}
