@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -139,8 +140,20 @@ func (f *Federation) onRemotePost(ctx context.Context, act *Activity) error {
 		return nil
 	}
 	rec, err := f.db.RecordByID(ctx, author)
+	if commons.ErrorCode(err) == commons.ENOTFOUND {
+		// A new record's first post can overtake the record itself: the
+		// origin delivers both at once. When the origin is a peer we
+		// follow, fail, so that the inbox worker tries the post again after
+		// the activities received with it; its sync will not replay posts.
+		if u, perr := url.Parse(author); perr == nil {
+			if p, _ := f.followedPeer(ctx, u.Scheme+"://"+u.Host+"/actor"); p != nil {
+				return commons.Errorf(commons.ENOTFOUND, "post %s of %s: the record has not arrived yet", act.ObjectID, author)
+			}
+		}
+		return nil
+	}
 	if err != nil || rec.Provenance.Origin == f.base {
-		return nil // a record we do not hold (yet): its sync will not replay posts
+		return nil // a record we do not hold: its sync will not replay posts
 	}
 	p, err := f.followedPeer(ctx, rec.Provenance.Origin+"/actor")
 	if err != nil || p == nil {
