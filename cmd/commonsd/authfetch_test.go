@@ -5,9 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/commons-directory/commons/federation"
 	"github.com/commons-directory/commons/federation/fedtest"
 	"github.com/commons-directory/commons/store"
 )
@@ -55,12 +53,10 @@ func TestAuthorizedFetch(t *testing.T) {
 	if _, err := peer.Get(ctx, record); err != nil {
 		t.Errorf("signed GET (draft-cavage): %v", err)
 	}
-	req := unsigned(record)
-	if err := federation.SignRequest9421(req, nil, federation.SigningKey{ID: peer.KeyID(), Private: peer.Key}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if s := getStatus(t, req); s != http.StatusOK {
-		t.Errorf("signed GET (RFC 9421): %d", s)
+	modern := fedtest.NewPeer(t, "carol")
+	modern.SignRFC9421 = true
+	if _, err := modern.Get(ctx, record); err != nil {
+		t.Errorf("signed GET (RFC 9421): %v", err)
 	}
 
 	blocked := fedtest.NewPeer(t, "mallory")

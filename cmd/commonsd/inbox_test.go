@@ -464,44 +464,41 @@ func TestInboxBindsKeysToTheirOrigin(t *testing.T) {
 	}
 }
 
-// TestInboxRFC9421: a real peer's Follow signed with RFC 9421 (with its
-// key, which the instance fetches from the peer) is accepted and answered;
-// the same delivery with its body changed after signing, or with a
-// Signature-Input that repeats a parameter, is refused. Two instances
-// that peer sign to each other with RFC 9421 from the first delivery.
+// TestInboxRFC9421: a real peer that signs with RFC 9421 (with code of
+// its own) delivers a Follow: accepted and answered; the same delivery
+// with its body changed after signing, or with a Signature-Input that
+// repeats a parameter, is refused. Two instances that peer sign to each
+// other with RFC 9421 from the first delivery.
 func TestInboxRFC9421(t *testing.T) {
 	dir := t.TempDir()
 	in := newInstanceWith(t, dir, instanceOptions{addr: "127.0.0.1:0"}, "eu")
 	ctx := context.Background()
 	record := in.url + "/records/openstreetmap"
 	peer := fedtest.NewPeer(t, "alice")
-	key := federation.SigningKey{ID: peer.KeyID(), Private: peer.Key}
-	signed := func(t *testing.T, act map[string]any) (*http.Request, []byte) {
-		body := mustJSON(t, act)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, record+"/inbox", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/activity+json")
-		if err := federation.SignRequest9421(req, body, key, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		return req, body
-	}
+	peer.SignRFC9421 = true
 
-	req, _ := signed(t, follow(peer, record, "tampered"))
+	req, err := peer.SignedPost(ctx, record+"/inbox", mustJSON(t, follow(peer, record, "tampered")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Header.Get("Signature-Input") == "" {
+		t.Fatal("the peer did not sign with RFC 9421")
+	}
 	changed := mustJSON(t, follow(peer, in.url+"/records/wikipedia", "tampered"))
 	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(changed)), int64(len(changed))
 	if status, p := send(t, req); status != http.StatusUnauthorized || !strings.Contains(p.Detail, "Content-Digest sha-256 does not match") {
 		t.Errorf("tampered body: %d %q", status, p.Detail)
 	}
-	req, _ = signed(t, follow(peer, record, "repeated"))
+	req, err = peer.SignedPost(ctx, record+"/inbox", mustJSON(t, follow(peer, record, "repeated")))
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.Header.Set("Signature-Input", req.Header.Get("Signature-Input")+`;created=1`)
 	if status, p := send(t, req); status != http.StatusUnauthorized || !strings.Contains(p.Detail, "ambiguous") {
 		t.Errorf("repeated parameter: %d %q", status, p.Detail)
 	}
 	f := follow(peer, record, "rfc9421")
-	req, _ = signed(t, f)
-	if status, p := send(t, req); status != http.StatusAccepted {
-		t.Fatalf("RFC 9421 delivery: %d %q", status, p.Detail)
-	}
+	post(t, peer, record+"/inbox", f)
 	d := peer.WaitFor(t, 10*time.Second, "Accept", func(a map[string]any) bool {
 		obj, _ := a["object"].(map[string]any)
 		return a["type"] == "Accept" && obj["id"] == f["id"]
@@ -517,5 +514,45 @@ func TestInboxRFC9421(t *testing.T) {
 	in.follow(t, other)
 	if got := in.fed.SignatureScheme(strings.TrimPrefix(other.url, "http://")); got != "rfc9421" {
 		t.Errorf("%s signs to its peer with %q", in.url, got)
+	}
+}
+
+// TestDoubleKnockRemembered: an instance delivers to a server that takes
+// only RFC 9421 (a real peer, verifying with code of its own): the first
+// delivery is refused in draft-cavage and accepted at the second knock;
+// the next goes out in RFC 9421 at once. A server that refuses RFC 9421
+// gets draft-cavage only, as every server not known to accept it.
+func TestDoubleKnockRemembered(t *testing.T) {
+	in := newInstance(t, t.TempDir(), "eu")
+	record := in.url + "/records/openstreetmap"
+	modern := fedtest.NewPeer(t, "alice")
+	modern.Inbox9421 = fedtest.Inbox9421Only
+	legacy := fedtest.NewPeer(t, "bob")
+	for i, peer := range []*fedtest.Peer{modern, legacy} {
+		// Each follows the record: the Accept is the first delivery.
+		f := follow(peer, record, fmt.Sprint("knock", i))
+		post(t, peer, record+"/inbox", f)
+		peer.WaitFor(t, 10*time.Second, "Accept", func(a map[string]any) bool {
+			obj, _ := a["object"].(map[string]any)
+			return a["type"] == "Accept" && obj["id"] == f["id"]
+		})
+	}
+	ds := modern.Deliveries()
+	if len(ds) != 2 || ds[0].Scheme != fedtest.SchemeCavage || ds[0].Err == nil || ds[1].Scheme != fedtest.SchemeRFC9421 || ds[1].Err != nil {
+		t.Fatalf("deliveries to the RFC 9421 server: %+v", ds)
+	}
+	if got := in.fed.SignatureScheme(strings.TrimPrefix(modern.URL, "http://")); got != "rfc9421" {
+		t.Fatalf("remembered %q for the RFC 9421 server", got)
+	}
+	if ds := legacy.Deliveries(); len(ds) != 1 || ds[0].Scheme != fedtest.SchemeCavage || ds[0].Err != nil {
+		t.Fatalf("deliveries to the draft-cavage server: %+v", ds)
+	}
+	// The next delivery to the RFC 9421 server: one knock.
+	in.rename(t, "openstreetmap", "OpenStreetMap, renamed")
+	modern.WaitFor(t, 10*time.Second, "Update", func(a map[string]any) bool { return a["type"] == "Update" })
+	for _, d := range modern.Deliveries()[2:] {
+		if d.Scheme != fedtest.SchemeRFC9421 || d.Err != nil {
+			t.Errorf("later delivery in %s: %v", d.Scheme, d.Err)
+		}
 	}
 }
