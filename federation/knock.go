@@ -16,7 +16,7 @@ import (
 // otherwise, as Mastodon does. On a 400 or 401 the request is sent once
 // more with the other scheme (the "double knock"). RFC 9421 answered 2xx,
 // or draft-cavage answered 2xx after RFC 9421 was refused, is remembered
-// for the host, in memory.
+// for the host, in memory and in the store.
 
 // Signature schemes.
 const (
@@ -25,39 +25,61 @@ const (
 	scheme9421
 )
 
-// sigPrefs remembers, per host[:port], the scheme that last worked.
+// sigPrefs remembers, per host[:port], the scheme that last worked: in
+// memory, loaded from the store on first use and written through to it,
+// so that a restart does not knock twice again.
 type sigPrefs struct {
-	mu sync.Mutex
-	m  map[string]int
+	mu     sync.Mutex
+	m      map[string]int
+	loaded bool
 }
 
-const maxSigPrefs = 50_000
+var schemeNames = map[int]string{schemeCavage: "draft-cavage", scheme9421: "rfc9421"}
 
-func (p *sigPrefs) get(host string) int {
+// sigPref returns the scheme remembered for host, schemeUnknown if none.
+func (f *Federation) sigPref(ctx context.Context, host string) int {
+	p := &f.sigPrefs
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.loaded {
+		stored, err := f.db.SignatureSchemes(ctx)
+		if err != nil {
+			f.log.Warn("read signature schemes", "err", err)
+			return p.m[host]
+		}
+		p.m, p.loaded = map[string]int{}, true
+		for h, name := range stored {
+			for scheme, n := range schemeNames {
+				if n == name {
+					p.m[h] = scheme
+				}
+			}
+		}
+	}
 	return p.m[host]
 }
 
-func (p *sigPrefs) set(host string, scheme int) {
+// setSigPref remembers scheme for host, and stores it when it changed.
+func (f *Federation) setSigPref(ctx context.Context, host string, scheme int) {
+	if f.sigPref(ctx, host) == scheme {
+		return
+	}
+	p := &f.sigPrefs
 	p.mu.Lock()
-	if p.m == nil || len(p.m) >= maxSigPrefs {
+	if p.m == nil {
 		p.m = map[string]int{}
 	}
 	p.m[host] = scheme
 	p.mu.Unlock()
+	if err := f.db.SetSignatureScheme(context.WithoutCancel(ctx), host, schemeNames[scheme], f.now()); err != nil {
+		f.log.Warn("store the signature scheme of a host", "host", host, "err", err)
+	}
 }
 
 // SignatureScheme names the scheme remembered for a host: "rfc9421",
 // "draft-cavage", or "" when none is known yet.
-func (f *Federation) SignatureScheme(host string) string {
-	switch f.sigPrefs.get(host) {
-	case scheme9421:
-		return "rfc9421"
-	case schemeCavage:
-		return "draft-cavage"
-	}
-	return ""
+func (f *Federation) SignatureScheme(ctx context.Context, host string) string {
+	return schemeNames[f.sigPref(ctx, host)]
 }
 
 // signWith signs req with the scheme.
@@ -75,7 +97,7 @@ func signWith(scheme int, req *http.Request, body []byte, key SigningKey, f *Fed
 // its redirects with it). The caller closes the response's body.
 func (f *Federation) sendSigned(ctx context.Context, method, iri string, body []byte, key SigningKey, prepare func(*http.Request), client func(scheme int) *http.Client) (*http.Response, error) {
 	h := host(iri)
-	first := f.sigPrefs.get(h)
+	first := f.sigPref(ctx, h)
 	if first == schemeUnknown {
 		first = schemeCavage
 		if p, err := f.db.Peer(ctx, h); err == nil && p != nil {
@@ -112,7 +134,7 @@ func (f *Federation) sendSigned(ctx context.Context, method, iri string, body []
 		// accepted, or draft-cavage accepted after RFC 9421 was refused.
 		// draft-cavage accepted at the first knock says nothing of RFC 9421.
 		if resp.StatusCode/100 == 2 && (scheme == scheme9421 || i == 1) {
-			f.sigPrefs.set(h, scheme)
+			f.setSigPref(ctx, h, scheme)
 		}
 		return resp, nil
 	}

@@ -23,14 +23,14 @@ func TestDoubleKnockToCavageServer(t *testing.T) {
 	g := newDeliveryRig(t, []time.Duration{time.Hour})
 	peer := fedtest.NewPeer(t, "alice")
 	h := strings.TrimPrefix(peer.URL, "http://")
-	g.f.sigPrefs.set(h, scheme9421)
+	g.f.setSigPref(context.Background(), h, scheme9421)
 	first := g.send(t, peer.URL+"/inbox")
 	until(t, "the first delivery", func() bool { n, _ := g.health(t, peer.URL+"/inbox"); return n == 0 && peer.Count(byID(first)) == 2 })
 	ds := peer.Deliveries()
 	if ds[0].Err == nil || ds[1].Err != nil {
 		t.Fatalf("attempts: RFC 9421 %v, draft-cavage %v; want the first refused, the second verified", ds[0].Err, ds[1].Err)
 	}
-	if got := g.f.SignatureScheme(h); got != "draft-cavage" {
+	if got := g.f.SignatureScheme(context.Background(), h); got != "draft-cavage" {
 		t.Fatalf("remembered %q", got)
 	}
 	second := g.send(t, peer.URL+"/inbox")
@@ -99,9 +99,9 @@ func (s *rfc9421Server) log() []string {
 
 // TestDoubleKnockToRFC9421Server: an unknown host gets draft-cavage
 // first, refuses it, gets the RFC 9421 knock and accepts it; RFC 9421 is
-// remembered, so the next delivery goes out in RFC 9421 at once. The
-// receiver verifies with this package's verifier, against the key it
-// fetches from the sender.
+// remembered, also across a restart, so the next delivery goes out in
+// RFC 9421 at once. The receiver verifies with this package's verifier,
+// against the key it fetches from the sender.
 func TestDoubleKnockToRFC9421Server(t *testing.T) {
 	g := newDeliveryRig(t, []time.Duration{time.Hour})
 	s := newRFC9421Server(t)
@@ -111,12 +111,18 @@ func TestDoubleKnockToRFC9421Server(t *testing.T) {
 	if l := s.log(); l[0] != "draft-cavage refused" || l[1] != "rfc9421 ok" {
 		t.Fatalf("attempts: %q", l)
 	}
-	if got := g.f.SignatureScheme(h); got != "rfc9421" {
+	if got := g.f.SignatureScheme(context.Background(), h); got != "rfc9421" {
 		t.Fatalf("remembered %q", got)
 	}
 	g.send(t, s.URL+"/inbox")
 	until(t, "the second delivery", func() bool { n, _ := g.health(t, s.URL+"/inbox"); return n == 0 && len(s.log()) >= 3 })
 	if l := s.log(); len(l) != 3 || l[2] != "rfc9421 ok" {
 		t.Fatalf("attempts: %q", l)
+	}
+	// A restart remembers it: a new federation over the same store.
+	restarted := New(Options{DB: g.db, BaseURL: g.f.base})
+	defer restarted.Close()
+	if got := restarted.SignatureScheme(context.Background(), h); got != "rfc9421" {
+		t.Fatalf("after a restart: %q", got)
 	}
 }

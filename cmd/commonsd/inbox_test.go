@@ -512,7 +512,7 @@ func TestInboxRFC9421(t *testing.T) {
 
 	other := newInstanceWith(t, dir, openPeer("127.0.0.2:0"))
 	in.follow(t, other)
-	if got := in.fed.SignatureScheme(strings.TrimPrefix(other.url, "http://")); got != "rfc9421" {
+	if got := in.fed.SignatureScheme(ctx, strings.TrimPrefix(other.url, "http://")); got != "rfc9421" {
 		t.Errorf("%s signs to its peer with %q", in.url, got)
 	}
 }
@@ -541,7 +541,7 @@ func TestDoubleKnockRemembered(t *testing.T) {
 	if len(ds) != 2 || ds[0].Scheme != fedtest.SchemeCavage || ds[0].Err == nil || ds[1].Scheme != fedtest.SchemeRFC9421 || ds[1].Err != nil {
 		t.Fatalf("deliveries to the RFC 9421 server: %+v", ds)
 	}
-	if got := in.fed.SignatureScheme(strings.TrimPrefix(modern.URL, "http://")); got != "rfc9421" {
+	if got := in.fed.SignatureScheme(context.Background(), strings.TrimPrefix(modern.URL, "http://")); got != "rfc9421" {
 		t.Fatalf("remembered %q for the RFC 9421 server", got)
 	}
 	if ds := legacy.Deliveries(); len(ds) != 1 || ds[0].Scheme != fedtest.SchemeCavage || ds[0].Err != nil {
