@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/commons-directory/commons/federation"
 	"github.com/commons-directory/commons/federation/fedtest"
 	"github.com/commons-directory/commons/store"
 )
@@ -57,6 +59,17 @@ func TestAuthorizedFetch(t *testing.T) {
 	modern.SignRFC9421 = true
 	if _, err := modern.Get(ctx, record); err != nil {
 		t.Errorf("signed GET (RFC 9421): %v", err)
+	}
+
+	// A GET alice signed for another server, replayed here: 421.
+	replay, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://other.example/records/openstreetmap", nil)
+	replay.Header.Set("Accept", "application/activity+json")
+	if err := federation.SignRequest(replay, nil, federation.SigningKey{ID: peer.KeyID(), Private: peer.Key}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	replay.URL.Host = strings.TrimPrefix(in.url, "http://")
+	if s := getStatus(t, replay); s != http.StatusMisdirectedRequest {
+		t.Errorf("GET signed for another host: %d", s)
 	}
 
 	blocked := fedtest.NewPeer(t, "mallory")
