@@ -14,6 +14,7 @@ const (
 	EGONE         = "gone"              // existed, was deleted
 	EINTERNAL     = "internal"          // a bug or an outage; details only in the log
 	EINVALID      = "invalid"           // the input breaks a rule; see Error.Fields
+	EMISDIRECTED  = "misdirected"       // a request meant for another server (its Host is not ours)
 	ENOTFOUND     = "not_found"         // no such thing
 	EPRECONDITION = "precondition"      // If-Match or version check failed
 	ETOOLARGE     = "too_large"         // a body or file over its limit

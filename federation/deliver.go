@@ -1,7 +1,6 @@
 package federation
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -95,23 +94,22 @@ func (f *Federation) deliver(ctx context.Context, d store.Delivery) {
 	}
 }
 
-// post sends the signed request. A fresh signer is built for each request
+// post sends the signed request, with the signature scheme the inbox's
+// host accepts (sendSigned). A fresh signer is built for each request
 // inside SignRequest: httpsig signers are not safe for concurrent use.
 func (f *Federation) post(ctx context.Context, d store.Delivery) (status int, retryAfter time.Duration, err error) {
 	key, _, err := f.signingKey(ctx, d.Sender)
 	if err != nil {
 		return 0, 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.Inbox, bytes.NewReader(d.Body))
-	if err != nil {
-		return 0, 0, err
-	}
-	req.Header.Set("Content-Type", `application/activity+json`)
-	req.Header.Set("User-Agent", f.agent)
-	if err := SignRequest(req, d.Body, *key, f.now()); err != nil {
-		return 0, 0, err
-	}
-	resp, err := f.client.Do(req)
+	// A delivery is never redirected: the activity is for this inbox, and
+	// a 3xx is a failure like any other.
+	client := *f.client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := f.sendSigned(ctx, http.MethodPost, d.Inbox, d.Body, *key, func(req *http.Request) {
+		req.Header.Set("Content-Type", `application/activity+json`)
+		req.Header.Set("User-Agent", f.agent)
+	}, func(int) *http.Client { return &client })
 	if err != nil {
 		return 0, 0, err
 	}

@@ -43,6 +43,12 @@ type Options struct {
 	// Default 1 s.
 	PollInterval time.Duration
 
+	// AuthorizedFetch requires a valid HTTP signature on every GET of an
+	// ActivityPub document except the instance actor (which signatures
+	// are checked against), and refuses a signer whose domain is blocked;
+	// like Mastodon's secure mode. Off by default.
+	AuthorizedFetch bool
+
 	// PeerPolicy answers other instances that ask to follow this one:
 	// "open" accepts at once, "approval" (the default) holds the request
 	// for an operator, "closed" refuses.
@@ -93,6 +99,7 @@ type Federation struct {
 	privKeys  map[string]*SigningKey // our actors' keys, parsed once
 	integrity originKeys             // our Ed25519 key and origins' keys (FEP-8b32)
 	pubKeys   keyCache               // remote actors' keys, parsed
+	sigPrefs  sigPrefs               // the signature scheme each host accepts (knock.go)
 	docs      docCache
 
 	wakeInbox, wakeDeliver, wakePublish, wakeSync chan struct{}
@@ -203,6 +210,12 @@ func every(ctx context.Context, interval time.Duration, wakeup <-chan struct{}, 
 		case <-wakeup:
 		}
 	}
+}
+
+// scheme is the scheme of the base URL, "https" or "http".
+func (f *Federation) scheme() string {
+	s, _, _ := strings.Cut(f.base, "://")
+	return s
 }
 
 // Host is the host[:port] of the instance.

@@ -21,15 +21,20 @@ import (
 const MaxActivityBytes = 1 << 20
 
 // PostInbox receives one activity for recipient (one of our actor IRIs, or
-// "" for the shared inbox). In order: content type, size, parse, domain
+// "" for the shared inbox). In order: Host (421 unless it is ours, so that
+// a delivery signed for another server cannot be replayed here), content
+// type, size, parse, domain
 // block, recipient (404 for an unknown record, 410 for a deleted one),
 // signature (complete: see VerifyRequest), signer = actor, then the
 // activity is stored — a replayed id is ignored — and answered 202. It is
 // processed after, by the inbox worker. Errors carry the reason and map to
-// 400, 401, 403, 404, 410, 413 and 415; none is a 5xx unless the database
+// 400, 401, 403, 404, 410, 413, 415 and 421; none is a 5xx unless the database
 // fails.
 func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient string) error {
 	ctx := r.Context()
+	if err := CheckHost(r, f.host, f.scheme()); err != nil {
+		return err
+	}
 	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || !activityType(mt, params) {
 		return commons.Errorf(commons.EUNSUPPORTED, "Content-Type must be application/activity+json or application/ld+json with the ActivityStreams profile, not %q", r.Header.Get("Content-Type"))
 	}
@@ -52,7 +57,7 @@ func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient
 	if err := f.checkRecipient(ctx, recipient); err != nil {
 		return err
 	}
-	keyID, owner, err := VerifyRequest(ctx, r, body, f.now(), f.resolveKey)
+	keyID, owner, err := verifyRequest(ctx, r, body, f.now(), f.scheme(), f.resolveKey)
 	if err != nil {
 		if act.Type == "Delete" && act.ObjectID == act.Actor && commons.ErrorCode(err) == commons.EUNAUTHORIZED {
 			// An account we never knew announces its own deletion: its key is

@@ -167,6 +167,10 @@ func ParseActor(body []byte, fetchedURL string) (*RemoteActor, error) {
 		return nil, fmt.Errorf("actor %s: sharedInbox %q is not an IRI", a.ID, a.SharedInbox)
 	case a.KeyID == "" || a.PublicKeyPEM == "":
 		return nil, fmt.Errorf("actor %s has no publicKey", a.ID)
+	case !sameOrigin(a.KeyID, a.ID):
+		// A key id on another origin would be cached under that origin's
+		// name: it must be on the actor's own.
+		return nil, fmt.Errorf("actor %s: key %s is on another origin", a.ID, a.KeyID)
 	}
 	if _, err := DecodePublicKey(a.PublicKeyPEM); err != nil {
 		return nil, fmt.Errorf("actor %s: %w", a.ID, err)

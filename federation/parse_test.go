@@ -62,6 +62,7 @@ func TestParseActor(t *testing.T) {
 		"NoInbox":      {strings.Replace(doc, `"inbox":"https://gts.example/users/bob/inbox",`, "", 1), "https://gts.example/users/bob"},
 		"ForeignOwner": {strings.Replace(doc, `"owner":"https://gts.example/users/bob"`, `"owner":"https://gts.example/users/eve"`, 1), "https://gts.example/users/bob"},
 		"BadKey":       {strings.Replace(doc, pemJSON, "garbage", 1), "https://gts.example/users/bob"},
+		"ForeignKeyID": {strings.Replace(doc, `"id":"https://gts.example/users/bob/main-key"`, `"id":"https://victim.example/users/alice#main-key"`, 1), "https://gts.example/users/bob"},
 	} {
 		if _, err := ParseActor([]byte(tc.doc), tc.url); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -12,7 +12,8 @@ import (
 )
 
 // runInbox processes stored activities in arrival order. A failure is
-// recorded on the row and retried a few times by the store's rules.
+// recorded on the row and retried a few times by the store's rules, at the
+// next poll or arrival.
 func (f *Federation) runInbox(ctx context.Context) {
 	every(ctx, f.opts.PollInterval, f.wakeInbox, func(ctx context.Context) {
 		for ctx.Err() == nil {
@@ -27,15 +28,23 @@ func (f *Federation) runInbox(ctx context.Context) {
 				return
 			}
 			f.reviveSenders(ctx, items)
+			failed := false
 			for _, it := range items {
 				perr := f.process(ctx, it)
 				if perr != nil {
+					failed = true
 					f.log.Warn("activity not processed", "id", it.ActivityID, "type", it.Type, "actor", it.Actor, "err", perr)
 				}
 				if err := f.db.FinishInboxItem(context.WithoutCancel(ctx), it.ID, perr); err != nil {
 					f.log.Error("finish inbox item", "id", it.ActivityID, "err", err)
 					return
 				}
+			}
+			if failed {
+				// Try the failures again at the next poll or arrival, not at
+				// once: what they lack (a record delivered with a post) may
+				// be on its way.
+				return
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
@@ -50,7 +51,22 @@ func (f *Federation) signingKey(ctx context.Context, actor string) (*SigningKey,
 // id, from the remote actor cache unless refresh, else fetched with a GET
 // signed by the instance actor. GoToSocial's key ids return a stub whose
 // owner we then fetch; Mastodon's (actor#main-key) return the actor.
-func (f *Federation) resolveKey(ctx context.Context, keyID string, refresh bool) (string, *rsa.PublicKey, error) {
+func (f *Federation) resolveKey(ctx context.Context, keyID string, refresh bool) (string, crypto.PublicKey, error) {
+	owner, key, err := f.resolveRSAKey(ctx, keyID, refresh)
+	if err == nil || commons.ErrorCode(err) == commons.EFORBIDDEN || !strings.Contains(keyID, "#") {
+		return owner, key, err
+	}
+	// Not the actor's RSA key: an Ed25519 key of its assertionMethod
+	// (FEP-521a), which RFC 9421 signatures may use.
+	if pub, kerr := f.originKey(ctx, keyID, refresh); kerr == nil {
+		actor, _, _ := strings.Cut(keyID, "#")
+		return actor, pub, nil
+	}
+	return "", nil, err
+}
+
+// resolveRSAKey resolves a key id to its owner's RSA key (publicKey).
+func (f *Federation) resolveRSAKey(ctx context.Context, keyID string, refresh bool) (string, *rsa.PublicKey, error) {
 	if blocked, err := f.db.DomainBlocked(ctx, host(keyID)); err != nil {
 		return "", nil, err
 	} else if blocked {
@@ -131,7 +147,9 @@ func (c *keyCache) forget(owner string) {
 }
 
 // fetchActorForKey fetches the document a key id names and returns the
-// actor that owns the key, stored in the cache.
+// actor that owns the key, stored in the cache. The key document, the
+// actor and the key id share one origin, and each document was served by
+// that origin (getLimited).
 func (f *Federation) fetchActorForKey(ctx context.Context, keyID string) (*RemoteActor, error) {
 	docURL, _, _ := strings.Cut(keyID, "#")
 	body, err := f.get(ctx, docURL)
@@ -145,6 +163,9 @@ func (f *Federation) fetchActorForKey(ctx context.Context, keyID string) (*Remot
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
 		return nil, fmt.Errorf("%s: malformed JSON", docURL)
+	}
+	if !sameOrigin(probe.ID, keyID) {
+		return nil, fmt.Errorf("the key %s is served as %s, on another origin", keyID, probe.ID)
 	}
 	// Mastodon's key id (actor#main-key) returns the actor itself. Other
 	// servers return a stub: a Key {id, owner, publicKeyPem}, or, like
@@ -169,6 +190,9 @@ func (f *Federation) fetchActorForKey(ctx context.Context, keyID string) (*Remot
 	}
 	if a.KeyID != keyID {
 		return nil, fmt.Errorf("actor %s publishes key %s, not %s", a.ID, a.KeyID, keyID)
+	}
+	if !sameOrigin(a.ID, keyID) {
+		return nil, fmt.Errorf("the key %s is owned by %s, on another origin", keyID, a.ID)
 	}
 	if err := f.db.PutRemoteActor(ctx, storeActor(a, f.now())); err != nil {
 		return nil, err

@@ -81,6 +81,12 @@ func parseReplica(obj map[string]any) (store.RemoteChange, error) {
 	if err != nil {
 		return store.RemoteChange{}, err
 	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err == nil {
+		if err := checkKeyCase(keys); err != nil {
+			return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "record object: %v", err)
+		}
+	}
 	var it replicaItem
 	if err := json.Unmarshal(b, &it); err != nil {
 		return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "record object: %v", err)
@@ -301,6 +307,13 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 // the fresher source).
 func (f *Federation) pageItem(ctx context.Context, peer string, raw json.RawMessage) (c store.RemoteChange, ok bool, err error) {
 	var it replicaItem
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
+	}
+	if err := checkKeyCase(keys); err != nil {
+		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
+	}
 	if err := json.Unmarshal(raw, &it); err != nil {
 		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
 	}
@@ -344,42 +357,138 @@ func (f *Federation) fetchRecordPage(ctx context.Context, iri string) (recordPag
 }
 
 // getLimited fetches an ActivityPub document of at most limit bytes with
-// a GET signed by the instance actor, through the guarded client.
+// a GET signed by the instance actor, through the guarded client, and
+// binds it to the origin that served it: the client follows redirects, so
+// the document's id must have the origin (scheme, host and port) of the
+// URL that finally answered, not of the one asked. When it does not, the
+// document is fetched once more from its id, and that answer must be
+// served from its own origin with the same id; else it is refused. So a
+// server cannot present a document under another server's name, by a
+// redirect or by an id it made up.
 func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([]byte, error) {
-	if blocked, err := f.db.DomainBlocked(ctx, host(iri)); err != nil {
-		return nil, err
-	} else if blocked {
-		return nil, commons.Errorf(commons.EFORBIDDEN, "the domain %s is blocked", host(iri))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, iri, nil)
+	body, served, err := f.fetch(ctx, iri, limit)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
-	req.Header.Set("User-Agent", f.agent)
+	id, err := documentID(body, iri)
+	if err != nil {
+		return nil, err
+	}
+	if sameOrigin(id, served) {
+		return body, nil
+	}
+	body, served2, err := f.fetch(ctx, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s (served by %s) has the id %s; fetched from its id: %w", iri, served, id, err)
+	}
+	id2, err := documentID(body, id)
+	if err != nil {
+		return nil, err
+	}
+	if id2 != id || !sameOrigin(id2, served2) {
+		return nil, commons.Errorf(commons.EFORBIDDEN, "GET %s: the document with the id %s is served by %s, another origin", iri, id, served2)
+	}
+	return body, nil
+}
+
+// fetch GETs iri, signed, and returns the body and the URL that finally
+// answered. Each redirect is checked against the domain blocks and signed
+// afresh for its own target.
+func (f *Federation) fetch(ctx context.Context, iri string, limit int64) ([]byte, string, error) {
+	if blocked, err := f.db.DomainBlocked(ctx, host(iri)); err != nil {
+		return nil, "", err
+	} else if blocked {
+		return nil, "", commons.Errorf(commons.EFORBIDDEN, "the domain %s is blocked", host(iri))
+	}
 	key, _, err := f.signingKey(ctx, f.InstanceActorID())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if err := SignRequest(req, nil, *key, f.now()); err != nil {
-		return nil, err
+	clientFor := func(scheme int) *http.Client {
+		client := *f.client
+		client.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+			if err := f.client.CheckRedirect(next, via); err != nil {
+				return err
+			}
+			if blocked, err := f.db.DomainBlocked(ctx, host(next.URL.String())); err != nil {
+				return err
+			} else if blocked {
+				return commons.Errorf(commons.EFORBIDDEN, "redirected to the blocked domain %s", host(next.URL.String()))
+			}
+			next.Header.Del("Signature")
+			next.Header.Del("Signature-Input")
+			return signWith(scheme, next, nil, *key, f)
+		}
+		return &client
 	}
-	resp, err := f.client.Do(req)
+	resp, err := f.sendSigned(ctx, http.MethodGet, iri, nil, *key, func(req *http.Request) {
+		req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
+		req.Header.Set("User-Agent", f.agent)
+	}, clientFor)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", iri, err)
+		return nil, "", fmt.Errorf("GET %s: %w", iri, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", iri, resp.Status)
+		return nil, "", fmt.Errorf("GET %s: %s", iri, resp.Status)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", iri, err)
+		return nil, "", fmt.Errorf("GET %s: %w", iri, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, commons.Errorf(commons.ETOOLARGE, "GET %s: response larger than %d bytes", iri, limit)
+		return nil, "", commons.Errorf(commons.ETOOLARGE, "GET %s: response larger than %d bytes", iri, limit)
 	}
-	return b, nil
+	return b, resp.Request.URL.String(), nil
+}
+
+// documentID is the id of a fetched JSON document; one without an
+// absolute id, or with a key that differs from a property we read only by
+// letter case, is refused (see checkKeyCase).
+func documentID(body []byte, iri string) (string, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return "", commons.Errorf(commons.EINVALID, "GET %s: malformed JSON: %v", iri, err)
+	}
+	if err := checkKeyCase(doc); err != nil {
+		return "", commons.Errorf(commons.EINVALID, "GET %s: %v", iri, err)
+	}
+	id, _ := rawValue(doc["id"]).(string)
+	if !absoluteIRI(id) {
+		return "", commons.Errorf(commons.EINVALID, "GET %s: the document has no id", iri)
+	}
+	return id, nil
+}
+
+// trustKeys are the properties whose value decides whom a document is
+// trusted for.
+var trustKeys = []string{"id", "type", "actor", "owner", "publicKey", "assertionMethod", "attributedTo", "commonsRecord", "commonsRecords", "proof"}
+
+// checkKeyCase refuses a JSON object with a key that equals one of
+// trustKeys but for letter case ("ID", "Owner"): Go decodes a struct
+// field from any such spelling, a map lookup only from the exact one, so
+// two readers of the same document could disagree on its id or owner.
+func checkKeyCase(doc map[string]json.RawMessage) error {
+	for k := range doc {
+		for _, t := range trustKeys {
+			if k != t && strings.EqualFold(k, t) {
+				return fmt.Errorf("the property %q is ambiguous (it differs from %q only by case)", k, t)
+			}
+		}
+	}
+	return nil
+}
+
+// sameOrigin reports whether two absolute URLs have the same scheme, host
+// and port (a default port and letter case aside).
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	if err1 != nil || err2 != nil || ua.Host == "" || ub.Host == "" {
+		return false
+	}
+	sa, sb := strings.ToLower(ua.Scheme), strings.ToLower(ub.Scheme)
+	return sa == sb && (sa == "https" || sa == "http") && normalHost(ua.Host, sa) == normalHost(ub.Host, sb)
 }
 
 // syncRetry is how soon a reconciliation that failed is tried again, by

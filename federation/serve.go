@@ -92,6 +92,9 @@ func (f *Federation) recordActorCached(ctx context.Context, r *commons.Record) (
 // The prepared document is served when the record's hash still matches,
 // which the store tells without copying the record.
 func (f *Federation) ServeRecordActor(w http.ResponseWriter, r *http.Request, slug string) error {
+	if err := f.authorizeGet(r); err != nil {
+		return err
+	}
 	ref, err := f.db.RecordRef(r.Context(), slug)
 	if err != nil {
 		if commons.ErrorCode(err) == commons.EGONE {
@@ -176,6 +179,9 @@ func InstanceActor(base, hostname string, names, descs commons.Text, lang, publi
 // count (peers and accounts); records is the record collection peers
 // replicate from (see serveRecordCollection).
 func (f *Federation) ServeInstanceCollection(w http.ResponseWriter, r *http.Request, which string) error {
+	if err := f.authorizeGet(r); err != nil {
+		return err
+	}
 	id := f.InstanceActorID() + "/" + which
 	n := 0
 	switch which {
@@ -235,6 +241,9 @@ func (f *Federation) followedPeers(ctx context.Context) ([]string, error) {
 // ServeOutbox writes a record's outbox: the collection, or with ?page=true
 // (and ?before=<unix ms>) a page of its Create activities, newest first.
 func (f *Federation) ServeOutbox(w http.ResponseWriter, r *http.Request, slug string) error {
+	if err := f.authorizeGet(r); err != nil {
+		return err
+	}
 	rec, err := f.liveRecord(r.Context(), slug)
 	if err != nil {
 		return err
@@ -292,6 +301,9 @@ func (f *Federation) ServeOutbox(w http.ResponseWriter, r *http.Request, slug st
 // ServeFollowers writes the size of a record's follower collection. Like
 // Mastodon by default, it does not list who follows.
 func (f *Federation) ServeFollowers(w http.ResponseWriter, r *http.Request, slug string) error {
+	if err := f.authorizeGet(r); err != nil {
+		return err
+	}
 	rec, err := f.liveRecord(r.Context(), slug)
 	if err != nil {
 		return err
@@ -310,6 +322,9 @@ func (f *Federation) ServeFollowers(w http.ResponseWriter, r *http.Request, slug
 // ServeFollowing writes a record's following collection: records follow
 // nobody.
 func (f *Federation) ServeFollowing(w http.ResponseWriter, r *http.Request, slug string) error {
+	if err := f.authorizeGet(r); err != nil {
+		return err
+	}
 	rec, err := f.liveRecord(r.Context(), slug)
 	if err != nil {
 		return err
@@ -323,6 +338,9 @@ func (f *Federation) ServeFollowing(w http.ResponseWriter, r *http.Request, slug
 
 // ServePost writes one post of a record as a Note.
 func (f *Federation) ServePost(w http.ResponseWriter, r *http.Request, slug, postID string) error {
+	if err := f.authorizeGet(r); err != nil {
+		return err
+	}
 	id := f.base + "/records/" + slug + "/posts/" + postID
 	p, err := f.db.Post(r.Context(), id)
 	if commons.ErrorCode(err) == commons.EGONE {
@@ -426,4 +444,20 @@ func etagMatch(values []string, etag string) bool {
 		}
 	}
 	return false
+}
+
+// authorizeGet enforces Options.AuthorizedFetch on a GET of one of our
+// ActivityPub documents: the request must be addressed to this instance
+// and signed (draft-cavage or RFC 9421) by a key we can fetch, whose
+// domain is not blocked (resolveKey refuses those with 403). Without the
+// option it lets everything through.
+func (f *Federation) authorizeGet(r *http.Request) error {
+	if !f.opts.AuthorizedFetch {
+		return nil
+	}
+	if err := CheckHost(r, f.host, f.scheme()); err != nil {
+		return err
+	}
+	_, _, err := verifyRequest(r.Context(), r, nil, f.now(), f.scheme(), f.resolveKey)
+	return err
 }

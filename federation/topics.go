@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -54,6 +55,9 @@ func (f *Federation) topicActor(topic, publicKeyPEM string, created time.Time) *
 
 // ServeTopicActor writes a topic's Group actor.
 func (f *Federation) ServeTopicActor(w http.ResponseWriter, r *http.Request, topic string) error {
+	if err := f.authorizeGet(r); err != nil {
+		return err
+	}
 	if !commons.IsTopic(topic) {
 		return commons.Errorf(commons.ENOTFOUND, "there is no topic %q: topics are kinds (%s) and country codes", topic, strings.Join(commons.Kinds, ", "))
 	}
@@ -65,6 +69,9 @@ func (f *Federation) ServeTopicActor(w http.ResponseWriter, r *http.Request, top
 // ServeTopicCollection writes a topic's outbox, followers or following
 // collection: sizes only.
 func (f *Federation) ServeTopicCollection(w http.ResponseWriter, r *http.Request, topic, which string) error {
+	if err := f.authorizeGet(r); err != nil {
+		return err
+	}
 	if !commons.IsTopic(topic) {
 		return commons.Errorf(commons.ENOTFOUND, "there is no topic %q", topic)
 	}
@@ -119,15 +126,32 @@ func (f *Federation) announcements(ctx context.Context, postID string, r *common
 }
 
 // onRemotePost has the topics announce a post of a followed peer's record
-// actor, so a topic's followers hear of remote records too.
+// actor, so a topic's followers hear of remote records too. Only a post
+// its author sent itself is announced: the actor who signed the Create
+// must be the Note's attributedTo, not another actor of the same server.
 func (f *Federation) onRemotePost(ctx context.Context, act *Activity) error {
 	author := idOf(act.Object["attributedTo"])
-	if author == "" || host(author) != host(act.Actor) || host(act.ObjectID) != host(act.Actor) {
+	if author == "" || author != act.Actor || !sameOrigin(act.ObjectID, act.Actor) {
+		if author != "" {
+			f.log.Warn("post not announced: not sent by its author", "post", act.ObjectID, "author", author, "sender", act.Actor)
+		}
 		return nil
 	}
 	rec, err := f.db.RecordByID(ctx, author)
+	if commons.ErrorCode(err) == commons.ENOTFOUND {
+		// A new record's first post can overtake the record itself: the
+		// origin delivers both at once. When the origin is a peer we
+		// follow, fail, so that the inbox worker tries the post again after
+		// the activities received with it; its sync will not replay posts.
+		if u, perr := url.Parse(author); perr == nil {
+			if p, _ := f.followedPeer(ctx, u.Scheme+"://"+u.Host+"/actor"); p != nil {
+				return commons.Errorf(commons.ENOTFOUND, "post %s of %s: the record has not arrived yet", act.ObjectID, author)
+			}
+		}
+		return nil
+	}
 	if err != nil || rec.Provenance.Origin == f.base {
-		return nil // a record we do not hold (yet): its sync will not replay posts
+		return nil // a record we do not hold: its sync will not replay posts
 	}
 	p, err := f.followedPeer(ctx, rec.Provenance.Origin+"/actor")
 	if err != nil || p == nil {

@@ -215,14 +215,41 @@ func (s *server) federationRoutes(r *mux.Router) {
 
 // handleAuthorizeInteraction is the target of our WebFinger subscribe
 // template. This instance has no fediverse accounts of its own to follow
-// from, so a URI of ours goes to its page and any other is refused.
+// from, so a URI of ours goes to its page and any other is refused. It
+// redirects only to a path of this site (see localPath): never to
+// another host, however the URI is spelled.
 func (s *server) handleAuthorizeInteraction(w http.ResponseWriter, r *http.Request) error {
 	uri := r.URL.Query().Get("uri")
-	if rest, ok := strings.CutPrefix(uri, s.base+"/"); ok {
-		http.Redirect(w, r, "/"+rest, http.StatusSeeOther)
+	if p, ok := localPath(s.base, uri); ok {
+		http.Redirect(w, r, p, http.StatusSeeOther)
 		return nil
 	}
 	return commons.Errorf(commons.ENOTFOUND, "uri: %q is not on this instance; follow it from your own server", uri)
+}
+
+// localPath returns the path and query of uri when it is an absolute URL
+// on base's origin whose path a browser resolves on this site: it starts
+// with one slash, and has no backslash, control character or encoded
+// slash or backslash that a browser or a proxy could read as the start
+// of another host ("//host", "/\host", "/\t/host", "/%2F/host").
+func localPath(base, uri string) (string, bool) {
+	b, err := url.Parse(base)
+	if err != nil || strings.ContainsFunc(uri, func(c rune) bool { return c < 0x20 || c == 0x7f || c == '\\' }) {
+		return "", false
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != b.Scheme || !strings.EqualFold(u.Host, b.Host) || u.User != nil || u.Opaque != "" {
+		return "", false
+	}
+	p := u.EscapedPath()
+	lower := strings.ToLower(p)
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(lower, "/%2f") || strings.HasPrefix(lower, "/%5c") {
+		return "", false
+	}
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	return p, true
 }
 
 // recordChanged wakes the publisher after a write through the API.

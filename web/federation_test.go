@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -155,6 +156,48 @@ func TestInboxRateLimit(t *testing.T) {
 			Header: map[string]string{"Content-Type": "application/activity+json"}})
 		if resp.StatusCode == http.StatusTooManyRequests {
 			t.Fatalf("request %d with the limit off: 429", i)
+		}
+	}
+}
+
+// TestAuthorizeInteractionRedirectsHome: a URI of this instance goes to
+// its path; every spelling that a browser could resolve to another host
+// is refused, never redirected.
+func TestAuthorizeInteractionRedirectsHome(t *testing.T) {
+	s := newFederatedServer(t)
+	s.create(t, "osm")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(uri string) *http.Response {
+		t.Helper()
+		resp, err := client.Get(s.URL + "/authorize_interaction?uri=" + url.QueryEscape(uri))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := get(s.URL + "/records/osm"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/records/osm" {
+		t.Errorf("own record: %s to %q", resp.Status, resp.Header.Get("Location"))
+	}
+	for _, uri := range []string{
+		s.URL + "//evil.example/users/mallory",
+		s.URL + "/\\evil.example/users/mallory",
+		s.URL + "/\\\\evil.example/x",
+		s.URL + "/\t/evil.example/x",
+		s.URL + "/\n/evil.example/x",
+		s.URL + "/%2F/evil.example/x",
+		s.URL + "/%2fevil.example/x",
+		s.URL + "/%5Cevil.example/x",
+		"//evil.example/x",
+		"https://evil.example/x",
+		strings.Replace(s.URL, "http://", "http://user@", 1) + "/records/osm",
+		s.URL + ".evil.example/x",
+		s.URL + "@evil.example/x",
+		"javascript:alert(1)",
+	} {
+		resp := get(uri)
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusNotFound || loc != "" {
+			t.Errorf("%q: %s to %q", uri, resp.Status, loc)
 		}
 	}
 }

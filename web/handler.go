@@ -33,6 +33,7 @@ var statuses = map[string]int{
 	commons.EGONE:         http.StatusGone,
 	commons.EINTERNAL:     http.StatusInternalServerError,
 	commons.EINVALID:      http.StatusBadRequest,
+	commons.EMISDIRECTED:  http.StatusMisdirectedRequest,
 	commons.ENOTFOUND:     http.StatusNotFound,
 	commons.EPRECONDITION: http.StatusPreconditionFailed,
 	commons.ETOOLARGE:     http.StatusRequestEntityTooLarge,
@@ -94,12 +95,12 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Detail:   detail,
 		Instance: r.URL.Path,
 	}
-	if code == commons.EINVALID {
+	if code == commons.EINVALID || code == commons.EMISDIRECTED {
 		var pe *paramError
 		inQuery := errors.As(err, &pe)
 		for _, f := range commons.ErrorFields(err) {
 			pf := problemField{Field: f.Field, Detail: f.Message}
-			if !inQuery {
+			if !inQuery && code == commons.EINVALID {
 				pf.Pointer = fieldPointer(f.Field)
 			}
 			p.Errors = append(p.Errors, pf)

@@ -53,6 +53,8 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		Schedule:      cfg.Federation.RetrySchedule.Values(),
 		PeerPolicy:    cfg.Federation.PeerPolicy,
 		SyncInterval:  cfg.Federation.SyncInterval.Duration,
+
+		AuthorizedFetch: cfg.Federation.AuthorizedFetch,
 	})
 	a.handler = web.New(web.Options{
 		Directory:     db,

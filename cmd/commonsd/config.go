@@ -59,6 +59,7 @@ type Federation struct {
 	SyncInterval          Duration  `toml:"sync_interval"`
 	InboxRate             int       `toml:"inbox_rate"`
 	InboxBurst            int       `toml:"inbox_burst"`
+	AuthorizedFetch       bool      `toml:"authorized_fetch"`
 }
 
 // Durations is a list of durations: a TOML array of strings, or in the

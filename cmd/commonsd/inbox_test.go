@@ -1,15 +1,24 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/commons-directory/commons/federation"
 	"github.com/commons-directory/commons/federation/fedtest"
 	"github.com/commons-directory/commons/store"
 )
@@ -178,6 +187,52 @@ func TestInboxRejects(t *testing.T) {
 			req.Header.Set("Content-Type", "text/plain")
 			return req
 		}, 415, "Content-Type must be"},
+		{"signed for another host, replayed here", func(t *testing.T) *http.Request {
+			// A delivery alice signed for another server's inbox, captured
+			// and sent here as it was: its Host is the other server's.
+			req, err := peer.SignedPost(ctx, "http://other.example/records/openstreetmap/inbox", mustJSON(t, follow(peer, record, "replayed")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.URL.Host = strings.TrimPrefix(in.url, "http://")
+			req.Host = "other.example"
+			return req
+		}, 421, `Host "other.example" is not this server`},
+		{"parser gap: Headers spelled differently", func(t *testing.T) *http.Request {
+			// Signed over the Date line alone, but claiming the full list
+			// under a second spelling of the parameter name.
+			peer.SignedHeaders = []string{"date"}
+			defer func() { peer.SignedHeaders = nil }()
+			req, err := peer.SignedPost(ctx, inbox, mustJSON(t, follow(peer, record, "gap1")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := req.Header.Get("Signature")
+			req.Header.Set("Signature", sig+`,Headers="(request-target) host date digest"`)
+			return req
+		}, 401, `unknown parameter "Headers"`},
+		{"parser gap: headers twice", func(t *testing.T) *http.Request {
+			peer.SignedHeaders = []string{"date"}
+			defer func() { peer.SignedHeaders = nil }()
+			req, err := peer.SignedPost(ctx, inbox, mustJSON(t, follow(peer, record, "gap2")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := req.Header.Get("Signature")
+			req.Header.Set("Signature", `headers="(request-target) host date digest",`+sig)
+			return req
+		}, 401, "headers appears twice"},
+		{"parser gap: no headers parameter", func(t *testing.T) *http.Request {
+			peer.SignedHeaders = []string{"date"}
+			defer func() { peer.SignedHeaders = nil }()
+			req, err := peer.SignedPost(ctx, inbox, mustJSON(t, follow(peer, record, "gap3")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := req.Header.Get("Signature")
+			req.Header.Set("Signature", strings.Replace(sig, `headers="date",`, "", 1))
+			return req
+		}, 401, "headers is required"},
 		{"inbox of an unknown record", func(t *testing.T) *http.Request {
 			req, err := peer.SignedPost(ctx, in.url+"/records/no-such-record/inbox",
 				mustJSON(t, follow(peer, in.url+"/records/no-such-record", "unknown")))
@@ -260,5 +315,244 @@ func TestInboxIgnoresReplay(t *testing.T) {
 	peer.WaitFor(t, time.Minute, "Accept of the later Follow", isAcceptOf(second["id"].(string)))
 	if n := peer.Count(isAcceptOf(first["id"].(string))); n != 1 {
 		t.Errorf("the replayed Follow was accepted %d times", n)
+	}
+}
+
+// TestInboxRefusesAnotherHost replays, on every kind of inbox, a delivery
+// a real peer signed for another server: each is refused with 421 and a
+// problem naming the Host header, before its signature is checked (the
+// peer's key is never fetched). The absolute form of the request line,
+// which sets the host too, is refused the same way; the same delivery
+// signed for this instance is accepted.
+func TestInboxRefusesAnotherHost(t *testing.T) {
+	in := newInstance(t, t.TempDir(), "eu")
+	ctx := context.Background()
+	peer := fedtest.NewPeer(t, "alice")
+	ours := strings.TrimPrefix(in.url, "http://")
+	for _, path := range []string{"/inbox", "/actor/inbox", "/records/openstreetmap/inbox", "/topics/software/inbox"} {
+		t.Run(path, func(t *testing.T) {
+			req, err := peer.SignedPost(ctx, "http://other.example"+path, mustJSON(t, follow(peer, in.url+"/records/openstreetmap", "other"+path)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.URL.Host, req.Host = ours, "other.example"
+			req.Header.Set("Accept", "application/problem+json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var p struct {
+				Status int    `json:"status"`
+				Detail string `json:"detail"`
+				Errors []struct {
+					Field string `json:"field"`
+				} `json:"errors"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusMisdirectedRequest || p.Status != 421 || len(p.Errors) != 1 || p.Errors[0].Field != "Host" {
+				t.Errorf("%s: %+v", resp.Status, p)
+			}
+		})
+	}
+	// An absolute request line naming another host, with our Host header.
+	req, err := peer.SignedPost(ctx, "http://other.example/inbox", mustJSON(t, follow(peer, in.url+"/records/openstreetmap", "absolute")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := mustJSON(t, follow(peer, in.url+"/records/openstreetmap", "absolute"))
+	conn, err := net.Dial("tcp", ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var raw bytes.Buffer
+	fmt.Fprintf(&raw, "POST http://other.example/inbox HTTP/1.1\r\nHost: %s\r\nContent-Type: application/activity+json\r\nAccept: application/problem+json\r\nContent-Length: %d\r\nConnection: close\r\n", ours, len(body))
+	for _, h := range []string{"Date", "Digest", "Signature"} {
+		fmt.Fprintf(&raw, "%s: %s\r\n", h, req.Header.Get(h))
+	}
+	raw.WriteString("\r\n")
+	raw.Write(body)
+	if _, err := conn.Write(raw.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("absolute request line for another host: %s", resp.Status)
+	}
+	if n := peer.Count(func(map[string]any) bool { return true }); n != 0 {
+		t.Errorf("the peer received %d deliveries", n)
+	}
+	// The control: the same delivery signed for this instance is accepted.
+	resp2, err := peer.Post(ctx, in.url+"/inbox", follow(peer, in.url+"/records/openstreetmap", "ours"))
+	if err != nil || resp2.StatusCode != http.StatusAccepted {
+		t.Fatalf("delivery signed for this instance: %v %v", resp2, err)
+	}
+}
+
+// TestInboxBindsKeysToTheirOrigin: mallory signs deliveries with a key id
+// on a host he does not control, and serves the actor himself, with an id
+// that claims that host. (1) Host A redirects to mallory's host B; (2) an
+// open redirect on another instance (its /authorize_interaction, given a
+// protocol-relative path) points to B. Both deliveries are refused and no
+// actor is stored under the borrowed name.
+func TestInboxBindsKeysToTheirOrigin(t *testing.T) {
+	dir := t.TempDir()
+	in := newInstanceWith(t, dir, instanceOptions{addr: "127.0.0.1:0"}, "eu")
+	other := newInstanceWith(t, dir, instanceOptions{addr: "127.0.0.2:0"})
+	ctx := context.Background()
+	record := in.url + "/records/openstreetmap"
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM, err := federation.EncodePublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claimed atomic.Value // the actor id mallory's host claims
+	claimed.Store("")
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := claimed.Load().(string)
+		w.Header().Set("Content-Type", "application/activity+json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"@context": []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
+			"id":       id, "type": "Person", "preferredUsername": "mallory", "inbox": id + "/inbox",
+			"publicKey": map[string]any{"id": id + "#main-key", "owner": id, "publicKeyPem": pubPEM},
+		})
+	}))
+	t.Cleanup(evil.Close)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, evil.URL+r.URL.RequestURI(), http.StatusFound)
+	}))
+	t.Cleanup(redirector.Close)
+
+	for _, c := range []struct{ name, actor string }{
+		{"redirect to another host", redirector.URL + "/users/mallory"},
+		{"open redirect chain", other.url + "/authorize_interaction?uri=" + url.QueryEscape(other.url+"//"+strings.TrimPrefix(evil.URL, "http://")+"/users/mallory")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			claimed.Store(c.actor)
+			u, _ := url.Parse(c.actor)
+			act := map[string]any{
+				"@context": "https://www.w3.org/ns/activitystreams",
+				"id":       "http://" + u.Host + "/follows/" + url.PathEscape(c.name), "type": "Follow", "actor": c.actor, "object": record,
+			}
+			body := mustJSON(t, act)
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, record+"/inbox", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/activity+json")
+			if err := federation.SignRequest(req, body, federation.SigningKey{ID: c.actor + "#main-key", Private: key}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			status, p := send(t, req)
+			if status != http.StatusUnauthorized || !strings.Contains(p.Detail, "cannot fetch the key") {
+				t.Errorf("%d %q", status, p.Detail)
+			}
+			if _, err := in.db.RemoteActor(ctx, c.actor); err == nil {
+				t.Errorf("the actor %s was stored", c.actor)
+			}
+		})
+	}
+	if n, err := in.db.CountFollowers(ctx, record); err != nil || n != 0 {
+		t.Errorf("followers: %d, %v", n, err)
+	}
+}
+
+// TestInboxRFC9421: a real peer that signs with RFC 9421 (with code of
+// its own) delivers a Follow: accepted and answered; the same delivery
+// with its body changed after signing, or with a Signature-Input that
+// repeats a parameter, is refused. Two instances that peer sign to each
+// other with RFC 9421 from the first delivery.
+func TestInboxRFC9421(t *testing.T) {
+	dir := t.TempDir()
+	in := newInstanceWith(t, dir, instanceOptions{addr: "127.0.0.1:0"}, "eu")
+	ctx := context.Background()
+	record := in.url + "/records/openstreetmap"
+	peer := fedtest.NewPeer(t, "alice")
+	peer.SignRFC9421 = true
+
+	req, err := peer.SignedPost(ctx, record+"/inbox", mustJSON(t, follow(peer, record, "tampered")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Header.Get("Signature-Input") == "" {
+		t.Fatal("the peer did not sign with RFC 9421")
+	}
+	changed := mustJSON(t, follow(peer, in.url+"/records/wikipedia", "tampered"))
+	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(changed)), int64(len(changed))
+	if status, p := send(t, req); status != http.StatusUnauthorized || !strings.Contains(p.Detail, "Content-Digest sha-256 does not match") {
+		t.Errorf("tampered body: %d %q", status, p.Detail)
+	}
+	req, err = peer.SignedPost(ctx, record+"/inbox", mustJSON(t, follow(peer, record, "repeated")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Signature-Input", req.Header.Get("Signature-Input")+`;created=1`)
+	if status, p := send(t, req); status != http.StatusUnauthorized || !strings.Contains(p.Detail, "ambiguous") {
+		t.Errorf("repeated parameter: %d %q", status, p.Detail)
+	}
+	f := follow(peer, record, "rfc9421")
+	post(t, peer, record+"/inbox", f)
+	d := peer.WaitFor(t, 10*time.Second, "Accept", func(a map[string]any) bool {
+		obj, _ := a["object"].(map[string]any)
+		return a["type"] == "Accept" && obj["id"] == f["id"]
+	})
+	if d.Err != nil {
+		t.Fatalf("Accept: %v", d.Err)
+	}
+	if n, err := in.db.CountFollowers(ctx, record); err != nil || n != 1 {
+		t.Errorf("followers: %d, %v", n, err)
+	}
+
+	other := newInstanceWith(t, dir, openPeer("127.0.0.2:0"))
+	in.follow(t, other)
+	if got := in.fed.SignatureScheme(ctx, strings.TrimPrefix(other.url, "http://")); got != "rfc9421" {
+		t.Errorf("%s signs to its peer with %q", in.url, got)
+	}
+}
+
+// TestDoubleKnockRemembered: an instance delivers to a server that takes
+// only RFC 9421 (a real peer, verifying with code of its own): the first
+// delivery is refused in draft-cavage and accepted at the second knock;
+// the next goes out in RFC 9421 at once. A server that refuses RFC 9421
+// gets draft-cavage only, as every server not known to accept it.
+func TestDoubleKnockRemembered(t *testing.T) {
+	in := newInstance(t, t.TempDir(), "eu")
+	record := in.url + "/records/openstreetmap"
+	modern := fedtest.NewPeer(t, "alice")
+	modern.Inbox9421 = fedtest.Inbox9421Only
+	legacy := fedtest.NewPeer(t, "bob")
+	for i, peer := range []*fedtest.Peer{modern, legacy} {
+		// Each follows the record: the Accept is the first delivery.
+		f := follow(peer, record, fmt.Sprint("knock", i))
+		post(t, peer, record+"/inbox", f)
+		peer.WaitFor(t, 10*time.Second, "Accept", func(a map[string]any) bool {
+			obj, _ := a["object"].(map[string]any)
+			return a["type"] == "Accept" && obj["id"] == f["id"]
+		})
+	}
+	ds := modern.Deliveries()
+	if len(ds) != 2 || ds[0].Scheme != fedtest.SchemeCavage || ds[0].Err == nil || ds[1].Scheme != fedtest.SchemeRFC9421 || ds[1].Err != nil {
+		t.Fatalf("deliveries to the RFC 9421 server: %+v", ds)
+	}
+	if got := in.fed.SignatureScheme(context.Background(), strings.TrimPrefix(modern.URL, "http://")); got != "rfc9421" {
+		t.Fatalf("remembered %q for the RFC 9421 server", got)
+	}
+	if ds := legacy.Deliveries(); len(ds) != 1 || ds[0].Scheme != fedtest.SchemeCavage || ds[0].Err != nil {
+		t.Fatalf("deliveries to the draft-cavage server: %+v", ds)
+	}
+	// The next delivery to the RFC 9421 server: one knock.
+	in.rename(t, "openstreetmap", "OpenStreetMap, renamed")
+	modern.WaitFor(t, 10*time.Second, "Update", func(a map[string]any) bool { return a["type"] == "Update" })
+	for _, d := range modern.Deliveries()[2:] {
+		if d.Scheme != fedtest.SchemeRFC9421 || d.Err != nil {
+			t.Errorf("later delivery in %s: %v", d.Scheme, d.Err)
+		}
 	}
 }

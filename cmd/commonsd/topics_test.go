@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/commons-directory/commons/federation"
 	"github.com/commons-directory/commons/federation/fedtest"
 )
 
@@ -106,6 +109,25 @@ func TestFediverseFollowsTopicsAndInstance(t *testing.T) {
 	if n := alice.Count(announced(instanceActor, remote)); n != 0 {
 		t.Errorf("A's instance actor announced B's post %d times", n)
 	}
+
+	// B's instance actor, not the record, sends A a post attributed to
+	// B's record: A's topic must not announce it. The post of a record
+	// created after it is announced; by then the forged one has been
+	// processed.
+	forged := remote + "/posts/forged"
+	postAs(t, b, b.url+"/actor", a.url+"/inbox", map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       forged + "/activity", "type": "Create", "actor": b.url + "/actor",
+		"object": map[string]any{"id": forged, "type": "Note", "attributedTo": remote, "content": "forged",
+			"to": []any{"https://www.w3.org/ns/activitystreams#Public"}},
+	})
+	b.create(t, "later-news", "Later news")
+	if d := alice.WaitFor(t, converge, "Announce of B's later post", announced(topic, b.url+"/records/later-news")); d.Err != nil {
+		t.Fatalf("signature: %v", d.Err)
+	}
+	if n := alice.Count(func(m map[string]any) bool { return m["type"] == "Announce" && m["object"] == forged }); n != 0 {
+		t.Errorf("A's topic announced a post its author did not send (%d times)", n)
+	}
 	if n := alice.Count(func(m map[string]any) bool {
 		obj, _ := m["object"].(map[string]any)
 		return obj["commonsRecord"] != nil
@@ -135,5 +157,30 @@ func TestFediverseFollowsTopicsAndInstance(t *testing.T) {
 	}
 	if items, _ := following["orderedItems"].([]any); !slices.Contains(items, any(b.url+"/actor")) {
 		t.Fatalf("/actor/following: %v", following["orderedItems"])
+	}
+}
+
+// postAs delivers activity to inbox signed by actor, one of in's own
+// actors, with its key from in's database: a delivery only that instance
+// could make.
+func postAs(t *testing.T, in *instance, actor, inbox string, activity map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	k, err := in.db.ActorKey(ctx, actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := federation.DecodePrivateKey(k.PrivatePEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := mustJSON(t, activity)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, inbox, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/activity+json")
+	if err := federation.SignRequest(req, body, federation.SigningKey{ID: actor + "#main-key", Private: priv}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if status, p := send(t, req); status != http.StatusAccepted {
+		t.Fatalf("%v by %s: %d %s", activity["type"], actor, status, p.Detail)
 	}
 }

@@ -3,8 +3,9 @@
 // WebFinger and checks the round trip, fetches them with signed GETs and
 // checks what Mastodon checks, follows with signed POSTs, and verifies the
 // signature of everything delivered to its inbox against the sender's
-// published key. It verifies with go-fed/httpsig directly and its own
-// digest and date checks, not with the code under test.
+// published key. It verifies draft-cavage with go-fed/httpsig directly
+// and its own digest and date checks, and RFC 9421 with code of its own
+// (rfc9421.go), not with the code under test.
 package fedtest
 
 import (
@@ -36,6 +37,7 @@ type Delivery struct {
 	Activity map[string]any
 	KeyID    string
 	Path     string    // the inbox path it was posted to
+	Scheme   string    // SchemeCavage or SchemeRFC9421: how it was signed
 	At       time.Time // when it arrived
 	Err      error     // why its signature did not verify; nil if it did
 }
@@ -70,10 +72,16 @@ type Peer struct {
 	Now func() time.Time
 	// SignedHeaders overrides the list of headers it signs, when not nil.
 	SignedHeaders []string
-	server        *httptest.Server
-	keyStyle      string
-	pubPEM        string
-	name          string
+	// SignRFC9421 makes it sign with RFC 9421 instead of draft-cavage.
+	SignRFC9421 bool
+	// Inbox9421 is what its inbox does with RFC 9421 signatures:
+	// Inbox9421Refused (the default), Inbox9421Accepted or Inbox9421Only.
+	// Set these before use (they are not guarded).
+	Inbox9421 string
+	server    *httptest.Server
+	keyStyle  string
+	pubPEM    string
+	name      string
 
 	mu          sync.Mutex
 	deliveries  []Delivery
@@ -159,9 +167,24 @@ func NewPeerStyle(t testing.TB, name, keyStyle string) *Peer {
 			http.Error(w, "bad json", 400)
 			return
 		}
-		keyID, verr := p.verify(r, body)
+		var keyID string
+		var verr error
+		scheme := SchemeCavage
+		if r.Header.Get("Signature-Input") != "" {
+			scheme = SchemeRFC9421
+		}
+		switch {
+		case scheme == SchemeRFC9421 && p.Inbox9421 == Inbox9421Refused:
+			verr = fmt.Errorf("RFC 9421 signatures are not supported")
+		case scheme == SchemeRFC9421:
+			keyID, verr = p.verify9421(r, body)
+		case p.Inbox9421 == Inbox9421Only:
+			verr = fmt.Errorf("draft-cavage signatures are not accepted")
+		default:
+			keyID, verr = p.verify(r, body)
+		}
 		p.mu.Lock()
-		p.deliveries = append(p.deliveries, Delivery{Activity: act, KeyID: keyID, Path: r.URL.Path, At: time.Now(), Err: verr})
+		p.deliveries = append(p.deliveries, Delivery{Activity: act, KeyID: keyID, Path: r.URL.Path, Scheme: scheme, At: time.Now(), Err: verr})
 		var resp Response
 		if len(p.responses) > 0 {
 			resp, p.responses = p.responses[0], p.responses[1:]
@@ -372,6 +395,9 @@ func (p *Peer) SignedPost(ctx context.Context, inbox string, body []byte) (*http
 }
 
 func (p *Peer) sign(req *http.Request, body []byte) error {
+	if p.SignRFC9421 {
+		return p.sign9421(req, body)
+	}
 	req.Header.Set("Host", req.URL.Host)
 	req.Header.Set("Date", p.Now().UTC().Format(http.TimeFormat))
 	headers := []string{httpsig.RequestTarget, "host", "date"}
