@@ -151,6 +151,8 @@ func (a *Actor) Document(sharedInbox string) ([]byte, error) {
 		m["summaryMap"] = sm
 	}
 	m["endpoints"] = map[string]any{"sharedInbox": sharedInbox}
+	// Empty, but expected: GoToSocial logs an error for an actor without it.
+	m["featured"] = a.ID + "/featured"
 	m["manuallyApprovesFollowers"] = a.Locked
 	m["indexable"] = true
 	fields := make([]any, 0, len(a.Fields))

@@ -204,7 +204,7 @@ func (f *Federation) ServeInstanceCollection(w http.ResponseWriter, r *http.Requ
 			return err
 		}
 		n = c + len(peers)
-	case "outbox":
+	case "outbox", "featured":
 	default:
 		return commons.Errorf(commons.ENOTFOUND, "the instance actor has no %s collection", which)
 	}
@@ -306,14 +306,17 @@ func (f *Federation) ServeFollowers(w http.ResponseWriter, r *http.Request, slug
 	return writeDoc(w, r, body, "")
 }
 
-// ServeFollowing writes a record's following collection: records follow
+// ServeFollowing writes a record's following collection (records follow
+// no one) or, with which "featured", its featured collection (no post is
+// pinned): both empty, both served because servers such as GoToSocial
+// expect them on every actor.
 // nobody.
-func (f *Federation) ServeFollowing(w http.ResponseWriter, r *http.Request, slug string) error {
+func (f *Federation) ServeFollowing(w http.ResponseWriter, r *http.Request, slug, which string) error {
 	rec, err := f.liveRecord(r.Context(), slug)
 	if err != nil {
 		return err
 	}
-	body, err := OrderedCollectionDocument(rec.ID+"/following", 0, "")
+	body, err := OrderedCollectionDocument(rec.ID+"/"+which, 0, "")
 	if err != nil {
 		return err
 	}

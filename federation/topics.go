@@ -79,7 +79,7 @@ func (f *Federation) ServeTopicCollection(w http.ResponseWriter, r *http.Request
 			return err
 		}
 		n = c
-	case "outbox", "following":
+	case "outbox", "following", "featured":
 	default:
 		return commons.Errorf(commons.ENOTFOUND, "a topic has no %s collection", which)
 	}

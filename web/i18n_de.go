@@ -65,6 +65,8 @@ var messagesDE = map[string]string{
 	"follow.label":               "Ihr Fediverse-Konto",
 	"follow.button":              "Folgen",
 	"follow.empty":               "Geben Sie Ihr Konto ein, etwa @alice@example.social.",
+	"follow.nopage":              "%s bietet keine Seite zum Folgen an. Kopieren Sie das Handle unten, fügen Sie es in die Suche Ihrer Fediverse-App ein und folgen Sie ihm von dort aus.",
+	"follow.copy":                "Das Handle zum Kopieren",
 	"topic.kindlead":             "Alle Gemeingüter der Art „%s“ in diesem Verzeichnis und seinen Partnern.",
 	"topic.countrylead":          "Alle mit %s verbundenen Gemeingüter in diesem Verzeichnis und seinen Partnern.",
 	"topic.feed":                 "Atom-Feed dieses Themas",

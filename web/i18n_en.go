@@ -65,6 +65,8 @@ var messagesEN = map[string]string{
 	"follow.label":               "Your fediverse account",
 	"follow.button":              "Follow",
 	"follow.empty":               "Type your account, such as @alice@example.social.",
+	"follow.nopage":              "%s offers no follow page. Copy the handle below, paste it into the search of your fediverse app, and follow it from there.",
+	"follow.copy":                "The handle, ready to copy",
 	"topic.kindlead":             "Every commons of the kind “%s” in this directory and its peers.",
 	"topic.countrylead":          "Every commons tied to %s in this directory and its peers.",
 	"topic.feed":                 "Atom feed of this topic",

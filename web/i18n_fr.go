@@ -65,6 +65,8 @@ var messagesFR = map[string]string{
 	"follow.label":               "Votre compte sur le fédivers",
 	"follow.button":              "Suivre",
 	"follow.empty":               "Saisissez votre compte, par exemple @alice@example.social.",
+	"follow.nopage":              "%s ne propose pas de page pour suivre. Copiez l’identifiant ci-dessous, collez-le dans la recherche de votre application du fédivers, puis suivez-le depuis celle-ci.",
+	"follow.copy":                "L’identifiant, prêt à copier",
 	"topic.kindlead":             "Tous les communs du type « %s » dans cet annuaire et ses pairs.",
 	"topic.countrylead":          "Tous les communs liés à %s dans cet annuaire et ses pairs.",
 	"topic.feed":                 "Flux Atom de ce thème",
