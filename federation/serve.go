@@ -351,7 +351,12 @@ func (f *Federation) ServeIcon(w http.ResponseWriter, r *http.Request, slug stri
 		return err
 	}
 	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "public, max-age=86400")
+	if v := r.URL.Query().Get("v"); v != "" && IconURL(rec.ID, name) == rec.ID+"/icon.png?v="+v {
+		// This URL names this drawing: it never changes.
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+	}
 	_, err = w.Write(png)
 	return err
 }
