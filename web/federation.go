@@ -109,6 +109,8 @@ func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
 	switch p := r.URL.Path; {
 	case p == "/.well-known/webfinger":
 		err = s.fed.ServeWebFinger(w, r)
+	case p == "/nodeinfo/2.1" || p == "/nodeinfo/2.0":
+		err = s.fed.ServeNodeInfo(w, r, p[len("/nodeinfo/"):])
 	case strings.HasPrefix(p, "/records/"):
 		slug := p[len("/records/"):]
 		if slug == "" || strings.IndexByte(slug, '/') >= 0 || strings.IndexByte(slug, '.') >= 0 {
