@@ -82,7 +82,10 @@ type PostSummary struct {
 // Social is what the fediverse adds to a record: who follows it, what it
 // posted, where else the same commons is listed.
 type Social struct {
-	Followers    int           `json:"followers"`
-	Posts        []PostSummary `json:"posts"` // newest first
-	AlsoListedBy []Listing     `json:"also_listed_by"`
+	Followers int `json:"followers"`
+	// FollowersUnknown is set for a remote copy whose origin has not
+	// told its follower count yet.
+	FollowersUnknown bool          `json:"-"`
+	Posts            []PostSummary `json:"posts"` // newest first
+	AlsoListedBy     []Listing     `json:"also_listed_by"`
 }

@@ -88,7 +88,9 @@ type Federation struct {
 	docs      docCache
 
 	wakeInbox, wakeDeliver, wakePublish, wakeSync chan struct{}
-	syncing                                       sync.Mutex // one reconciliation at a time
+	copyQueue                                     chan string     // copies to refresh (copies.go)
+	copyPending                                   map[string]bool // queued or being refreshed, under mu
+	syncing                                       sync.Mutex      // one reconciliation at a time
 }
 
 // New builds the federation of one instance. Run starts its workers.
@@ -131,6 +133,8 @@ func New(o Options) *Federation {
 		wakeDeliver: make(chan struct{}, 1),
 		wakePublish: make(chan struct{}, 1),
 		wakeSync:    make(chan struct{}, 1),
+		copyQueue:   make(chan string, 64),
+		copyPending: map[string]bool{},
 	}
 }
 
@@ -141,7 +145,7 @@ func (f *Federation) Close() { f.keys.Close() }
 // ends, then waits for in-flight deliveries to finish.
 func (f *Federation) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery, f.runMaintenance, f.runSync} {
+	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery, f.runMaintenance, f.runSync, f.runCopies} {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()
 	}

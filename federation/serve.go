@@ -345,6 +345,12 @@ func (f *Federation) ServeIcon(w http.ResponseWriter, r *http.Request, slug stri
 	if err != nil {
 		return err
 	}
+	return f.ServeRecordIcon(w, r, rec)
+}
+
+// ServeRecordIcon writes the icon of any record, local or a copy: a copy's
+// page shows it as its origin draws it, without an outside image.
+func (f *Federation) ServeRecordIcon(w http.ResponseWriter, r *http.Request, rec *commons.Record) error {
 	name, _ := rec.Name.Get(f.lang)
 	png, err := Icon(name)
 	if err != nil {

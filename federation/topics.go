@@ -135,6 +135,12 @@ func (f *Federation) onRemotePost(ctx context.Context, act *Activity) error {
 	if err != nil || p == nil {
 		return err
 	}
+	// The copy's page shows it, as the record's home page does.
+	if post, ok := copyPost(author, act.Object); ok {
+		if err := f.db.PutCopyPost(ctx, author, post); err != nil {
+			return err
+		}
+	}
 	out, err := f.announcements(ctx, act.ObjectID, rec, false, f.now())
 	if err != nil {
 		return err

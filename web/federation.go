@@ -25,6 +25,11 @@ type Federation interface {
 	ServeFollowing(w http.ResponseWriter, r *http.Request, slug, which string) error
 	ServePost(w http.ResponseWriter, r *http.Request, slug, postID string) error
 	ServeIcon(w http.ResponseWriter, r *http.Request, slug string) error
+	// ServeRecordIcon draws the icon of any record, such as a copy.
+	ServeRecordIcon(w http.ResponseWriter, r *http.Request, rec *commons.Record) error
+	// InstanceName is the name another instance (origin, a base URL)
+	// gives itself in its instance actor, or "" if unknown.
+	InstanceName(ctx context.Context, origin string) string
 	ServeWebFinger(w http.ResponseWriter, r *http.Request) error
 	ServeHostMeta(w http.ResponseWriter, r *http.Request, asJSON bool) error
 	ServeNodeInfoIndex(w http.ResponseWriter, r *http.Request) error

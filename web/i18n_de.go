@@ -49,6 +49,7 @@ var messagesDE = map[string]string{
 	"record.remote":              "Eintrag einer anderen Instanz",
 	"record.otherlangs":          "Auch auf:",
 	"record.edit":                "Bearbeiten",
+	"record.keptby":              "Gepflegt von %s",
 	"record.history":             "Verlauf",
 	"record.post":                "Beitrag schreiben",
 	"record.delete":              "Löschen",

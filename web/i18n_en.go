@@ -49,6 +49,7 @@ var messagesEN = map[string]string{
 	"record.remote":              "listed by another instance",
 	"record.otherlangs":          "Also in:",
 	"record.edit":                "Edit",
+	"record.keptby":              "Kept by %s",
 	"record.history":             "History",
 	"record.post":                "Write a post",
 	"record.delete":              "Delete",

@@ -49,6 +49,7 @@ var messagesFR = map[string]string{
 	"record.remote":              "fiche d’une autre instance",
 	"record.otherlangs":          "Aussi en :",
 	"record.edit":                "Modifier",
+	"record.keptby":              "Fiche tenue par %s",
 	"record.history":             "Historique",
 	"record.post":                "Écrire un message",
 	"record.delete":              "Supprimer",

@@ -149,31 +149,6 @@ func (s *server) handleInstancePage(w http.ResponseWriter, r *http.Request) erro
 	return s.render(w, r, http.StatusOK, "place", d)
 }
 
-// handleRemoteRecordPage answers /instances/{host}/records/{slug}: this
-// instance's copy of a peer's record.
-func (s *server) handleRemoteRecordPage(w http.ResponseWriter, r *http.Request) error {
-	host, slug := mux.Vars(r)["host"], mux.Vars(r)["slug"]
-	if host == hostOf(s.base) {
-		http.Redirect(w, r, "/records/"+url.PathEscape(slug), http.StatusSeeOther)
-		return nil
-	}
-	var rec *commons.Record
-	var err error
-	for _, scheme := range []string{"https://", "http://"} {
-		rec, err = s.dir.RecordByID(r.Context(), scheme+host+"/records/"+slug)
-		if commons.ErrorCode(err) != commons.ENOTFOUND {
-			break
-		}
-	}
-	if err != nil {
-		return err
-	}
-	if negotiate(r.Header.Get("Accept"), pageOffers) == mediaJSON {
-		return s.writeRecord(w, r, http.StatusOK, rec)
-	}
-	return s.renderRecord(w, r, rec)
-}
-
 // handleFollow is the remote-follow form: GET shows it for ?target=, POST
 // finds the visitor's server and sends them to its follow page.
 func (s *server) handleFollow(w http.ResponseWriter, r *http.Request) error {

@@ -27,6 +27,8 @@ type recordView struct {
 	AlsoListed      []namedLink
 	Follow          followView
 	Icon            string // the record's generated icon, served here (never an outside image)
+	HistoryURL      string
+	KeptBy          string // the name of the instance that keeps the record
 	JSONURL, LDURL  string
 	FeedURL         string
 	PubliccodeURL   string
@@ -86,8 +88,25 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 			v.Icon = "/records/" + slug + "/icon.png"
 		}
 		v.EditURL = "/records/" + slug + "/edit"
+		v.HistoryURL = "/records/" + slug + "/history"
+		v.KeptBy = s.name
 		d.Alternates = append(d.Alternates, alternate{mediaAtom, v.FeedURL, v.Name.Text},
 			alternate{mediaJSON, v.JSONURL, d.T("record.json")}, alternate{"application/ld+json", v.LDURL, d.T("record.jsonld")})
+	} else {
+		page := copyURL(rec)
+		v.JSONURL, v.HistoryURL, v.KeptBy = "/api/v1"+page, page+"/history", host
+		if s.fed != nil {
+			v.Icon = page + "/icon.png"
+			if name := s.fed.InstanceName(r.Context(), rec.Provenance.Origin); name != "" {
+				v.KeptBy = name
+			}
+		}
+		d.Alternates = append(d.Alternates, alternate{mediaJSON, v.JSONURL, d.T("record.json")})
+	}
+	if s.fed != nil {
+		// Where fediverse servers find the record's actor (Mastodon reads
+		// this link when a pasted URL answers with a page).
+		d.Alternates = append(d.Alternates, alternate{mediaActivity, rec.ID, v.Follow.Handle})
 	}
 	d.Title = v.Name.Text
 	for _, tag := range rec.Name.Languages() {

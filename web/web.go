@@ -26,6 +26,7 @@ type Directory interface {
 	// cached for (id, version, hash) is still the record's.
 	RecordVersion(ctx context.Context, slug string) (id string, version int, hash string, err error)
 	RecordHistory(ctx context.Context, slug string) ([]commons.Revision, error)
+	RecordHistoryByID(ctx context.Context, id string) ([]commons.Revision, error) // local or copy
 	SearchRecords(ctx context.Context, f commons.RecordFilter) (*commons.RecordPage, error)
 	CreateRecord(ctx context.Context, r *commons.Record, actor string) error
 	UpdateRecord(ctx context.Context, r *commons.Record, ifVersion int, actor string) error

@@ -1,0 +1,11 @@
+-- 0006: what this instance knows of a remote record's life at its origin.
+-- Posts of a copy are kept in posts (their actor is the remote record);
+-- copy_social caches the follower count its origin reports, and when it
+-- was fetched and for which version of the record, so that a change of
+-- the record refreshes it.
+CREATE TABLE copy_social (
+	record     INTEGER PRIMARY KEY REFERENCES records (pk) ON DELETE CASCADE,
+	followers  INTEGER NOT NULL,               -- -1 when the origin does not say
+	version    INTEGER NOT NULL,               -- the record's version when fetched
+	fetched_at INTEGER NOT NULL
+);
