@@ -70,6 +70,14 @@ type Listing struct {
 	Key    string `json:"key"` // the shared identifier, e.g. "wikidata:Q936"
 }
 
+// Related is a record the directory holds that a relation names, or that
+// names a record in one of its relations (a reverse relation): Type is the
+// relation's type as stated by the record that states it.
+type Related struct {
+	Type string `json:"type"`
+	Listing
+}
+
 // PostSummary is one of a record actor's posts, for pages and feeds.
 type PostSummary struct {
 	ID        string    `json:"id"` // the Note's IRI

@@ -40,6 +40,10 @@ type Directory interface {
 
 	// The web directory (ui_*.go, session.go, editor*.go, ops*.go, stats.go).
 	RecordByID(ctx context.Context, id string) (*commons.Record, error)
+	// RelationTargets and ReverseRelations link records the directory
+	// holds through their relations, both ways.
+	RelationTargets(ctx context.Context, rec *commons.Record) (map[string]commons.Listing, error)
+	ReverseRelations(ctx context.Context, id string) ([]commons.Related, error)
 	RecordGrowth(ctx context.Context) ([]commons.FacetCount, error)
 	FundingRecords(ctx context.Context, fn func(*commons.Record) error) error
 	FundingChanges(ctx context.Context, after int64, limit int) (ids []string, recs []*commons.Record, ok bool, err error)
