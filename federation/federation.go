@@ -86,6 +86,7 @@ type Federation struct {
 	integrity originKeys             // our Ed25519 key and origins' keys (FEP-8b32)
 	pubKeys   keyCache               // remote actors' keys, parsed
 	docs      docCache
+	refusals  refusalLog // refusals.go
 
 	wakeInbox, wakeDeliver, wakePublish, wakeSync chan struct{}
 	copyQueue                                     chan string     // copies to refresh (copies.go)

@@ -20,7 +20,7 @@ import (
 // MaxActivityBytes bounds an incoming activity.
 const MaxActivityBytes = 1 << 20
 
-// PostInbox receives one activity for recipient (one of our actor IRIs, or
+// receive takes one activity for recipient (one of our actor IRIs, or
 // "" for the shared inbox). In order: content type, size, parse, domain
 // block, recipient (404 for an unknown record, 410 for a deleted one),
 // signature (complete: see VerifyRequest), signer = actor, then the
@@ -28,7 +28,7 @@ const MaxActivityBytes = 1 << 20
 // processed after, by the inbox worker. Errors carry the reason and map to
 // 400, 401, 403, 404, 410, 413 and 415; none is a 5xx unless the database
 // fails.
-func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient string) error {
+func (f *Federation) receive(w http.ResponseWriter, r *http.Request, recipient string) error {
 	ctx := r.Context()
 	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || !activityType(mt, params) {
 		return commons.Errorf(commons.EUNSUPPORTED, "Content-Type must be application/activity+json or application/ld+json with the ActivityStreams profile, not %q", r.Header.Get("Content-Type"))
