@@ -117,7 +117,7 @@ func (s *server) handleCopyListings(w http.ResponseWriter, r *http.Request) erro
 	return s.writeListings(w, r, rec)
 }
 
-// handleCopySocial answers GET /api/v1/instances/{host}/records/{slug}/social
+// handleSocial answers GET /api/v1/instances/{host}/records/{slug}/social
 // and /api/v1/records/{slug}/social: the follower count and latest posts.
 func (s *server) handleSocial(w http.ResponseWriter, r *http.Request) error {
 	var rec *commons.Record
