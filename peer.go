@@ -92,7 +92,7 @@ type PostSummary struct {
 type Social struct {
 	Followers int `json:"followers"`
 	// FollowersUnknown is set for a remote copy whose origin has not
-	// told its follower count yet.
+	// told its follower count yet (Followers is then -1).
 	FollowersUnknown bool          `json:"-"`
 	Posts            []PostSummary `json:"posts"` // newest first
 	AlsoListedBy     []Listing     `json:"also_listed_by"`

@@ -34,7 +34,7 @@ func (f *Federation) copySocial(ctx context.Context, rec *commons.Record, posts 
 	c, err := f.db.CopySocial(ctx, rec.ID)
 	switch {
 	case commons.ErrorCode(err) == commons.ENOTFOUND:
-		s.FollowersUnknown = true
+		s.Followers, s.FollowersUnknown = -1, true
 		f.refreshCopy(rec.ID)
 	case err != nil:
 		return err

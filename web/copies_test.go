@@ -56,6 +56,9 @@ func TestCopyAPI(t *testing.T) {
 	}
 	resp, b = s.do(t, req{Method: "GET", Route: base + "/social", Path: path + "/social"})
 	expect(t, resp, b, http.StatusOK)
+	if !strings.Contains(string(b), `"followers":-1`) {
+		t.Errorf("copy social before its origin was asked: %s", b)
+	}
 	resp, b = s.do(t, req{Method: "GET", Route: "/api/v1/records/{slug}/social", Path: "/api/v1/records/osm/social"})
 	expect(t, resp, b, http.StatusOK)
 	if !strings.Contains(string(b), `"followers":0`) {
