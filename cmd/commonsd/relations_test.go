@@ -54,3 +54,24 @@ func TestRelationsResolveAcrossInstances(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoRelations: the demo directory's relations resolve to its own
+// records, and the records they name show them in reverse.
+func TestDemoRelations(t *testing.T) {
+	in := newInstance(t, t.TempDir(), "eu", "de", "fr")
+	for path, want := range map[string][]string{
+		"/records/linux":             {`depended on by: <a href="/records/debian">Debian</a>`},
+		"/records/wikibase":          {`depended on by: <a href="/records/wikidata">Wikidata</a>`, `depended on by: <a href="/records/wikimedia-commons">Wikimedia Commons</a>`},
+		"/records/openstreetmap":     {`depended on by: <a href="/records/panoramax">Panoramax</a>`},
+		"/records/forgejo":           {`depended on by: <a href="/records/codeberg">Codeberg</a>`},
+		"/records/wikipedia":         {`depends on: <a href="/records/wikimedia-commons">Wikimedia Commons</a>`, `depends on: <a href="/records/wikidata">Wikidata</a>`},
+		"/records/wikimedia-commons": {`depended on by: <a href="/records/wikipedia">Wikipedia</a>`},
+	} {
+		code, body := getBody(t, in.url+path+"?lang=en", "text/html")
+		for _, w := range want {
+			if code != http.StatusOK || !strings.Contains(body, w) {
+				t.Errorf("%s (%d) lacks %s", path, code, w)
+			}
+		}
+	}
+}
