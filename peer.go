@@ -70,6 +70,14 @@ type Listing struct {
 	Key    string `json:"key"` // the shared identifier, e.g. "wikidata:Q936"
 }
 
+// Related is a record the directory holds that a relation names, or that
+// names a record in one of its relations (a reverse relation): Type is the
+// relation's type as stated by the record that states it.
+type Related struct {
+	Type string `json:"type"`
+	Listing
+}
+
 // PostSummary is one of a record actor's posts, for pages and feeds.
 type PostSummary struct {
 	ID        string    `json:"id"` // the Note's IRI
@@ -82,7 +90,10 @@ type PostSummary struct {
 // Social is what the fediverse adds to a record: who follows it, what it
 // posted, where else the same commons is listed.
 type Social struct {
-	Followers    int           `json:"followers"`
-	Posts        []PostSummary `json:"posts"` // newest first
-	AlsoListedBy []Listing     `json:"also_listed_by"`
+	Followers int `json:"followers"`
+	// FollowersUnknown is set for a remote copy whose origin has not
+	// told its follower count yet (Followers is then -1).
+	FollowersUnknown bool          `json:"-"`
+	Posts            []PostSummary `json:"posts"` // newest first
+	AlsoListedBy     []Listing     `json:"also_listed_by"`
 }

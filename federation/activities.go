@@ -78,7 +78,7 @@ func publicActivityMap(id, typ, actor string, object any, at time.Time) map[stri
 		"id":        id,
 		"type":      typ,
 		"actor":     actor,
-		"published": at.UTC().Format(time.RFC3339),
+		"published": stamp(at),
 		"to":        []any{Public},
 		"cc":        []any{actor + "/followers"},
 		"object":    object,

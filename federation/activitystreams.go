@@ -130,3 +130,8 @@ func timeProp(t time.Time) (vocab.ActivityStreamsPublishedProperty, vocab.Activi
 	u.Set(t.UTC().Truncate(time.Second))
 	return p, u
 }
+
+// stamp writes a time as our documents carry it: UTC with milliseconds,
+// as Mastodon writes its own. go-fed's serialisation drops the fraction,
+// so the builders overwrite what it wrote.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

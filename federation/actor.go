@@ -142,6 +142,7 @@ func (a *Actor) Document(sharedInbox string) ([]byte, error) {
 		return nil, err
 	}
 	// What go-fed v1.0.0 cannot express.
+	m["published"], m["updated"] = stamp(a.Published), stamp(a.Updated)
 	m["nameMap"] = map[string]string(a.Name)
 	if len(a.Summary) > 0 {
 		sm := make(map[string]string, len(a.Summary))
@@ -151,6 +152,8 @@ func (a *Actor) Document(sharedInbox string) ([]byte, error) {
 		m["summaryMap"] = sm
 	}
 	m["endpoints"] = map[string]any{"sharedInbox": sharedInbox}
+	// Empty, but expected: GoToSocial logs an error for an actor without it.
+	m["featured"] = a.ID + "/featured"
 	m["manuallyApprovesFollowers"] = a.Locked
 	m["indexable"] = true
 	fields := make([]any, 0, len(a.Fields))

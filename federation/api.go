@@ -89,9 +89,10 @@ func (f *Federation) PublishPost(r *http.Request, slug, lang, text string) (stri
 	}
 	tags := f.recordTags(rec)
 	name, _ := rec.Name.Get(lang)
+	body, typed := f.linkHashtags(body, tags)
 	content := fmt.Sprintf("<p><strong>%s</strong></p>", escape(name)) + body
 	post := &Post{ID: rec.ID + "/posts/e" + randomID(), Actor: rec.ID, Lang: lang,
-		Content: content + tagsHTML(tags), Tags: tags, Published: f.now().UTC()}
+		Content: content + tagsHTML(tags), Tags: append(tags, typed...), Published: f.now().UTC()}
 	create, err := post.CreateDocument()
 	if err != nil {
 		return "", err
@@ -100,7 +101,18 @@ func (f *Federation) PublishPost(r *http.Request, slug, lang, text string) (stri
 	if err != nil {
 		return "", err
 	}
-	if err := f.db.PublishPost(ctx, storePost(post, 0, "editor"), outActivity(rec.ID, post.ID+"/activity", create, inboxes)); err != nil {
+	// Like a generated post: to the followers, to the peers (whose topics
+	// announce it), and announced by this instance's topics and actor.
+	peers, err := f.db.PeerInboxes(ctx)
+	if err != nil {
+		return "", err
+	}
+	acts := outActivity(rec.ID, post.ID+"/activity", create, union(inboxes, peers))
+	announces, err := f.announcements(ctx, post.ID, rec, true, post.Published)
+	if err != nil {
+		return "", err
+	}
+	if err := f.db.PublishPost(ctx, storePost(post, 0, "editor"), append(acts, announces...)); err != nil {
 		return "", err
 	}
 	wake(f.wakeDeliver)

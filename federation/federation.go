@@ -101,9 +101,12 @@ type Federation struct {
 	pubKeys   keyCache               // remote actors' keys, parsed
 	sigPrefs  sigPrefs               // the signature scheme each host accepts (knock.go)
 	docs      docCache
+	refusals  refusalLog // refusals.go
 
 	wakeInbox, wakeDeliver, wakePublish, wakeSync chan struct{}
-	syncing                                       sync.Mutex // one reconciliation at a time
+	copyQueue                                     chan string     // copies to refresh (copies.go)
+	copyPending                                   map[string]bool // queued or being refreshed, under mu
+	syncing                                       sync.Mutex      // one reconciliation at a time
 }
 
 // New builds the federation of one instance. Run starts its workers.
@@ -147,6 +150,8 @@ func New(o Options) *Federation {
 		wakeDeliver: make(chan struct{}, 1),
 		wakePublish: make(chan struct{}, 1),
 		wakeSync:    make(chan struct{}, 1),
+		copyQueue:   make(chan string, 64),
+		copyPending: map[string]bool{},
 	}
 }
 
@@ -157,7 +162,7 @@ func (f *Federation) Close() { f.keys.Close() }
 // ends, then waits for in-flight deliveries to finish.
 func (f *Federation) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery, f.runMaintenance, f.runSync} {
+	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery, f.runMaintenance, f.runSync, f.runCopies} {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,4 +183,40 @@ func TestGoldenInstanceActor(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "actor-instance.json", doc)
+}
+
+// TestRecordActorIconAndTimes: a renamed record's generated icon gets a new
+// URL, so that servers fetch the new avatar; an unchanged one keeps it;
+// times carry milliseconds.
+func TestRecordActorIconAndTimes(t *testing.T) {
+	r := goldenRecord()
+	r.Provenance.Updated = time.Date(2026, 3, 2, 12, 0, 0, 123_456_789, time.UTC)
+	doc := func(r *commons.Record) map[string]any {
+		t.Helper()
+		b, err := RecordActor("https://commons.example.eu", "en", r, testPEM).Document("https://commons.example.eu/inbox")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := unmarshalMap(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	icon := func(m map[string]any) string { return m["icon"].(map[string]any)["url"].(string) }
+	before := doc(r)
+	if got := before["updated"]; got != "2026-03-02T12:00:00.123Z" {
+		t.Errorf("updated %v, want milliseconds", got)
+	}
+	if again := doc(goldenRecord()); icon(again) != icon(before) {
+		t.Errorf("same name, new icon URL: %s, %s", icon(again), icon(before))
+	}
+	renamed := goldenRecord()
+	renamed.Name = commons.Text{"en": "Open Maps"}
+	if icon(doc(renamed)) == icon(before) {
+		t.Errorf("renamed record kept its icon URL %s", icon(before))
+	}
+	if !strings.HasPrefix(icon(before), r.ID+"/icon.png?v=") {
+		t.Errorf("icon URL %s", icon(before))
+	}
 }

@@ -2,6 +2,8 @@ package federation
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"hash/fnv"
 	"image"
 	"image/color"
@@ -111,4 +113,17 @@ func initials(name string) string {
 		return "?"
 	}
 	return string(out)
+}
+
+// iconDrawing names the way Icon draws: change it with the drawing, so
+// that every generated icon gets a new URL.
+const iconDrawing = "initials-1"
+
+// IconURL is the URL of the generated icon of the record actor id whose
+// name is name. It carries a hash of what the icon is drawn from, so a
+// renamed record gets a new URL and servers fetch the new avatar rather
+// than keep the old one.
+func IconURL(id, name string) string {
+	sum := sha256.Sum256([]byte(iconDrawing + "\x00" + name))
+	return id + "/icon.png?v=" + hex.EncodeToString(sum[:6])
 }

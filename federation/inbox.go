@@ -20,7 +20,7 @@ import (
 // MaxActivityBytes bounds an incoming activity.
 const MaxActivityBytes = 1 << 20
 
-// PostInbox receives one activity for recipient (one of our actor IRIs, or
+// receive takes one activity for recipient (one of our actor IRIs, or
 // "" for the shared inbox). In order: Host (421 unless it is ours, so that
 // a delivery signed for another server cannot be replayed here), content
 // type, size, parse, domain
@@ -30,7 +30,7 @@ const MaxActivityBytes = 1 << 20
 // processed after, by the inbox worker. Errors carry the reason and map to
 // 400, 401, 403, 404, 410, 413, 415 and 421; none is a 5xx unless the database
 // fails.
-func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient string) error {
+func (f *Federation) receive(w http.ResponseWriter, r *http.Request, recipient string) error {
 	ctx := r.Context()
 	if err := CheckHost(r, f.host, f.scheme()); err != nil {
 		return err

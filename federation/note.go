@@ -106,6 +106,10 @@ func (p *Post) noteMap() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	m["published"] = stamp(p.Published)
+	if !p.Updated.IsZero() {
+		m["updated"] = stamp(p.Updated)
+	}
 	m["contentMap"] = map[string]string{p.Lang: p.Content}
 	m["sensitive"] = false
 	tags := make([]any, 0, len(p.Tags))

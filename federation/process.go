@@ -242,7 +242,8 @@ func (f *Federation) onUndo(ctx context.Context, act *Activity) error {
 // every follower list and from the cache.
 func (f *Federation) onDelete(ctx context.Context, act *Activity) error {
 	if act.ObjectID != act.Actor {
-		return nil // a post of theirs: we keep none
+		// A post of theirs: only those of the records we copy are kept.
+		return f.db.DeleteCopyPost(ctx, act.Actor, act.ObjectID, f.now())
 	}
 	f.log.Info("remote actor deleted", "actor", act.Actor)
 	f.pubKeys.forget(act.Actor)

@@ -26,7 +26,8 @@ func RecordActor(base, lang string, r *commons.Record, publicKeyPEM string) *Act
 	if r.Logo != "" {
 		a.IconURL, a.IconType = r.Logo, mediaTypeOf(r.Logo)
 	} else {
-		a.IconURL, a.IconType = r.ID+"/icon.png", "image/png"
+		n, _ := r.Name.Get(lang)
+		a.IconURL, a.IconType = IconURL(r.ID, n), "image/png"
 	}
 	return a
 }

@@ -82,7 +82,9 @@ func (f *Federation) RemoteFollowURL(ctx context.Context, handle, target string)
 	case subscribe != "" && strings.Contains(subscribe, "{uri}"):
 		dest = strings.ReplaceAll(subscribe, "{uri}", url.QueryEscape(target))
 	default:
-		return "", commons.Errorf(commons.ENOTFOUND, "%s does not say where its accounts follow others", domain)
+		// GoToSocial, for one, offers neither: the visitor follows from
+		// their app's search instead.
+		return "", nil
 	}
 	if d, err := url.Parse(dest); err != nil || (d.Scheme != "https" && d.Scheme != "http") || d.Host == "" {
 		return "", commons.Errorf(commons.ENOTFOUND, "%s gave an unusable follow address", domain)

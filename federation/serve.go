@@ -211,7 +211,7 @@ func (f *Federation) ServeInstanceCollection(w http.ResponseWriter, r *http.Requ
 			return err
 		}
 		n = c + len(peers)
-	case "outbox":
+	case "outbox", "featured":
 	default:
 		return commons.Errorf(commons.ENOTFOUND, "the instance actor has no %s collection", which)
 	}
@@ -319,9 +319,11 @@ func (f *Federation) ServeFollowers(w http.ResponseWriter, r *http.Request, slug
 	return writeDoc(w, r, body, "")
 }
 
-// ServeFollowing writes a record's following collection: records follow
-// nobody.
-func (f *Federation) ServeFollowing(w http.ResponseWriter, r *http.Request, slug string) error {
+// ServeFollowing writes a record's following collection (records follow
+// no one) or, with which "featured", its featured collection (no post is
+// pinned): both empty, both served because servers such as GoToSocial
+// expect them on every actor.
+func (f *Federation) ServeFollowing(w http.ResponseWriter, r *http.Request, slug, which string) error {
 	if err := f.authorizeGet(r); err != nil {
 		return err
 	}
@@ -329,7 +331,7 @@ func (f *Federation) ServeFollowing(w http.ResponseWriter, r *http.Request, slug
 	if err != nil {
 		return err
 	}
-	body, err := OrderedCollectionDocument(rec.ID+"/following", 0, "")
+	body, err := OrderedCollectionDocument(rec.ID+"/"+which, 0, "")
 	if err != nil {
 		return err
 	}
@@ -361,13 +363,24 @@ func (f *Federation) ServeIcon(w http.ResponseWriter, r *http.Request, slug stri
 	if err != nil {
 		return err
 	}
+	return f.ServeRecordIcon(w, r, rec)
+}
+
+// ServeRecordIcon writes the icon of any record, local or a copy: a copy's
+// page shows it as its origin draws it, without an outside image.
+func (f *Federation) ServeRecordIcon(w http.ResponseWriter, r *http.Request, rec *commons.Record) error {
 	name, _ := rec.Name.Get(f.lang)
 	png, err := Icon(name)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "public, max-age=86400")
+	if v := r.URL.Query().Get("v"); v != "" && IconURL(rec.ID, name) == rec.ID+"/icon.png?v="+v {
+		// This URL names this drawing: it never changes.
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+	}
 	_, err = w.Write(png)
 	return err
 }

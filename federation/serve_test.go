@@ -136,10 +136,75 @@ func TestWebFingerCached(t *testing.T) {
 	if err := f.ServeWebFinger(w, r); err != nil || w.Code != http.StatusNotModified || w.Body.Len() != 0 {
 		t.Errorf("If-None-Match %s: %v, %d with %d bytes, want 304 and none", etag, err, w.Code, w.Body.Len())
 	}
+	// The instance actor's handle as /about shows it on a host with a
+	// port, and as a user may type it with the port on both sides.
+	for _, res := range []string{"acct:commons.test:8080@commons.test:8080", "acct:commons.test@commons.test"} {
+		w, err := finger(res)
+		if err != nil {
+			t.Errorf("%s: %v", res, err)
+			continue
+		}
+		if jrd, err := unmarshalMap(w.Body.Bytes()); err != nil || jrd["subject"] != "acct:commons.test@commons.test:8080" {
+			t.Errorf("%s: JRD %v (%v), want the instance actor's subject", res, jrd, err)
+		}
+	}
 	if _, err := finger("acct:nobody@commons.test:8080"); commons.ErrorCode(err) != commons.ENOTFOUND {
 		t.Errorf("unknown account: %v, want %s", err, commons.ENOTFOUND)
 	}
 	if _, err := finger(""); commons.ErrorCode(err) != commons.EINVALID {
 		t.Errorf("no resource: %v, want %s", err, commons.EINVALID)
+	}
+}
+
+// TestNodeInfoCached: NodeInfo is served from the document cache with an
+// ETag, and a record written since changes the counts at once.
+func TestNodeInfoCached(t *testing.T) {
+	f := newServeFederation(t)
+	get := func(version, etag string) (*httptest.ResponseRecorder, map[string]any) {
+		t.Helper()
+		r := httptest.NewRequest(http.MethodGet, "/nodeinfo/"+version, nil)
+		if etag != "" {
+			r.Header.Set("If-None-Match", etag)
+		}
+		w := httptest.NewRecorder()
+		if err := f.ServeNodeInfo(w, r, version); err != nil {
+			t.Fatalf("NodeInfo %s: %v", version, err)
+		}
+		if w.Code != http.StatusOK {
+			return w, nil
+		}
+		doc, err := unmarshalMap(w.Body.Bytes())
+		if err != nil {
+			t.Fatalf("NodeInfo %s: %v\n%s", version, err, w.Body)
+		}
+		return w, doc
+	}
+	users := func(doc map[string]any) any {
+		return doc["usage"].(map[string]any)["users"].(map[string]any)["total"]
+	}
+	first, doc := get("2.1", "")
+	if ct := first.Header().Get("Content-Type"); ct != `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"` {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if doc["version"] != "2.1" || users(doc) != float64(0) {
+		t.Fatalf("first document: %v", doc)
+	}
+	if w, _ := get("2.1", first.Header().Get("ETag")); w.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match: %d, want 304", w.Code)
+	}
+	if _, doc := get("2.0", ""); doc["version"] != "2.0" {
+		t.Errorf("2.0 served %v", doc["version"])
+	}
+
+	rec := &commons.Record{Slug: "osm", Name: commons.Text{"en": "OpenStreetMap"}, Kinds: []string{"geodata"}, Status: "stable"}
+	if err := f.db.CreateRecord(t.Context(), rec, "ed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, doc := get("2.1", ""); users(doc) != float64(1) {
+		t.Errorf("after a new record: %v users, want 1", users(doc))
+	}
+	err := f.ServeNodeInfo(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/nodeinfo/3.0", nil), "3.0")
+	if commons.ErrorCode(err) != commons.ENOTFOUND {
+		t.Errorf("NodeInfo 3.0: %v, want %s", err, commons.ENOTFOUND)
 	}
 }

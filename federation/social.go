@@ -9,8 +9,8 @@ import (
 )
 
 // RecordSocial returns what the record page shows of a record's life on
-// the fediverse. Remote copies have no followers or posts here: those live
-// at their origin.
+// the fediverse. For a remote copy, the follower count is the one its
+// origin last reported and the posts are those it sent (copies.go).
 func (f *Federation) RecordSocial(ctx context.Context, rec *commons.Record, posts int) (*commons.Social, error) {
 	s := &commons.Social{Posts: []commons.PostSummary{}, AlsoListedBy: []commons.Listing{}}
 	if rec.Provenance.Origin == f.base {
@@ -26,6 +26,8 @@ func (f *Federation) RecordSocial(ctx context.Context, rec *commons.Record, post
 		for _, p := range ps {
 			s.Posts = append(s.Posts, commons.PostSummary{ID: p.ID, Lang: p.Lang, Content: p.Content, Published: p.Published, Kind: p.Kind})
 		}
+	} else if err := f.copySocial(ctx, rec, posts, s); err != nil {
+		return nil, fmt.Errorf("record %s: %w", rec.Slug, err)
 	}
 	also, err := f.db.AlsoListed(ctx, rec.ID)
 	if err != nil {

@@ -84,7 +84,7 @@ func (f *Federation) ServeTopicCollection(w http.ResponseWriter, r *http.Request
 			return err
 		}
 		n = c
-	case "outbox", "following":
+	case "outbox", "following", "featured":
 	default:
 		return commons.Errorf(commons.ENOTFOUND, "a topic has no %s collection", which)
 	}
@@ -156,6 +156,12 @@ func (f *Federation) onRemotePost(ctx context.Context, act *Activity) error {
 	p, err := f.followedPeer(ctx, rec.Provenance.Origin+"/actor")
 	if err != nil || p == nil {
 		return err
+	}
+	// The copy's page shows it, as the record's home page does.
+	if post, ok := copyPost(author, act.Object); ok {
+		if err := f.db.PutCopyPost(ctx, author, post); err != nil {
+			return err
+		}
 	}
 	out, err := f.announcements(ctx, act.ObjectID, rec, false, f.now())
 	if err != nil {

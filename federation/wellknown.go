@@ -1,19 +1,23 @@
 package federation
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/commons-directory/commons"
 )
 
 // ServeWebFinger answers /.well-known/webfinger for acct:slug@host,
-// acct:host@host (the instance actor, FEP-d556) or an actor URL: 404 for
-// an unknown resource, 410 for a deleted record.
+// acct:host@host (the instance actor, FEP-d556; with a port, the host part
+// may carry it on both sides) or an actor URL: 404 for an unknown
+// resource, 410 for a deleted record.
 func (f *Federation) ServeWebFinger(w http.ResponseWriter, r *http.Request) error {
 	resource := queryParam(r.URL.RawQuery, "resource")
 	if resource == "" {
@@ -27,6 +31,11 @@ func (f *Federation) ServeWebFinger(w http.ResponseWriter, r *http.Request) erro
 			return commons.Errorf(commons.ENOTFOUND, "%s is not an account of %s", resource, f.host)
 		}
 		user = strings.ToLower(u)
+		if strings.EqualFold(u, f.host) {
+			// The instance actor's handle as a host with a port writes it:
+			// acct:127.0.0.1:8081@127.0.0.1:8081.
+			user = f.hostname()
+		}
 	case resource == f.InstanceActorID() || resource == f.base || resource == f.base+"/":
 		user = f.hostname()
 	case strings.HasPrefix(resource, f.base+"/records/"):
@@ -147,17 +156,54 @@ func (f *Federation) ServeNodeInfoIndex(w http.ResponseWriter, r *http.Request) 
 
 // ServeNodeInfo answers /nodeinfo/2.1 or /nodeinfo/2.0. Records are the
 // "users" of a directory: each is a followable account.
+//
+// The encoded document is kept in the document cache, keyed by the store's
+// change sequence (record counts) and the current second (the peers, which
+// change rarely and move no sequence): crawlers poll NodeInfo, and most
+// answers are a map lookup.
 func (f *Federation) ServeNodeInfo(w http.ResponseWriter, r *http.Request, version string) error {
-	if version != "2.0" && version != "2.1" {
+	var contentType []string
+	var name string
+	switch version {
+	case "2.1":
+		contentType, name = hdrNodeInfo21, "nodeinfo:2.1"
+	case "2.0":
+		contentType, name = hdrNodeInfo20, "nodeinfo:2.0"
+	default:
 		return commons.Errorf(commons.ENOTFOUND, "NodeInfo %s is not served; use 2.1 or 2.0", version)
 	}
-	local, remote, err := f.db.CountRecords(r.Context())
-	if err != nil {
-		return err
+	var buf [40]byte
+	key := strconv.AppendInt(buf[:0], f.db.Seq(r.Context()), 10)
+	key = append(key, '/')
+	key = strconv.AppendInt(key, time.Now().Unix(), 10) // the real clock, even under a test's
+	hash := string(key)
+	d, ok := f.docs.get(name, hash)
+	if !ok {
+		body, err := f.nodeInfo(r.Context(), version)
+		if err != nil {
+			return err
+		}
+		d = f.docs.put(name, hash, body)
 	}
-	peers, err := f.followedPeers(r.Context())
+	return writePrepared(w, r, &d, contentType, hdrMaxAge300)
+}
+
+// Content types of NodeInfo answers, shared so that serving allocates
+// nothing for them.
+var (
+	hdrNodeInfo21 = []string{`application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"`}
+	hdrNodeInfo20 = []string{`application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.0#"`}
+)
+
+// nodeInfo encodes the NodeInfo document of one version.
+func (f *Federation) nodeInfo(ctx context.Context, version string) ([]byte, error) {
+	local, remote, err := f.db.CountRecords(ctx)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	peers, err := f.followedPeers(ctx)
+	if err != nil {
+		return nil, err
 	}
 	software := map[string]any{"name": "commonsd", "version": f.version}
 	if version == "2.1" {
@@ -178,8 +224,11 @@ func (f *Federation) ServeNodeInfo(w http.ResponseWriter, r *http.Request, versi
 			"peers":           peers,
 		},
 	}
-	profile := `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/` + version + `#"`
-	return writeJSON(w, profile, doc)
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode NodeInfo %s: %w", version, err)
+	}
+	return b, nil
 }
 
 func writeJSON(w http.ResponseWriter, contentType string, v any) error {

@@ -60,19 +60,57 @@ func repoKey(raw string) string {
 	return "repo:" + host + path
 }
 
+// TargetKeys returns the keys under which a relation's target may name a
+// record: "id:" and the target itself for a URL (a record's IRI), the
+// record_keys key of a Wikidata item, repository or publiccode.yml URL,
+// or DOI.
+func TargetKeys(target string) []string {
+	t := strings.TrimSpace(target)
+	var keys []string
+	switch {
+	case strings.HasPrefix(t, "https://") || strings.HasPrefix(t, "http://"):
+		keys = append(keys, "id:"+t)
+		if q, ok := strings.CutPrefix(t, "https://www.wikidata.org/wiki/"); ok {
+			keys = append(keys, "wikidata:"+strings.ToUpper(q))
+		} else if d, ok := strings.CutPrefix(t, "https://doi.org/"); ok {
+			keys = append(keys, "doi:"+strings.ToLower(d))
+		} else if k := repoKey(t); k != "" {
+			keys = append(keys, k)
+		}
+	case len(t) > 1 && (t[0] == 'Q' || t[0] == 'q'):
+		keys = append(keys, "wikidata:"+strings.ToUpper(t))
+	case strings.HasPrefix(strings.ToLower(t), "doi:") || strings.HasPrefix(t, "10."):
+		keys = append(keys, "doi:"+strings.ToLower(strings.TrimPrefix(strings.ToLower(t), "doi:")))
+	case strings.HasPrefix(strings.ToLower(t), "swh:"):
+		keys = append(keys, "swhid:"+strings.ToLower(t))
+	}
+	return keys
+}
+
 // setKeys replaces the keys of the record pk.
 func (w *recordWriter) setKeys(pk int64, r *commons.Record) error {
 	if err := w.exec(`DELETE FROM record_keys WHERE record = ?`, pk); err != nil {
 		return fmt.Errorf("link record: %w", err)
 	}
+	if err := w.exec(`DELETE FROM relation_keys WHERE record = ?`, pk); err != nil {
+		return fmt.Errorf("link record: %w", err)
+	}
 	return w.addKeys(pk, r)
 }
 
-// addKeys adds the keys of the record pk, which has none yet (a new row).
+// addKeys adds the keys of the record pk, which has none yet (a new row),
+// and those of its relations' targets.
 func (w *recordWriter) addKeys(pk int64, r *commons.Record) error {
 	for _, k := range RecordKeys(r) {
 		if err := w.exec(`INSERT OR IGNORE INTO record_keys (key, record) VALUES (?, ?)`, k, pk); err != nil {
 			return fmt.Errorf("link record: %w", err)
+		}
+	}
+	for _, rel := range r.Relations {
+		for _, k := range TargetKeys(rel.Target) {
+			if err := w.exec(`INSERT OR IGNORE INTO relation_keys (key, record, type) VALUES (?, ?, ?)`, k, pk, rel.Type); err != nil {
+				return fmt.Errorf("link record: %w", err)
+			}
 		}
 	}
 	return nil
@@ -80,7 +118,12 @@ func (w *recordWriter) addKeys(pk int64, r *commons.Record) error {
 
 // keysMigration is the migration that made record_keys: a database that
 // held records before it gets their keys computed once, when it applies.
-const keysMigration = 3
+// The same holds for the migration that made relation_keys, found by its
+// name.
+const (
+	keysMigration         = 3
+	relationKeysMigration = "_copies.sql"
+)
 
 // linkExisting computes the keys of every live record, in one
 // transaction. Open runs it when it has just applied keysMigration to a
@@ -128,4 +171,19 @@ func (db *DB) linkExisting(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("link existing records: %w", err)
 	}
 	return n, nil
+}
+
+// appliedNamed reports whether the migration whose file name ends with
+// suffix is among those just applied.
+func appliedNamed(applied []int, suffix string) bool {
+	ms, err := migrations()
+	if err != nil {
+		return false
+	}
+	for _, m := range ms {
+		if strings.HasSuffix(m.name, suffix) && slices.Contains(applied, m.version) {
+			return true
+		}
+	}
+	return false
 }

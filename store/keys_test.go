@@ -27,6 +27,11 @@ func TestLinkExistingOnUpgrade(t *testing.T) {
 		o.Identifiers = []commons.Identifier{{Scheme: "wikidata", Value: "Q936"}}
 		return o
 	}(), "https://b.example", time.Now())
+	user := newRecord("map-app", "Map app")
+	user.Relations = []commons.Relation{{Type: "depends-on", Target: "https://www.wikidata.org/wiki/Q936"}}
+	if err := db.CreateRecord(ctx, user, "t"); err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
 
 	// Take the database back to schema 2: what migrations 3 to 5 made
@@ -36,6 +41,7 @@ func TestLinkExistingOnUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
+		`DROP TABLE copy_social`, `DROP TABLE relation_keys`,
 		`DROP TABLE record_documents`, `DROP TABLE sessions`, `DROP TABLE login_failures`,
 		`DROP TABLE record_keys`, `DROP TABLE peers`, `ALTER TABLE records DROP COLUMN purged_at`,
 		`DELETE FROM schema_migrations WHERE version >= 3`,
@@ -53,5 +59,9 @@ func TestLinkExistingOnUpgrade(t *testing.T) {
 	got, err := db.AlsoListed(ctx, testBase+"/records/osm")
 	if err != nil || len(got) != 1 || got[0].Origin != "https://b.example" || got[0].Key != "wikidata:Q936" {
 		t.Fatalf("after the upgrade, osm is also listed by %+v, %v", got, err)
+	}
+	rev, err := db.ReverseRelations(ctx, testBase+"/records/osm")
+	if err != nil || len(rev) != 1 || rev[0].Slug != "map-app" || rev[0].Type != "depends-on" {
+		t.Fatalf("after the upgrade, osm is named by %+v, %v", rev, err)
 	}
 }

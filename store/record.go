@@ -219,8 +219,18 @@ func (db *DB) DeleteRecord(ctx context.Context, slug string, ifVersion int, acto
 // a deletion, the version deleted) and the record the change replaced.
 // A deleted record keeps its history.
 func (db *DB) RecordHistory(ctx context.Context, slug string) ([]commons.Revision, error) {
+	return db.recordHistory(ctx, `local = 1 AND slug = ?`, slug)
+}
+
+// RecordHistoryByID returns the changes of any record, local or remote,
+// newest first: for a remote copy, the versions this instance received.
+func (db *DB) RecordHistoryByID(ctx context.Context, id string) ([]commons.Revision, error) {
+	return db.recordHistory(ctx, `id = ?`, id)
+}
+
+func (db *DB) recordHistory(ctx context.Context, where, slug string) ([]commons.Revision, error) {
 	var pk int64
-	err := db.r.QueryRowContext(ctx, `SELECT pk FROM records WHERE local = 1 AND slug = ?`, slug).Scan(&pk)
+	err := db.r.QueryRowContext(ctx, `SELECT pk FROM records WHERE `+where, slug).Scan(&pk)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, commons.Errorf(commons.ENOTFOUND, "no record %s", slug)
 	} else if err != nil {

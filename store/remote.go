@@ -302,6 +302,13 @@ func (db *DB) PurgeOrigins(ctx context.Context, matches func(host string) bool) 
 				if err := w.exec(`DELETE FROM record_documents WHERE record = ?`, cur[i].pk); err != nil {
 					return err
 				}
+				// Nor is anything kept of its life at the origin.
+				if err := w.exec(`DELETE FROM posts WHERE record = ?`, cur[i].pk); err != nil {
+					return err
+				}
+				if err := w.exec(`DELETE FROM copy_social WHERE record = ?`, cur[i].pk); err != nil {
+					return err
+				}
 			}
 			n += len(cur)
 		}

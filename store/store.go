@@ -138,7 +138,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	for _, v := range db.applied {
 		db.log.Info("migration applied", "version", v, "path", opts.Path)
 	}
-	if slices.Contains(db.applied, keysMigration) {
+	if slices.Contains(db.applied, keysMigration) || appliedNamed(db.applied, relationKeysMigration) {
 		n, err := db.linkExisting(ctx)
 		if err != nil {
 			db.Close()

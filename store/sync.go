@@ -202,3 +202,12 @@ func (db *DB) index(ctx context.Context) (*index, error) {
 	db.log.Debug("search index built", "records", len(all), "took", time.Since(start))
 	return ix, nil
 }
+
+// Seq returns the change sequence this process has applied to its caches:
+// it moves with every write to the records, this process's at once and
+// another process's within syncInterval. A reader that keeps something it
+// computed from the records compares it, without reading the database.
+func (db *DB) Seq(ctx context.Context) int64 {
+	db.maybeSync(ctx)
+	return db.sync.seq.Load()
+}

@@ -233,6 +233,9 @@ func (w *recordWriter) delete(cur *storedRecord, at time.Time, actor string) err
 	if err := w.deleteText(cur.pk); err != nil {
 		return err
 	}
+	if err := w.exec(`DELETE FROM relation_keys WHERE record = ?`, cur.pk); err != nil {
+		return fmt.Errorf("unlink record: %w", err)
+	}
 	if err := w.exec(`DELETE FROM record_keys WHERE record = ?`, cur.pk); err != nil {
 		return fmt.Errorf("unlink record: %w", err)
 	}

@@ -159,8 +159,8 @@ func (s *server) handleDelete(w http.ResponseWriter, r *http.Request, u *commons
 // historyView lists a record's changes, newest first, each with the
 // fields it changed.
 type historyView struct {
-	Name, Slug string
-	Entries    []historyEntry
+	Name, URL string
+	Entries   []historyEntry
 }
 
 type historyEntry struct {
@@ -229,9 +229,15 @@ func (s *server) handleHistoryPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	return s.renderHistory(w, r, rec, revs, "/records/"+url.PathEscape(rec.Slug))
+}
+
+// renderHistory writes the history page of a record, local or copy, whose
+// page is at page.
+func (s *server) renderHistory(w http.ResponseWriter, r *http.Request, rec *commons.Record, revs []commons.Revision, page string) error {
 	d := s.newPage(w, r, "")
 	d.Title = d.Tf("history.title", rec.Name.String())
-	v := historyView{Name: rec.Name.String(), Slug: rec.Slug}
+	v := historyView{Name: rec.Name.String(), URL: page}
 	// Each revision holds the version it replaced; the one after it (or
 	// the current record) is what it became.
 	slices.SortFunc(revs, func(a, b commons.Revision) int { return a.Version - b.Version })

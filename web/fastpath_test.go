@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/commons-directory/commons/federation"
 )
 
 // TestFastPathMatchesRouter sends the same requests to a handler with
@@ -103,4 +105,46 @@ func mergeKeys(a, b http.Header) map[string]bool {
 		out[k] = true
 	}
 	return out
+}
+
+// TestFederationFastPathMatchesRouter: the same for the federation's fast
+// paths (WebFinger, actor documents, NodeInfo), against the real
+// federation.
+func TestFederationFastPathMatchesRouter(t *testing.T) {
+	s := newTestServer(t, nil, nil)
+	s.create(t, "osm")
+	f := federation.New(federation.Options{DB: s.db, BaseURL: s.URL, InstanceName: "test"})
+	t.Cleanup(f.Close)
+	opts := Options{Directory: s.db, BaseURL: s.URL, Logger: slog.New(slog.DiscardHandler), Federation: f}
+	fast := newServer(opts).routes()
+	slowSrv := newServer(opts)
+	slowSrv.noFast = true
+	slow := slowSrv.routes()
+	host := strings.TrimPrefix(s.URL, "http://")
+	for _, c := range []struct{ path, accept string }{
+		{"/nodeinfo/2.1", ""},
+		{"/nodeinfo/2.0", ""},
+		{"/.well-known/webfinger?resource=acct:osm@" + host, ""},
+		{"/.well-known/webfinger?resource=acct:nobody@" + host, ""},
+		{"/records/osm", "application/activity+json"},
+	} {
+		var got [2]*httptest.ResponseRecorder
+		for i, h := range []http.Handler{fast, slow} {
+			r := httptest.NewRequest("GET", c.path, nil)
+			if c.accept != "" {
+				r.Header.Set("Accept", c.accept)
+			}
+			got[i] = httptest.NewRecorder()
+			h.ServeHTTP(got[i], r)
+		}
+		f, sl := got[0], got[1]
+		if f.Code != sl.Code || !bytes.Equal(f.Body.Bytes(), sl.Body.Bytes()) {
+			t.Errorf("GET %s: fast path %d %s, router %d %s", c.path, f.Code, f.Body, sl.Code, sl.Body)
+		}
+		for k := range mergeKeys(f.Header(), sl.Header()) {
+			if fv, sv := strings.Join(f.Header()[k], ", "), strings.Join(sl.Header()[k], ", "); fv != sv {
+				t.Errorf("GET %s: %s is %q by the fast path, %q by the router", c.path, k, fv, sv)
+			}
+		}
+	}
 }

@@ -22,9 +22,14 @@ type Federation interface {
 	ServeInstanceCollection(w http.ResponseWriter, r *http.Request, which string) error
 	ServeOutbox(w http.ResponseWriter, r *http.Request, slug string) error
 	ServeFollowers(w http.ResponseWriter, r *http.Request, slug string) error
-	ServeFollowing(w http.ResponseWriter, r *http.Request, slug string) error
+	ServeFollowing(w http.ResponseWriter, r *http.Request, slug, which string) error
 	ServePost(w http.ResponseWriter, r *http.Request, slug, postID string) error
 	ServeIcon(w http.ResponseWriter, r *http.Request, slug string) error
+	// ServeRecordIcon draws the icon of any record, such as a copy.
+	ServeRecordIcon(w http.ResponseWriter, r *http.Request, rec *commons.Record) error
+	// InstanceName is the name another instance (origin, a base URL)
+	// gives itself in its instance actor, or "" if unknown.
+	InstanceName(ctx context.Context, origin string) string
 	ServeWebFinger(w http.ResponseWriter, r *http.Request) error
 	ServeHostMeta(w http.ResponseWriter, r *http.Request, asJSON bool) error
 	ServeNodeInfoIndex(w http.ResponseWriter, r *http.Request) error
@@ -38,7 +43,8 @@ type Federation interface {
 	RecordSocial(ctx context.Context, rec *commons.Record, posts int) (*commons.Social, error)
 	// RemoteFollowURL returns the page on a visitor's own server where
 	// they confirm following target (one of this instance's actor IRIs);
-	// handle is their account, "@alice@example.org".
+	// handle is their account, "@alice@example.org". It returns "" and no
+	// error when their server offers no such page.
 	RemoteFollowURL(ctx context.Context, handle, target string) (string, error)
 	// ServeTopicActor and ServeTopicCollection write a topic's Group actor
 	// (/topics/{topic}, to ActivityPub clients) and its collections.
@@ -108,6 +114,8 @@ func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
 	switch p := r.URL.Path; {
 	case p == "/.well-known/webfinger":
 		err = s.fed.ServeWebFinger(w, r)
+	case p == "/nodeinfo/2.1" || p == "/nodeinfo/2.0":
+		err = s.fed.ServeNodeInfo(w, r, p[len("/nodeinfo/"):])
 	case strings.HasPrefix(p, "/records/"):
 		slug := p[len("/records/"):]
 		if slug == "" || strings.IndexByte(slug, '/') >= 0 || strings.IndexByte(slug, '.') >= 0 {
@@ -160,7 +168,7 @@ func (s *server) federationRoutes(r *mux.Router) {
 	})).Methods(get, head)
 
 	r.Handle("/actor", s.handle(f.ServeInstanceActor)).Methods(get, head)
-	r.Handle("/actor/{which:outbox|followers|following|records}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	r.Handle("/actor/{which:outbox|followers|following|featured|records}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return f.ServeInstanceCollection(w, r, mux.Vars(r)["which"])
 	})).Methods(get, head)
 	r.Handle("/actor/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
@@ -179,8 +187,8 @@ func (s *server) federationRoutes(r *mux.Router) {
 	r.Handle("/records/{slug}/followers", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return f.ServeFollowers(w, r, slug(r))
 	})).Methods(get, head)
-	r.Handle("/records/{slug}/following", s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return f.ServeFollowing(w, r, slug(r))
+	r.Handle("/records/{slug}/{which:following|featured}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return f.ServeFollowing(w, r, slug(r), mux.Vars(r)["which"])
 	})).Methods(get, head)
 	r.Handle("/records/{slug}/icon.png", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return f.ServeIcon(w, r, slug(r))
@@ -208,7 +216,7 @@ func (s *server) federationRoutes(r *mux.Router) {
 	r.Handle("/topics/{topic}/inbox", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return s.postInbox(w, r, s.base+"/topics/"+topic(r))
 	})).Methods(post)
-	r.Handle("/topics/{topic}/{which:outbox|followers|following}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	r.Handle("/topics/{topic}/{which:outbox|followers|following|featured}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return f.ServeTopicCollection(w, r, topic(r), mux.Vars(r)["which"])
 	})).Methods(get, head)
 }

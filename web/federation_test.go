@@ -1,7 +1,9 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -200,4 +202,85 @@ func TestAuthorizeInteractionRedirectsHome(t *testing.T) {
 			t.Errorf("%q: %s to %q", uri, resp.Status, loc)
 		}
 	}
+}
+
+// TestFeaturedCollections: every actor names a featured collection, and
+// each answers, empty (GoToSocial logs an error for an actor without one).
+func TestFeaturedCollections(t *testing.T) {
+	s := newFederatedServer(t)
+	s.create(t, "osm")
+	for _, actor := range []string{"/records/osm", "/actor", "/topics/software"} {
+		r, _ := http.NewRequest("GET", s.URL+actor, nil)
+		r.Header.Set("Accept", "application/activity+json")
+		resp, err := s.client.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := readAll(t, resp)
+		if want := `"featured":"` + s.URL + actor + `/featured"`; !strings.Contains(string(b), want) {
+			t.Errorf("%s: no %s in %s", actor, want, b)
+		}
+		r, _ = http.NewRequest("GET", s.URL+actor+"/featured", nil)
+		r.Header.Set("Accept", "application/activity+json")
+		if resp, err = s.client.Do(r); err != nil {
+			t.Fatal(err)
+		}
+		b = readAll(t, resp)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"type":"OrderedCollection"`) || !strings.Contains(string(b), `"totalItems":0`) {
+			t.Errorf("%s/featured: %d %s", actor, resp.StatusCode, b)
+		}
+	}
+}
+
+// TestAboutHandleResolves: the instance actor's handle that /about shows
+// (the test server has a port) is one WebFinger answers.
+func TestAboutHandleResolves(t *testing.T) {
+	s := newFederatedServer(t)
+	host := strings.TrimPrefix(s.URL, "http://")
+	name, _, _ := strings.Cut(host, ":")
+	handle := "@" + name + "@" + host
+	resp, err := s.client.Get(s.URL + "/about")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := readAll(t, resp); !strings.Contains(string(b), handle) {
+		t.Fatalf("/about does not show %s", handle)
+	}
+	for _, acct := range []string{strings.TrimPrefix(handle, "@"), host + "@" + host} {
+		resp, err := s.client.Get(s.URL + "/.well-known/webfinger?resource=acct:" + acct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := readAll(t, resp)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"href":"`+s.URL+`/actor"`) {
+			t.Errorf("WebFinger acct:%s: %d %s", acct, resp.StatusCode, b)
+		}
+	}
+}
+
+// TestFollowPage: /follow alone shows the form (to follow this instance),
+// and a visitor whose server offers no follow page, as GoToSocial's does
+// not, is told to paste the handle into their app's search, with the
+// handle ready to copy, rather than given an error.
+func TestFollowPage(t *testing.T) {
+	s := newUIServer(t)
+	b := s.browser(t)
+	page := b.get("/follow", http.StatusOK)
+	wantIn(t, "GET /follow", page, `action="/follow"`, `name="target" value="`+s.URL+`/actor"`, instanceHandle(hostOf(s.URL)))
+
+	// A WebFinger that names the account and nothing to follow with.
+	gts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/webfinger" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/jrd+json")
+		fmt.Fprintf(w, `{"subject":%q,"links":[{"rel":"self","type":"application/activity+json","href":"http://%s/users/alice"}]}`,
+			r.URL.Query().Get("resource"), r.Host)
+	}))
+	t.Cleanup(gts.Close)
+	host := strings.TrimPrefix(gts.URL, "http://")
+	_, page = b.post("/follow", url.Values{"target": {s.URL + "/records/osm"}, "account": {"@alice@" + host}}, http.StatusOK)
+	wantIn(t, "no follow page", page, host+" offers no follow page", `id="follow-copy"`, `readonly value="@osm@`+hostOf(s.URL)+`"`)
+	wantNotIn(t, "no follow page", page, `id="follow-err"`)
 }

@@ -235,6 +235,11 @@ func (s *server) handleRecordListings(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	return s.writeListings(w, r, rec)
+}
+
+// writeListings sends the other listings of rec.
+func (s *server) writeListings(w http.ResponseWriter, r *http.Request, rec *commons.Record) error {
 	also := []commons.Listing{}
 	if s.fed != nil {
 		soc, err := s.fed.RecordSocial(r.Context(), rec, 0)

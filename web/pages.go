@@ -242,6 +242,12 @@ func (s *server) pageRoutes(r *mux.Router) {
 // handleHome answers / : the search page, or the result page as JSON.
 func (s *server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	setVary(w)
+	if s.fed != nil && wantsActivity(r, actorPageOffers) {
+		// The instance's address pasted into a fediverse search finds the
+		// instance actor.
+		http.Redirect(w, r, s.base+"/actor", http.StatusFound)
+		return nil
+	}
 	page, err := s.search(r)
 	if err != nil {
 		return err
@@ -254,6 +260,9 @@ func (s *server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	d.Body = s.resultsView(r, d.Lang, page, "/")
 	d.Alternates = append(d.Alternates, alternate{mediaAtom, "/feeds/records.atom", d.T("feed.records")},
 		alternate{"application/ld+json", "/catalog.jsonld", d.T("footer.catalog")})
+	if s.fed != nil {
+		d.Alternates = append(d.Alternates, alternate{mediaActivity, s.base + "/actor", s.name})
+	}
 	return s.render(w, r, http.StatusOK, "home", d)
 }
 

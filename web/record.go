@@ -196,6 +196,11 @@ func (s *server) handleRecordHistory(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	return s.writeHistory(w, r, revs)
+}
+
+// writeHistory sends a record's revisions, newest first.
+func (s *server) writeHistory(w http.ResponseWriter, r *http.Request, revs []commons.Revision) error {
 	if revs == nil {
 		revs = []commons.Revision{}
 	}

@@ -49,6 +49,14 @@ func (s *server) router() *mux.Router {
 	r.Handle("/api/v1/records/{slug}/history", s.handle(s.handleRecordHistory)).Methods(get, head)
 	r.Handle("/api/v1/records/{slug}/followers", s.handle(s.editor(s.handleRecordFollowers))).Methods(get, head)
 	r.Handle("/api/v1/records/{slug}/posts", s.handle(s.editor(s.handlePostCreate))).Methods(post)
+	r.Handle("/api/v1/records/{slug}/social", s.handle(s.handleSocial)).Methods(get, head)
+
+	// Copies of other instances' records (copies.go), and any record by IRI.
+	r.Handle("/api/v1/lookup", s.handle(s.handleRecordLookup)).Methods(get, head)
+	r.Handle("/api/v1/instances/{host}/records/{slug}", s.handle(s.handleCopyGet)).Methods(get, head)
+	r.Handle("/api/v1/instances/{host}/records/{slug}/history", s.handle(s.handleCopyHistory)).Methods(get, head)
+	r.Handle("/api/v1/instances/{host}/records/{slug}/listings", s.handle(s.handleCopyListings)).Methods(get, head)
+	r.Handle("/api/v1/instances/{host}/records/{slug}/social", s.handle(s.handleSocial)).Methods(get, head)
 
 	return r
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +19,7 @@ type followView struct {
 	Target  string // the actor IRI
 	Account string // what the visitor typed
 	Error   string
+	NoPage  string // the visitor's server, when it offers no follow page
 }
 
 // placeView is a topic, instance or about page: a heading, what it is, the
@@ -91,7 +93,7 @@ func (s *server) handleAboutPage(w http.ResponseWriter, r *http.Request) error {
 	d := s.newPage(w, r, "")
 	host := hostOf(s.base)
 	v := placeView{Heading: d.Instance, HeadingLang: d.InstanceLang, Local: local, Remote: remote,
-		Follow: followView{Handle: "@" + host + "@" + host, Target: s.base + "/actor"}}
+		Follow: followView{Handle: instanceHandle(host), Target: s.base + "/actor"}}
 	v.Lead = d.N("about.lead", local) + " " + d.N("about.copies", remote)
 	if s.op != nil {
 		if v.Peers, err = s.op.Peers(r.Context()); err != nil {
@@ -137,7 +139,7 @@ func (s *server) handleInstancePage(w http.ResponseWriter, r *http.Request) erro
 	}
 	d := s.newPage(w, r, host)
 	v := placeView{Heading: host, Peer: peer, Lead: d.N("instance.lead", page.Total, host),
-		Follow: followView{Handle: "@" + host + "@" + host, Target: "https://" + host + "/actor"}}
+		Follow: followView{Handle: instanceHandle(host), Target: "https://" + host + "/actor"}}
 	if peer != nil {
 		v.Follow.Target = peer.Actor
 		if peer.Name != "" {
@@ -147,31 +149,6 @@ func (s *server) handleInstancePage(w http.ResponseWriter, r *http.Request) erro
 	v.Results = s.resultsView(r, d.Lang, page, "/instances/"+url.PathEscape(host))
 	d.Body = v
 	return s.render(w, r, http.StatusOK, "place", d)
-}
-
-// handleRemoteRecordPage answers /instances/{host}/records/{slug}: this
-// instance's copy of a peer's record.
-func (s *server) handleRemoteRecordPage(w http.ResponseWriter, r *http.Request) error {
-	host, slug := mux.Vars(r)["host"], mux.Vars(r)["slug"]
-	if host == hostOf(s.base) {
-		http.Redirect(w, r, "/records/"+url.PathEscape(slug), http.StatusSeeOther)
-		return nil
-	}
-	var rec *commons.Record
-	var err error
-	for _, scheme := range []string{"https://", "http://"} {
-		rec, err = s.dir.RecordByID(r.Context(), scheme+host+"/records/"+slug)
-		if commons.ErrorCode(err) != commons.ENOTFOUND {
-			break
-		}
-	}
-	if err != nil {
-		return err
-	}
-	if negotiate(r.Header.Get("Accept"), pageOffers) == mediaJSON {
-		return s.writeRecord(w, r, http.StatusOK, rec)
-	}
-	return s.renderRecord(w, r, rec)
 }
 
 // handleFollow is the remote-follow form: GET shows it for ?target=, POST
@@ -190,6 +167,9 @@ func (s *server) handleFollow(w http.ResponseWriter, r *http.Request) error {
 		target = r.PostForm.Get("target")
 		v.Account = strings.TrimSpace(r.PostForm.Get("account"))
 	}
+	if target == "" && r.Method != http.MethodPost {
+		target = s.base + "/actor" // the form alone: follow this instance
+	}
 	if !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://") {
 		return commons.Errorf(commons.EINVALID, "Nothing to follow: the form names no account.")
 	}
@@ -198,15 +178,20 @@ func (s *server) handleFollow(w http.ResponseWriter, r *http.Request) error {
 	if r.Method == http.MethodPost {
 		if v.Account == "" {
 			v.Error = d.T("follow.empty")
-		} else if to, err := s.fed.RemoteFollowURL(r.Context(), v.Account, target); err == nil {
+		} else if to, err := s.fed.RemoteFollowURL(r.Context(), v.Account, target); err == nil && to != "" {
 			http.Redirect(w, r, to, http.StatusSeeOther)
 			return nil
+		} else if err == nil {
+			_, v.NoPage, _ = strings.Cut(strings.TrimPrefix(v.Account, "@"), "@")
+			status = http.StatusOK
 		} else if c := commons.ErrorCode(err); c == commons.EINTERNAL {
 			return err
 		} else {
 			v.Error = commons.ErrorMessage(err)
 		}
-		status = http.StatusUnprocessableEntity
+		if v.NoPage == "" {
+			status = http.StatusUnprocessableEntity
+		}
 	}
 	d.Title = d.T("follow.title")
 	d.Body = v
@@ -219,9 +204,19 @@ func handleOf(iri string) string {
 	if err != nil || u.Host == "" {
 		return iri
 	}
-	name := u.Host
 	if i := strings.LastIndexByte(u.Path, '/'); i >= 0 && u.Path[i+1:] != "actor" && u.Path[i+1:] != "" {
-		name = u.Path[i+1:]
+		return "@" + u.Path[i+1:] + "@" + u.Host
 	}
-	return "@" + name + "@" + u.Host
+	return instanceHandle(u.Host)
+}
+
+// instanceHandle is the handle of an instance actor as WebFinger answers
+// it: its preferredUsername is the host name without a port, so a host
+// with a port gives @127.0.0.1@127.0.0.1:8081.
+func instanceHandle(host string) string {
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	return "@" + name + "@" + host
 }

@@ -27,6 +27,8 @@ type recordView struct {
 	AlsoListed      []namedLink
 	Follow          followView
 	Icon            string // the record's generated icon, served here (never an outside image)
+	HistoryURL      string
+	KeptBy          string // the name of the instance that keeps the record
 	JSONURL, LDURL  string
 	FeedURL         string
 	PubliccodeURL   string
@@ -86,8 +88,25 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 			v.Icon = "/records/" + slug + "/icon.png"
 		}
 		v.EditURL = "/records/" + slug + "/edit"
+		v.HistoryURL = "/records/" + slug + "/history"
+		v.KeptBy = s.name
 		d.Alternates = append(d.Alternates, alternate{mediaAtom, v.FeedURL, v.Name.Text},
 			alternate{mediaJSON, v.JSONURL, d.T("record.json")}, alternate{"application/ld+json", v.LDURL, d.T("record.jsonld")})
+	} else {
+		page := copyURL(rec)
+		v.JSONURL, v.HistoryURL, v.KeptBy = "/api/v1"+page, page+"/history", host
+		if s.fed != nil {
+			v.Icon = page + "/icon.png"
+			if name := s.fed.InstanceName(r.Context(), rec.Provenance.Origin); name != "" {
+				v.KeptBy = name
+			}
+		}
+		d.Alternates = append(d.Alternates, alternate{mediaJSON, v.JSONURL, d.T("record.json")})
+	}
+	if s.fed != nil {
+		// Where fediverse servers find the record's actor (Mastodon reads
+		// this link when a pasted URL answers with a page).
+		d.Alternates = append(d.Alternates, alternate{mediaActivity, rec.ID, v.Follow.Handle})
 	}
 	d.Title = v.Name.Text
 	for _, tag := range rec.Name.Languages() {
@@ -104,8 +123,23 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 	for _, id := range rec.Identifiers {
 		v.Identifiers = append(v.Identifiers, namedLink{Label: id.Scheme + ": " + id.Value, URL: identifierURL(id)})
 	}
+	held, err := s.dir.RelationTargets(r.Context(), rec)
+	if err != nil {
+		return err
+	}
 	for _, rel := range rec.Relations {
-		v.Relations = append(v.Relations, relationView{Type: translate(d.Lang, "rel."+rel.Type), namedLink: s.targetLink(rel.Target)})
+		link := s.targetLink(rel.Target)
+		if l, ok := held[rel.Target]; ok {
+			link = s.relatedLink(l, tl)
+		}
+		v.Relations = append(v.Relations, relationView{Type: translate(d.Lang, "rel."+rel.Type), namedLink: link})
+	}
+	reverse, err := s.dir.ReverseRelations(r.Context(), rec.ID)
+	if err != nil {
+		return err
+	}
+	for _, rel := range reverse {
+		v.Relations = append(v.Relations, relationView{Type: translate(d.Lang, reverseRelation(rel.Type)), namedLink: s.relatedLink(rel.Listing, tl)})
 	}
 	if rec.Funding != nil {
 		today := time.Now().UTC().Format("2006-01-02")
@@ -140,6 +174,30 @@ func (s *server) listingURL(l commons.Listing) string {
 		return "/records/" + url.PathEscape(l.Slug)
 	}
 	return "/instances/" + url.PathEscape(hostOf(l.Origin)) + "/records/" + url.PathEscape(l.Slug)
+}
+
+// relatedLink is the link to a record the directory holds, named in lang
+// and, for a copy, by its home instance.
+func (s *server) relatedLink(l commons.Listing, lang string) namedLink {
+	label := textIn(l.Name, lang).Text
+	if l.Origin != s.base {
+		label += " — " + hostOf(l.Origin)
+	}
+	return namedLink{Label: label, URL: s.listingURL(l)}
+}
+
+// reverseRelation is the key of the words that state a relation from the
+// side of the record it names: what X "depends on", Y is "depended on by".
+func reverseRelation(typ string) string {
+	switch typ {
+	case "part-of":
+		return "rel.has-part"
+	case "has-part":
+		return "rel.part-of"
+	case "alternative-to":
+		return "rel.alternative-to"
+	}
+	return "rev." + typ
 }
 
 // targetLink turns a relation's target into a link: ours become our

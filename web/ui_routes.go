@@ -26,6 +26,8 @@ func (s *server) uiRouter() *mux.Router {
 	r.Handle("/about", page(s.handleAboutPage)).Methods(get, head)
 	r.Handle("/instances/{host}", page(s.handleInstancePage)).Methods(get, head)
 	r.Handle("/instances/{host}/records/{slug}", page(s.handleRemoteRecordPage)).Methods(get, head)
+	r.Handle("/instances/{host}/records/{slug}/history", page(s.handleCopyHistoryPage)).Methods(get, head) // copies.go
+	r.Handle("/instances/{host}/records/{slug}/icon.png", s.handle(s.handleCopyIcon)).Methods(get, head)
 	r.Handle("/follow", page(s.handleFollow)).Methods(get, head, post)
 	r.Handle("/stats", page(s.handleStatsPage)).Methods(get, head)
 	r.Handle("/funding", page(s.handleFundingPage)).Methods(get, head)

@@ -62,7 +62,7 @@ func TestUIPublic(t *testing.T) {
 		{"RecordOtherLanguage", "/records/osm?tl=de", []string{`<h1 lang="de">OpenStreetMap (de)</h1>`, `<html lang="en">`}},
 		{"TopicKind", "/topics/geodata", []string{"<h1>Geodata</h1>", "@geodata@", "/feeds/topics/geodata.atom", "2 commons found"}},
 		{"TopicCountry", "/topics/fr", []string{"<h1>France</h1>", "tied to France", "Base Adresse Nationale", "1 commons found"}},
-		{"About", "/about", []string{"3 commons are listed here.", "/catalog.jsonld", "@" + hostOf(s.URL) + "@"}},
+		{"About", "/about", []string{"3 commons are listed here.", "/catalog.jsonld", instanceHandle(hostOf(s.URL))}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantIn(t, tt.path, b.get(tt.path, http.StatusOK), tt.want...) })
@@ -247,7 +247,8 @@ func TestUIRemote(t *testing.T) {
 	addRemote(t, s.db, "https://peer.example", "osm")
 	b := s.browser(t)
 	wantIn(t, "remote record", b.get("/instances/peer.example/records/osm", http.StatusOK),
-		"OpenStreetMap osm", "listed by another instance", `href="/instances/peer.example"`, "@osm@peer.example",
+		"OpenStreetMap osm", "listed by another instance", `href="/instances/peer.example"`, "@osm@peer.example", "Kept by peer.example",
+		`href="/instances/peer.example/records/osm/history"`, `src="/instances/peer.example/records/osm/icon.png"`,
 		`href="/records/osm"`) // also listed by: our own record shares Q936
 	wantIn(t, "peer page", b.get("/instances/peer.example", http.StatusOK),
 		"<h1>peer.example</h1>", `href="/instances/peer.example/records/osm"`, "1 commons found")

@@ -46,7 +46,8 @@ func uiPageKinds(t *testing.T, s *testServer) map[string]string {
 			"remote-record": "/instances/peer.example/records/osm", "instance": "/instances/peer.example",
 			"topic-kind": "/topics/geodata", "topic-country": "/topics/fr", "about": "/about", "stats": "/stats",
 			"funding": "/funding?kind=geodata", "login": "/login", "history": "/records/osm/history",
-			"follow": "/follow?target=" + url.QueryEscape(s.URL+"/records/osm"),
+			"remote-history": "/instances/peer.example/records/osm/history",
+			"follow":         "/follow?target=" + url.QueryEscape(s.URL+"/records/osm"),
 		} {
 			pages[lang+"-"+name] = b.get(p, http.StatusOK)
 		}

@@ -26,6 +26,7 @@ type Directory interface {
 	// cached for (id, version, hash) is still the record's.
 	RecordVersion(ctx context.Context, slug string) (id string, version int, hash string, err error)
 	RecordHistory(ctx context.Context, slug string) ([]commons.Revision, error)
+	RecordHistoryByID(ctx context.Context, id string) ([]commons.Revision, error) // local or copy
 	SearchRecords(ctx context.Context, f commons.RecordFilter) (*commons.RecordPage, error)
 	CreateRecord(ctx context.Context, r *commons.Record, actor string) error
 	UpdateRecord(ctx context.Context, r *commons.Record, ifVersion int, actor string) error
@@ -39,6 +40,10 @@ type Directory interface {
 
 	// The web directory (ui_*.go, session.go, editor*.go, ops*.go, stats.go).
 	RecordByID(ctx context.Context, id string) (*commons.Record, error)
+	// RelationTargets and ReverseRelations link records the directory
+	// holds through their relations, both ways.
+	RelationTargets(ctx context.Context, rec *commons.Record) (map[string]commons.Listing, error)
+	ReverseRelations(ctx context.Context, id string) ([]commons.Related, error)
 	RecordGrowth(ctx context.Context) ([]commons.FacetCount, error)
 	FundingRecords(ctx context.Context, fn func(*commons.Record) error) error
 	FundingChanges(ctx context.Context, after int64, limit int) (ids []string, recs []*commons.Record, ok bool, err error)

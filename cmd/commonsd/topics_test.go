@@ -158,6 +158,36 @@ func TestFediverseFollowsTopicsAndInstance(t *testing.T) {
 	if items, _ := following["orderedItems"].([]any); !slices.Contains(items, any(b.url+"/actor")) {
 		t.Fatalf("/actor/following: %v", following["orderedItems"])
 	}
+
+	// An editor's post, with a hashtag typed in it: announced by the topic
+	// and the instance actor like a generated post, the hashtag a Hashtag
+	// tag and a link.
+	resp = a.api(t, "POST", "/api/v1/records/topic-news/posts", "application/json", `{"text": "We now map #bike_lanes too."}`)
+	resp.Body.Close()
+	post := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusCreated || post == "" {
+		t.Fatalf("editor post: %d %q", resp.StatusCode, post)
+	}
+	for _, by := range []string{topic, instanceActor} {
+		d := alice.WaitFor(t, converge, "Announce of the editor's post by "+by, func(m map[string]any) bool {
+			return m["type"] == "Announce" && m["actor"] == by && m["object"] == post
+		})
+		if d.Err != nil {
+			t.Fatalf("Announce by %s: signature: %v", by, d.Err)
+		}
+	}
+	note, err := alice.Get(context.Background(), post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hashtag bool
+	for _, tag := range note["tag"].([]any) {
+		m, _ := tag.(map[string]any)
+		hashtag = hashtag || m["type"] == "Hashtag" && m["name"] == "#bike_lanes"
+	}
+	if content, _ := note["content"].(string); !hashtag || !strings.Contains(content, `rel="tag">#<span>bike_lanes</span></a>`) {
+		t.Errorf("editor's hashtag: tags %v, content %v", note["tag"], note["content"])
+	}
 }
 
 // postAs delivers activity to inbox signed by actor, one of in's own

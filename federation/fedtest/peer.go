@@ -361,6 +361,38 @@ func (p *Peer) Get(ctx context.Context, iri string) (map[string]any, error) {
 	return doc, nil
 }
 
+// Resolve finds the object behind a URL pasted into a search, as Mastodon
+// does: it fetches the URL as ActivityPub, following redirects, and when
+// the document's id is not the URL it ended at, fetches the id itself and
+// requires that document to carry it.
+func (p *Peer) Resolve(ctx context.Context, pasted string) (map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pasted, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", pasted, resp.Status)
+	}
+	var doc map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("GET %s: %w", pasted, err)
+	}
+	id, _ := doc["id"].(string)
+	if id == "" {
+		return nil, fmt.Errorf("GET %s: the document has no id", pasted)
+	}
+	if id == resp.Request.URL.String() {
+		return doc, nil
+	}
+	return p.Get(ctx, id)
+}
+
 // Post delivers an activity to inbox, signed by the peer's user.
 func (p *Peer) Post(ctx context.Context, inbox string, activity map[string]any) (*http.Response, error) {
 	body, err := json.Marshal(activity)
