@@ -48,3 +48,35 @@ func TestCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestCorpusExport exports the record of every accepted file of the corpus
+// and parses the export: no error, the version the file was read in, and
+// the record's content (name, licence, relations) back.
+func TestCorpusExport(t *testing.T) {
+	for _, c := range pctest.Cases(t) {
+		if c.Verdict == "error" {
+			continue
+		}
+		t.Run(c.File, func(t *testing.T) {
+			res, err := Parse(c.Read(t), c.File)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := Marshal(res.Record, ExportOptions{Instance: "https://dir.example", RecordURL: "https://dir.example/records/" + res.Record.Slug})
+			if err != nil {
+				t.Fatalf("Marshal: %v", err)
+			}
+			back, err := Parse(out, "export.yml")
+			if err != nil {
+				t.Fatalf("our export is refused: %v\n%s", err, out)
+			}
+			if back.Version != res.Version {
+				t.Errorf("exported in %s, read in %s", back.Version, res.Version)
+			}
+			if back.Record.Name.String() != res.Record.Name.String() || back.Record.Licences[0] != res.Record.Licences[0] ||
+				len(back.Record.Relations) != len(res.Record.Relations) {
+				t.Errorf("round trip: %+v\nfrom %+v", back.Record, res.Record)
+			}
+		})
+	}
+}

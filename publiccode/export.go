@@ -32,6 +32,7 @@ type file struct {
 	Categories        []string               `yaml:"categories,omitempty"`
 	UsedBy            []string               `yaml:"usedBy,omitempty"`
 	FundedBy          []organisation         `yaml:"fundedBy,omitempty"`
+	Supports          []support              `yaml:"supports,omitempty"`
 	DevelopmentStatus string                 `yaml:"developmentStatus"`
 	SoftwareType      string                 `yaml:"softwareType"`
 	IntendedAudience  *audience              `yaml:"intendedAudience,omitempty"`
@@ -45,6 +46,11 @@ type file struct {
 type organisation struct {
 	Name string `yaml:"name,omitempty"`
 	URI  string `yaml:"uri"`
+}
+
+// support is a supports entry (0.7).
+type support struct {
+	ID string `yaml:"id"`
 }
 
 type audience struct {
@@ -92,7 +98,8 @@ type ExportOptions struct {
 // Marshal writes a software record as a publiccode.yml that Parse
 // accepts without error, in the version the record was read in (its
 // provenance's source version) or else in ExportVersion; keys a version
-// predates (fundedBy before 0.4, organisation before 0.5) are left out. A header comment says that Commons Directory generated it from
+// predates (fundedBy before 0.4, organisation before 0.5, supports before
+// 0.7) are left out. A header comment says that Commons Directory generated it from
 // the record and that it is not the project's own file (naming that file
 // when the record was imported from one). Values a record does not keep
 // (platforms, softwareType, maintenance.type) get neutral defaults that
@@ -129,8 +136,11 @@ func Marshal(r *commons.Record, o ExportOptions) ([]byte, error) {
 		f.Maintenance.Type = "none"
 	}
 	for _, rel := range r.Relations {
-		if rel.Type == "based-on" && validURL(rel.Target) {
+		switch {
+		case rel.Type == "based-on" && validURL(rel.Target):
 			f.IsBasedOn = append(f.IsBasedOn, rel.Target)
+		case rel.Type == "complies-with" && validURL(rel.Target) && since("0.7"):
+			f.Supports = append(f.Supports, support{ID: rel.Target})
 		}
 	}
 	for _, org := range r.Organisations {

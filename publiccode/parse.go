@@ -23,13 +23,14 @@ const DefaultName = "publiccode.yml"
 const MaxFileBytes = 1 << 20
 
 // SupportedVersions are the values of publiccodeYmlVersion Parse reads,
-// the reference parser's list (italia/publiccode-parser-go v5): "0" means
-// "the latest 0.x", and every 0.x is read with the rules of the latest.
-var SupportedVersions = []string{"0", "0.2", "0.2.0", "0.2.1", "0.2.2", "0.3", "0.3.0", "0.4", "0.4.0", "0.5", "0.5.0"}
+// the reference parser's list (italia/publiccode-parser-go v5, 0.7 since
+// v5.4.3): "0" means "the latest 0.x", and every 0.x is read with the
+// rules of the latest. (There is no 0.6.)
+var SupportedVersions = []string{"0", "0.2", "0.2.0", "0.2.1", "0.2.2", "0.3", "0.3.0", "0.4", "0.4.0", "0.5", "0.5.0", "0.7", "0.7.0"}
 
 // CurrentVersion is the latest version of the standard: files in an older
 // one get a warning, and records made here are exported in it.
-const CurrentVersion = "0.5"
+const CurrentVersion = "0.7"
 
 // Vocabularies of the standard that Parse checks.
 var (
@@ -39,6 +40,9 @@ var (
 	// Scopes is intendedAudience.scope's list; a record's sectors in it
 	// are exported back as scope.
 	Scopes = []string{"agriculture", "culture", "defence", "education", "emergency-services", "employment", "energy", "environment", "finance-and-economic-development", "foreign-affairs", "government", "healthcare", "infrastructures", "justice", "local-authorities", "manufacturing", "research", "science-and-technology", "security", "society", "sport", "tourism", "transportation", "welfare"}
+	// SupportAliases are the aliases supports[].id may use (0.7); any
+	// other id is a URI.
+	SupportAliases = []string{"alias:gdpr", "alias:eidas", "alias:nis2", "alias:cra", "alias:spid", "alias:cie", "alias:anpr", "alias:pagopa", "alias:io"}
 	// Categories is the standard's list of categories.
 	Categories = []string{"accounting", "agile-project-management", "applicant-tracking", "application-development", "appointment-scheduling", "backup", "billing-and-invoicing", "blog", "budgeting", "business-intelligence", "business-process-management", "cad", "call-center-management", "cloud-management", "collaboration", "communications", "compliance-management", "contact-management", "content-management", "crm", "customer-service-and-support", "data-analytics", "data-collection", "data-visualization", "design", "design-system", "digital-asset-management", "digital-citizenship", "document-management", "donor-management", "e-commerce", "e-signature", "educational-content", "email-management", "email-marketing", "employee-management", "enterprise-project-management", "enterprise-social-networking", "erp", "event-management", "facility-management", "feedback-and-reviews-management", "financial-reporting", "fleet-management", "fundraising", "gamification", "geographic-information-systems", "grant-management", "graphic-design", "help-desk", "hr", "ide", "identity-management", "instant-messaging", "integrated-library-system", "inventory-management", "it-asset-management", "it-development", "it-management", "it-security", "it-service-management", "knowledge-management", "learning-management-system", "marketing", "mind-mapping", "mobile-marketing", "mobile-payment", "network-management", "office", "online-booking", "online-community", "payment-gateway", "payroll", "predictive-analysis", "procurement", "productivity-suite", "project-collaboration", "project-management", "property-management", "real-estate-management", "regulations-and-directives", "remote-support", "resource-management", "sales-management", "seo", "service-desk", "social-media-management", "survey", "talent-management", "task-management", "taxes-management", "test-management", "time-management", "time-tracking", "translation", "video-conferencing", "video-editing", "visitor-management", "voip", "warehouse-management", "web-collaboration", "web-conferencing", "whistleblowing", "website-builder", "workflow-management", "other"}
 )

@@ -50,6 +50,7 @@ var rootShape = func() *shape {
 	return mapOf("publiccodeYmlVersion", "name", "applicationSuite", "url", "landingURL", "isBasedOn",
 		"softwareVersion", "releaseDate", "logo", "monochromeLogo", "inputTypes", "outputTypes", "platforms",
 		"categories", "usedBy", "roadmap", "developmentStatus", "softwareType").
+		with("supports", listOf(mapOf("id"))).
 		with("organisation", mapOf("name", "uri")).
 		with("fundedBy", listOf(mapOf("name", "uri"))).
 		with("intendedAudience", mapOf("scope", "countries", "unsupportedCountries")).
@@ -198,6 +199,7 @@ func (p *parser) record(root *yaml.Node, res *Result) *commons.Record {
 	p.maintenance(root, r)
 	p.localisation(root, r)
 	p.description(root, name, r)
+	p.supports(root, r)
 	p.dependsOn(root)
 	p.country(root)
 	if name != nil {
@@ -551,6 +553,43 @@ func (p *parser) features(v *yaml.Node, path string, r *commons.Record) {
 	}
 }
 
+// supports (0.7) maps the standards and regulations the software
+// complies with: an http(s) id becomes a complies-with relation; an alias
+// or another URI is checked and left out with a warning.
+func (p *parser) supports(root *yaml.Node, r *commons.Record) {
+	l := key(root, "supports")
+	if l == nil {
+		return
+	}
+	if l.Kind != yaml.SequenceNode {
+		p.errorf(l, "supports", "must be a list of mappings with an id, not a %s", kindName(l))
+		return
+	}
+	for i, e := range l.Content {
+		path := fmt.Sprintf("supports[%d]", i)
+		if e.Kind != yaml.MappingNode {
+			p.errorf(e, path, "must be a mapping with an id (an alias such as alias:gdpr, or a URI)")
+			continue
+		}
+		id := p.scalarAt(e, path, "id", true)
+		switch {
+		case id == nil:
+		case strings.HasPrefix(id.Value, "alias:"):
+			if !slices.Contains(SupportAliases, id.Value) {
+				p.errorf(id, path+".id", "%q is not one of the standard's aliases (%s)", id.Value, strings.Join(SupportAliases, ", "))
+			} else {
+				p.warnf(id, path+".id", "not imported: a record links to what a commons complies with by URL, not by alias")
+			}
+		case !anyURL(id.Value):
+			p.errorf(id, path+".id", "%q is neither an alias (alias:gdpr, …) nor a URI", id.Value)
+		case validURL(id.Value):
+			r.Relations = append(r.Relations, commons.Relation{Type: "complies-with", Target: id.Value})
+		default:
+			p.warnf(id, path+".id", "not imported: %q is not an http(s) URL", id.Value)
+		}
+	}
+}
+
 func (p *parser) dependsOn(root *yaml.Node) {
 	d := p.mapping(root, "", "dependsOn", false)
 	if d == nil {
@@ -583,6 +622,9 @@ func (p *parser) dependsOn(root *yaml.Node) {
 // country checks the Italian section: IT, or it (deprecated), not both.
 func (p *parser) country(root *yaml.Node) {
 	upper, lower := keyNode(root, "IT"), keyNode(root, "it")
+	if n := firstNode(upper, lower); n != nil {
+		p.warnf(n, n.Value, "country-specific sections are deprecated by the standard (0.7): use supports and organisation")
+	}
 	if lower != nil {
 		p.warnf(lower, "it", "lower-case country sections are deprecated by the standard: write IT")
 		if upper != nil {
@@ -635,7 +677,7 @@ func (p *parser) fit(r *commons.Record, root *yaml.Node) {
 		r.Languages = r.Languages[:commons.MaxListItems]
 	}
 	if len(r.Relations) > commons.MaxListItems {
-		p.warnf(at("isBasedOn"), "isBasedOn", "the file names %d projects; a record keeps the first %d", len(r.Relations), commons.MaxListItems)
+		p.warnf(at("isBasedOn"), "isBasedOn", "the file names %d projects and standards (isBasedOn, supports); a record keeps the first %d", len(r.Relations), commons.MaxListItems)
 		r.Relations = r.Relations[:commons.MaxListItems]
 	}
 	for lang, name := range r.Name {
@@ -670,7 +712,7 @@ func (p *parser) originOf(field string, root *yaml.Node) (*yaml.Node, string) {
 		"organisations": {"usedBy", "organisation", "fundedBy", "maintenance", "legal"},
 		"links":         {"url", "landingURL", "roadmap", "description"},
 		"identifiers":   {"url"},
-		"relations":     {"isBasedOn"},
+		"relations":     {"isBasedOn", "supports"},
 		"logo":          {"logo"},
 		"status":        {"developmentStatus"},
 		"slug":          {"name"},
@@ -687,6 +729,15 @@ func (p *parser) originOf(field string, root *yaml.Node) (*yaml.Node, string) {
 		}
 	}
 	return &yaml.Node{Line: 1}, "(record) " + field
+}
+
+func firstNode(ns ...*yaml.Node) *yaml.Node {
+	for _, n := range ns {
+		if n != nil {
+			return n
+		}
+	}
+	return nil
 }
 
 func utf8Len(s string) int { return len([]rune(s)) }
