@@ -176,8 +176,8 @@ func Marshal(r *commons.Record, o ExportOptions) ([]byte, error) {
 	var countries []string
 	for _, c := range r.Countries {
 		code := c.Code
-		if !since("0.4") {
-			// Upper case came with 0.4; earlier versions write lower case.
+		if !since("0.5") {
+			// Upper case came with 0.5; earlier versions write lower case.
 			code = strings.ToLower(code)
 		}
 		if c.Code != "EU" && !slices.Contains(countries, code) {
