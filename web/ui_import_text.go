@@ -7,7 +7,7 @@ import "fmt"
 var importMessages = map[string]map[string]string{
 	"en": {
 		"import.title":        "Import a publiccode.yml",
-		"import.lead":         "Paste a publiccode.yml (versions 0.2 to 0.4) or give the address of one. The record that carries the same url is updated, or a new record is created. A file with a mistake changes nothing.",
+		"import.lead":         "Paste a publiccode.yml (versions 0.2 to 0.7) or give the address of one. The record that carries the same url is updated, or a new record is created. A file with a mistake changes nothing.",
 		"import.link":         "Import a publiccode.yml",
 		"import.yaml":         "publiccode.yml",
 		"import.yamlhelp":     "The whole file, as it is in the repository.",
@@ -31,7 +31,7 @@ var importMessages = map[string]map[string]string{
 	},
 	"fr": {
 		"import.title":        "Importer un publiccode.yml",
-		"import.lead":         "Collez un publiccode.yml (versions 0.2 à 0.4) ou donnez son adresse. La fiche qui porte la même url est mise à jour, sinon une fiche est créée. Un fichier qui contient une erreur ne change rien.",
+		"import.lead":         "Collez un publiccode.yml (versions 0.2 à 0.7) ou donnez son adresse. La fiche qui porte la même url est mise à jour, sinon une fiche est créée. Un fichier qui contient une erreur ne change rien.",
 		"import.link":         "Importer un publiccode.yml",
 		"import.yaml":         "publiccode.yml",
 		"import.yamlhelp":     "Le fichier entier, tel qu’il est dans le dépôt.",
@@ -55,7 +55,7 @@ var importMessages = map[string]map[string]string{
 	},
 	"de": {
 		"import.title":        "Eine publiccode.yml importieren",
-		"import.lead":         "Fügen Sie eine publiccode.yml (Versionen 0.2 bis 0.4) ein oder geben Sie ihre Adresse an. Der Eintrag mit derselben url wird aktualisiert, sonst wird ein neuer Eintrag angelegt. Eine fehlerhafte Datei ändert nichts.",
+		"import.lead":         "Fügen Sie eine publiccode.yml (Versionen 0.2 bis 0.7) ein oder geben Sie ihre Adresse an. Der Eintrag mit derselben url wird aktualisiert, sonst wird ein neuer Eintrag angelegt. Eine fehlerhafte Datei ändert nichts.",
 		"import.link":         "Eine publiccode.yml importieren",
 		"import.yaml":         "publiccode.yml",
 		"import.yamlhelp":     "Die ganze Datei, wie sie im Repository liegt.",
