@@ -140,8 +140,17 @@ func TestImportPubliccodeCorpus(t *testing.T) {
 			failing++
 		}
 	}
+	// The standard's other name for the file, publiccode.yaml, is read alike.
+	yamlName := filepath.Join(t.TempDir(), "publiccode.yaml")
+	if err := os.WriteFile(yamlName, cases[0].Read(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args = append(args, yamlName)
 	out, errOut, err := e.run(context.Background(), "", args...)
-	if want := fmt.Sprintf("%d of %d publiccode.yml files were not imported", failing, len(cases)); err == nil || err.Error() != want {
+	if !strings.Contains(out, yamlName+": record ") {
+		t.Errorf("%s: not accepted:\n%s", yamlName, errOut)
+	}
+	if want := fmt.Sprintf("%d of %d publiccode.yml files were not imported", failing, len(cases)+1); err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
 	}
 	for _, c := range cases {
