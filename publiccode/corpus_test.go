@@ -2,7 +2,9 @@ package publiccode
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/commons-directory/commons/publiccode/pctest"
@@ -78,5 +80,29 @@ func TestCorpusExport(t *testing.T) {
 				t.Errorf("round trip: %+v\nfrom %+v", back.Record, res.Record)
 			}
 		})
+	}
+}
+
+// TestAliasBomb refuses a file whose aliases expand to billions of values
+// (a "billion laughs"), quickly, and reads nested merge keys.
+func TestAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("publiccodeYmlVersion: \"0.7\"\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&b, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	_, err := Parse([]byte(b.String()), "")
+	var pe *ParseError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "uses aliases that expand to more than") {
+		t.Fatalf("err = %v", err)
+	}
+
+	// features reach description.en only through two merge keys.
+	base := strings.Replace(string(pctest.Cases(t)[0].Read(t)), "    features:\n      - Publishes pages\n", "", 1)
+	nested := strings.Replace(base, "description:\n  en:\n",
+		"x-base: &base\n  features: [Publishes pages]\nx-mid: &mid\n  <<: *base\n  shortDescription: A content management system for small municipalities\ndescription:\n  en:\n    <<: *mid\n", 1)
+	_, err = Parse([]byte(nested), "")
+	if err == nil || !strings.Contains(err.Error(), "x-base: is not a key") || strings.Contains(err.Error(), "features: is required") {
+		t.Errorf("nested merge keys: %v", err)
 	}
 }

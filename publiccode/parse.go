@@ -151,7 +151,11 @@ func Parse(b []byte, name string) (*Result, error) {
 	if len(p.problems) > 0 {
 		return nil, p.err()
 	}
-	p.resolve(root, 0)
+	p.resolve(root, map[*yaml.Node]bool{})
+	if n := expandedSize(root, map[*yaml.Node]int{}, map[*yaml.Node]bool{}); n > maxExpanded {
+		p.errorf(root, "", "uses aliases that expand to more than %d values; a publiccode.yml is far smaller", maxExpanded)
+		return nil, p.err()
+	}
 	res := &Result{}
 	v := key(root, "publiccodeYmlVersion")
 	switch {
@@ -250,17 +254,44 @@ func (p *parser) duplicates(n *yaml.Node, path string) {
 	}
 }
 
-// maxDepth bounds how deep resolve follows aliases: a publiccode.yml is
-// five levels deep, so this only stops pathological files.
-const maxDepth = 32
+// maxExpanded bounds the values a file's aliases may expand to, so that
+// a few kilobytes of nested aliases ("billion laughs") cannot make the
+// checks walk billions of nodes.
+const maxExpanded = 100000
+
+// expandedSize counts the nodes of n as if every alias were copied out,
+// saturating past maxExpanded; a node that contains itself counts as too
+// many.
+func expandedSize(n *yaml.Node, memo map[*yaml.Node]int, open map[*yaml.Node]bool) int {
+	if v, ok := memo[n]; ok {
+		return v
+	}
+	if open[n] {
+		return maxExpanded + 1
+	}
+	open[n] = true
+	total := 1
+	for _, c := range n.Content {
+		total += expandedSize(c, memo, open)
+		if total > maxExpanded {
+			total = maxExpanded + 1
+			break
+		}
+	}
+	delete(open, n)
+	memo[n] = total
+	return total
+}
 
 // resolve replaces aliases by the nodes they name and applies merge keys
 // (<<: *base), so that the rest of the parser sees plain mappings, as the
-// reference parser does.
-func (p *parser) resolve(n *yaml.Node, depth int) {
-	if depth > maxDepth {
+// reference parser does. Each node is resolved once, however many
+// aliases name it.
+func (p *parser) resolve(n *yaml.Node, done map[*yaml.Node]bool) {
+	if done[n] {
 		return
 	}
+	done[n] = true
 	for i, c := range n.Content {
 		for c.Kind == yaml.AliasNode && c.Alias != nil {
 			c = c.Alias
@@ -269,9 +300,11 @@ func (p *parser) resolve(n *yaml.Node, depth int) {
 	}
 	if n.Kind == yaml.MappingNode {
 		var merged []*yaml.Node
+		has := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].ShortTag() != "!!merge" {
 				merged = append(merged, n.Content[i], n.Content[i+1])
+				has[n.Content[i].Value] = true
 			}
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -290,9 +323,11 @@ func (p *parser) resolve(n *yaml.Node, depth int) {
 					p.errorf(n.Content[i], "<<", "a merge key must name a mapping")
 					continue
 				}
+				p.resolve(src, done) // its own merge keys first
 				for j := 0; j+1 < len(src.Content); j += 2 {
-					if key(&yaml.Node{Kind: yaml.MappingNode, Content: merged}, src.Content[j].Value) == nil {
+					if k := src.Content[j].Value; !has[k] {
 						merged = append(merged, src.Content[j], src.Content[j+1])
+						has[k] = true
 					}
 				}
 			}
@@ -300,7 +335,7 @@ func (p *parser) resolve(n *yaml.Node, depth int) {
 		n.Content = merged
 	}
 	for _, c := range n.Content {
-		p.resolve(c, depth+1)
+		p.resolve(c, done)
 	}
 }
 
