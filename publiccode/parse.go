@@ -457,7 +457,8 @@ func (p *parser) mapping(m *yaml.Node, path, k string, required bool) *yaml.Node
 }
 
 // list returns the scalars of the sequence at path.k. A single scalar is
-// accepted as a list of one, as the standard allows for isBasedOn.
+// accepted as a list of one for isBasedOn and platforms, as the standard
+// allows; elsewhere it is the wrong type, as in the reference parser.
 func (p *parser) list(m *yaml.Node, path, k string, required bool) []*yaml.Node {
 	n := key(m, k)
 	f := join(path, k)
@@ -467,7 +468,14 @@ func (p *parser) list(m *yaml.Node, path, k string, required bool) []*yaml.Node 
 			p.errorf(m, f, "is required")
 		}
 		return nil
-	case n.Kind == yaml.ScalarNode && n.Tag != "!!null":
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null":
+		// An empty key is an absent one.
+		if required {
+			p.errorf(n, f, "is required")
+		}
+		return nil
+	case n.Kind == yaml.ScalarNode && (f == "isBasedOn" || f == "platforms"):
+		// The standard allows a single string for these two.
 		return []*yaml.Node{n}
 	case n.Kind != yaml.SequenceNode:
 		p.errorf(n, f, "must be a list, not a %s", kindName(n))
