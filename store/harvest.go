@@ -96,6 +96,18 @@ func (db *DB) Harvest(ctx context.Context, url string) (*Harvest, error) {
 	return h, nil
 }
 
+// HarvestOfRecord returns the listed file that fills the record slug
+// (the one read last, if several do): ENOTFOUND if none.
+func (db *DB) HarvestOfRecord(ctx context.Context, slug string) (*Harvest, error) {
+	h, err := scanHarvest(db.r.QueryRowContext(ctx, `SELECT `+harvestColumns+` FROM harvests WHERE record = ? ORDER BY ok_at DESC LIMIT 1`, slug))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, commons.Errorf(commons.ENOTFOUND, "no listed file fills record %s", slug)
+	} else if err != nil {
+		return nil, fmt.Errorf("read the harvest of %s: %w", slug, ctxErr(ctx, err))
+	}
+	return h, nil
+}
+
 // Harvests returns every listed file, failed ones first, then by URL.
 func (db *DB) Harvests(ctx context.Context) ([]Harvest, error) {
 	return db.harvests(ctx, `SELECT `+harvestColumns+` FROM harvests ORDER BY error = '', url`)

@@ -42,6 +42,7 @@ var messagesDE = map[string]string{
 	"record.version":             "Version %d, aktualisiert am %s",
 	"record.created":             "erstellt am %s",
 	"record.received":            "Kopie erhalten am %s",
+	"record.harvested":           "wird regelmäßig neu gelesen, zuletzt am %s",
 	"record.json":                "Dieser Eintrag als JSON",
 	"record.jsonld":              "als schema.org-JSON-LD",
 	"record.feed":                "Atom-Feed der Änderungen und Beiträge",

@@ -42,6 +42,7 @@ var messagesEN = map[string]string{
 	"record.version":             "Version %d, updated %s",
 	"record.created":             "created %s",
 	"record.received":            "copy received %s",
+	"record.harvested":           "read again on a schedule, last read %s",
 	"record.json":                "This record as JSON",
 	"record.jsonld":              "as schema.org JSON-LD",
 	"record.feed":                "Atom feed of its changes and posts",

@@ -42,6 +42,7 @@ var messagesFR = map[string]string{
 	"record.version":             "Version %d, mise à jour le %s",
 	"record.created":             "créée le %s",
 	"record.received":            "copie reçue le %s",
+	"record.harvested":           "relu régulièrement, dernière lecture le %s",
 	"record.json":                "Cette fiche en JSON",
 	"record.jsonld":              "en JSON-LD schema.org",
 	"record.feed":                "Flux Atom de ses modifications et messages",

@@ -91,6 +91,9 @@ type Harvest struct {
 // Harvests lists, adds and removes the files the instance re-reads.
 type Harvests interface {
 	Harvests(ctx context.Context) ([]Harvest, error)
+	// HarvestOf returns the listed file that fills a record: ENOTFOUND if
+	// none does.
+	HarvestOf(ctx context.Context, slug string) (*Harvest, error)
 	AddHarvest(ctx context.Context, url string) error
 	RemoveHarvest(ctx context.Context, url string) error
 }

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
+	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/store"
 )
 
@@ -20,6 +22,14 @@ func (h storeHarvests) Harvests(ctx context.Context) ([]Harvest, error) {
 		out = append(out, Harvest{URL: x.URL, FileURL: x.FileURL, Record: x.Record, OKAt: x.OKAt, NextAt: x.NextAt, Result: x.Result, Error: x.Error})
 	}
 	return out, err
+}
+
+func (h storeHarvests) HarvestOf(ctx context.Context, slug string) (*Harvest, error) {
+	x, err := h.db.HarvestOfRecord(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	return &Harvest{URL: x.URL, OKAt: x.OKAt, Record: x.Record}, nil
 }
 
 func (h storeHarvests) AddHarvest(ctx context.Context, u string) error {
@@ -44,7 +54,23 @@ func TestOpsHarvests(t *testing.T) {
 	if err := db.SaveHarvestResult(t.Context(), failing, store.HarvestResult{Result: "failed", Error: "the file is gone: it answered 404 Not Found; record alpha is kept as it was"}); err != nil {
 		t.Fatal(err)
 	}
+	// A file read on a schedule: its record's page says when it was last read.
+	const alpha = "https://code.example/city/alpha.yml"
+	if err := db.CreateRecord(t.Context(), &commons.Record{Slug: "alpha", Name: commons.Text{"en": "Alpha"}, Kinds: []string{"software"}, Status: "stable"}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddHarvest(t.Context(), alpha, alpha); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveHarvestResult(t.Context(), alpha, store.HarvestResult{OK: true, Result: "created", Record: "alpha", NextAt: time.Now().Add(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	read, err := db.Harvest(t.Context(), alpha)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := s.browser(t)
+	wantIn(t, "record page", b.get("/records/alpha", http.StatusOK), "read again on a schedule, last read "+read.OKAt.Format("2006-01-02 15:04 MST"))
 	b.login("ada")
 	page := b.get("/ops", http.StatusOK)
 	wantIn(t, "harvest section", page, `<h2 id="harvest-h">publiccode.yml files read on a schedule</h2>`, failing,
@@ -73,6 +99,9 @@ type lazyHarvests struct{ db **store.DB }
 
 func (l lazyHarvests) Harvests(ctx context.Context) ([]Harvest, error) {
 	return storeHarvests{*l.db}.Harvests(ctx)
+}
+func (l lazyHarvests) HarvestOf(ctx context.Context, slug string) (*Harvest, error) {
+	return storeHarvests{*l.db}.HarvestOf(ctx, slug)
 }
 func (l lazyHarvests) AddHarvest(ctx context.Context, u string) error {
 	return storeHarvests{*l.db}.AddHarvest(ctx, u)

@@ -321,6 +321,14 @@ func (o harvestOps) Harvests(ctx context.Context) ([]web.Harvest, error) {
 	return out, nil
 }
 
+func (o harvestOps) HarvestOf(ctx context.Context, slug string) (*web.Harvest, error) {
+	h, err := o.db.HarvestOfRecord(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	return &web.Harvest{URL: h.URL, FileURL: h.FileURL, Record: h.Record, OKAt: h.OKAt, NextAt: h.NextAt, Result: h.Result, Error: h.Error}, nil
+}
+
 func (o harvestOps) AddHarvest(ctx context.Context, url string) error {
 	added, err := addHarvests(ctx, o.db, []string{url})
 	if err == nil && len(added) == 0 {
