@@ -128,14 +128,17 @@ type Relation struct {
 
 // Provenance says where a record comes from and which version this is.
 type Provenance struct {
-	Origin     string    `json:"origin"`               // base URL of the home instance
-	Source     string    `json:"source"`               // Sources
-	SourceURL  string    `json:"source_url,omitempty"` // e.g. the publiccode.yml it was imported from
-	Created    time.Time `json:"created"`              // at the origin
-	Updated    time.Time `json:"updated"`              // at the origin
-	Version    int       `json:"version"`              // 1 on creation, +1 per change
-	Hash       string    `json:"hash"`                 // ContentHash, hex SHA-256
-	ReceivedAt time.Time `json:"received_at,omitzero"` // remote records: when this copy arrived
+	Origin    string `json:"origin"`               // base URL of the home instance
+	Source    string `json:"source"`               // Sources
+	SourceURL string `json:"source_url,omitempty"` // e.g. the publiccode.yml it was imported from
+	// SourceVersion is the version of the source format the record was
+	// last read in (publiccodeYmlVersion), so that an export can follow it.
+	SourceVersion string    `json:"source_version,omitempty"`
+	Created       time.Time `json:"created"`              // at the origin
+	Updated       time.Time `json:"updated"`              // at the origin
+	Version       int       `json:"version"`              // 1 on creation, +1 per change
+	Hash          string    `json:"hash"`                 // ContentHash, hex SHA-256
+	ReceivedAt    time.Time `json:"received_at,omitzero"` // remote records: when this copy arrived
 }
 
 // Vocabularies. Each list is the complete set of accepted values, in the

@@ -7,16 +7,18 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/rivo/uniseg"
 	"gopkg.in/yaml.v3"
 
 	"github.com/commons-directory/commons"
 )
 
-// ExportVersion is the version of the standard Marshal writes.
-const ExportVersion = "0.4"
+// ExportVersion is the version of the standard Marshal writes for a
+// record that was not read from a publiccode.yml.
+const ExportVersion = CurrentVersion
 
-// file is a publiccode.yml 0.4 as Marshal writes it, keys in the
-// standard's order.
+// file is a publiccode.yml as Marshal writes it, keys in the standard's
+// order.
 type file struct {
 	Version           string                 `yaml:"publiccodeYmlVersion"`
 	Name              string                 `yaml:"name"`
@@ -25,9 +27,12 @@ type file struct {
 	IsBasedOn         []string               `yaml:"isBasedOn,omitempty"`
 	Roadmap           string                 `yaml:"roadmap,omitempty"`
 	Logo              string                 `yaml:"logo,omitempty"`
+	Organisation      *organisation          `yaml:"organisation,omitempty"`
 	Platforms         []string               `yaml:"platforms"`
 	Categories        []string               `yaml:"categories,omitempty"`
 	UsedBy            []string               `yaml:"usedBy,omitempty"`
+	FundedBy          []organisation         `yaml:"fundedBy,omitempty"`
+	Supports          []support              `yaml:"supports,omitempty"`
 	DevelopmentStatus string                 `yaml:"developmentStatus"`
 	SoftwareType      string                 `yaml:"softwareType"`
 	IntendedAudience  *audience              `yaml:"intendedAudience,omitempty"`
@@ -35,6 +40,17 @@ type file struct {
 	Legal             legal                  `yaml:"legal"`
 	Maintenance       maintenance            `yaml:"maintenance"`
 	Localisation      localisation           `yaml:"localisation"`
+}
+
+// organisation is the 0.5 organisation section and a fundedBy entry.
+type organisation struct {
+	Name string `yaml:"name,omitempty"`
+	URI  string `yaml:"uri"`
+}
+
+// support is a supports entry (0.7).
+type support struct {
+	ID string `yaml:"id"`
 }
 
 type audience struct {
@@ -79,8 +95,11 @@ type ExportOptions struct {
 	RecordURL string // the record's page
 }
 
-// Marshal writes a software record as a publiccode.yml 0.4 that Parse
-// accepts. A header comment says that Commons Directory generated it from
+// Marshal writes a software record as a publiccode.yml that Parse
+// accepts without error, in the version the record was read in (its
+// provenance's source version) or else in ExportVersion; keys a version
+// predates (fundedBy before 0.4, organisation before 0.5, supports before
+// 0.7) are left out. A header comment says that Commons Directory generated it from
 // the record and that it is not the project's own file (naming that file
 // when the record was imported from one). Values a record does not keep
 // (platforms, softwareType, maintenance.type) get neutral defaults that
@@ -90,8 +109,13 @@ func Marshal(r *commons.Record, o ExportOptions) ([]byte, error) {
 	if !slices.Contains(r.Kinds, "software") {
 		return nil, commons.Errorf(commons.EUNSUPPORTED, "record %s is not software (kinds: %s); only software records have a publiccode.yml", r.Slug, strings.Join(r.Kinds, ", "))
 	}
+	version := ExportVersion
+	if v := r.Provenance.SourceVersion; r.Provenance.Source == "publiccode" && slices.Contains(SupportedVersions, v) {
+		version = v
+	}
+	since := func(v string) bool { return version == "0" || version >= v }
 	f := file{
-		Version:           ExportVersion,
+		Version:           version,
 		Name:              r.Name.String(),
 		URL:               firstOf(r.Identifier("publiccode"), r.Links.Repository, r.Links.Homepage, r.ID),
 		LandingURL:        r.Links.Homepage,
@@ -112,16 +136,27 @@ func Marshal(r *commons.Record, o ExportOptions) ([]byte, error) {
 		f.Maintenance.Type = "none"
 	}
 	for _, rel := range r.Relations {
-		if rel.Type == "based-on" && validURL(rel.Target) {
+		switch {
+		case rel.Type == "based-on" && validURL(rel.Target):
 			f.IsBasedOn = append(f.IsBasedOn, rel.Target)
+		case rel.Type == "complies-with" && validURL(rel.Target) && since("0.7"):
+			f.Supports = append(f.Supports, support{ID: rel.Target})
 		}
 	}
 	for _, org := range r.Organisations {
 		switch org.Role {
 		case "user":
 			f.UsedBy = append(f.UsedBy, org.Name)
+		case "funder":
+			// fundedBy (0.4) needs a uri.
+			if since("0.4") && org.URL != "" {
+				f.FundedBy = append(f.FundedBy, organisation{Name: org.Name, URI: org.URL})
+			}
 		case "steward":
-			if f.Legal.RepoOwner == "" {
+			switch {
+			case since("0.5") && org.URL != "" && f.Organisation == nil:
+				f.Organisation = &organisation{Name: org.Name, URI: org.URL}
+			case f.Legal.RepoOwner == "" && f.Organisation == nil:
 				f.Legal.RepoOwner = org.Name
 			}
 		}
@@ -140,8 +175,13 @@ func Marshal(r *commons.Record, o ExportOptions) ([]byte, error) {
 	}
 	var countries []string
 	for _, c := range r.Countries {
-		if c.Code != "EU" && !slices.Contains(countries, strings.ToLower(c.Code)) {
-			countries = append(countries, strings.ToLower(c.Code))
+		code := c.Code
+		if !since("0.5") {
+			// Upper case came with 0.5; earlier versions write lower case.
+			code = strings.ToLower(code)
+		}
+		if c.Code != "EU" && !slices.Contains(countries, code) {
+			countries = append(countries, code)
 		}
 	}
 	var scope []string
@@ -153,15 +193,29 @@ func Marshal(r *commons.Record, o ExportOptions) ([]byte, error) {
 	if len(countries)+len(scope) > 0 {
 		f.IntendedAudience = &audience{Countries: countries, Scope: scope}
 	}
+	var features []string
+	for _, k := range r.Keywords {
+		if slices.Contains(Categories, k) {
+			f.Categories = append(f.Categories, k)
+		} else {
+			features = append(features, k)
+		}
+	}
 	langs := textLanguages(r)
 	for _, l := range langs {
 		name, _ := r.Name.Get(l)
+		summary := firstOf(exact(r.Summary, l), r.Summary.String(), name)
 		d := description{
-			ShortDescription: truncate(firstOf(exact(r.Summary, l), r.Summary.String(), name), MaxShortDescription),
-			LongDescription:  firstOf(exact(r.Description, l), exact(r.Summary, l), r.Description.String(), r.Summary.String(), name),
+			ShortDescription: truncate(summary, MaxShortDescription),
+			LongDescription:  longDescription(firstOf(exact(r.Description, l), exact(r.Summary, l), r.Description.String(), r.Summary.String(), name), name, o),
 			Documentation:    r.Links.Documentation,
 			APIDocumentation: r.Links.APIDocumentation,
-			Features:         r.Keywords,
+			Features:         features,
+		}
+		if len(d.Features) == 0 {
+			// The standard asks for at least one feature; a record
+			// without keywords gives its summary.
+			d.Features = []string{truncate(summary, 64)}
 		}
 		if name != f.Name {
 			d.LocalisedName = name
@@ -193,6 +247,25 @@ func Marshal(r *commons.Record, o ExportOptions) ([]byte, error) {
 		return nil, fmt.Errorf("encode publiccode.yml of %s: %w", r.Slug, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// longDescription keeps a description within the standard's length
+// (150 to 10000 characters): a short one is followed by a sentence that
+// says where it comes from.
+func longDescription(s, name string, o ExportOptions) string {
+	s = truncate(s, MaxLongDescription)
+	if uniseg.GraphemeClusterCount(s) >= MinLongDescription {
+		return s
+	}
+	where := o.RecordURL
+	if where == "" {
+		where = o.Instance
+	}
+	s = strings.TrimSpace(s) + "\n\n" + fmt.Sprintf("This description of %s comes from its record in a Commons Directory (%s), which keeps a short description only.", name, where)
+	for uniseg.GraphemeClusterCount(s) < MinLongDescription {
+		s += " See the record for its links, licence and organisations."
+	}
+	return s
 }
 
 // maintainerName names who maintains the commons: its maintainer or

@@ -162,6 +162,27 @@ func Diff(old, cur *commons.Record) []string {
 // federation.NewHTTPClient), at most MaxFileBytes. A status other than 200
 // or a body that is HTML is an EINVALID error naming the URL.
 func Fetch(ctx context.Context, client *http.Client, url string) ([]byte, error) {
+	f, err := FetchIfChanged(ctx, client, url, "", "")
+	if err != nil {
+		return nil, err
+	}
+	return f.Body, nil
+}
+
+// Fetched is a file read by FetchIfChanged.
+type Fetched struct {
+	Body         []byte // nil when NotModified
+	NotModified  bool   // the server answered 304: the file is the one last read
+	ETag         string // the validators to send next time
+	LastModified string
+	Gone         bool // the server answered 404 or 410 (the error says so too)
+}
+
+// FetchIfChanged gets a publiccode.yml as Fetch does, conditionally: with
+// the ETag and Last-Modified of the last read (If-None-Match,
+// If-Modified-Since), a server whose file did not change answers 304 and
+// nothing is read.
+func FetchIfChanged(ctx context.Context, client *http.Client, url, etag, lastModified string) (*Fetched, error) {
 	if !validURL(url) {
 		return nil, commons.Errorf(commons.EINVALID, "%q is not an absolute http(s) URL", url)
 	}
@@ -170,6 +191,12 @@ func Fetch(ctx context.Context, client *http.Client, url string) ([]byte, error)
 		return nil, commons.Errorf(commons.EINVALID, "%q is not a URL that can be fetched: %v", url, err)
 	}
 	req.Header.Set("Accept", "application/yaml, text/yaml, text/plain;q=0.8, */*;q=0.5")
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	if lastModified != "" {
+		req.Header.Set("If-Modified-Since", lastModified)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		if commons.ErrorCode(err) != commons.EINTERNAL {
@@ -178,7 +205,20 @@ func Fetch(ctx context.Context, client *http.Client, url string) ([]byte, error)
 		return nil, commons.Errorf(commons.EINVALID, "fetch %s: %v", url, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	f := &Fetched{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
+	switch {
+	case resp.StatusCode == http.StatusNotModified && (etag != "" || lastModified != ""):
+		f.NotModified = true
+		if f.ETag == "" {
+			f.ETag = etag
+		}
+		if f.LastModified == "" {
+			f.LastModified = lastModified
+		}
+		return f, nil
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		return f, &GoneError{URL: url, Status: resp.Status}
+	case resp.StatusCode != http.StatusOK:
 		return nil, commons.Errorf(commons.EINVALID, "fetch %s: the server answered %s", url, resp.Status)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" {
@@ -191,5 +231,18 @@ func Fetch(ctx context.Context, client *http.Client, url string) ([]byte, error)
 	if len(b) > MaxFileBytes {
 		return nil, commons.Errorf(commons.ETOOLARGE, "fetch %s: larger than %d bytes", url, MaxFileBytes)
 	}
-	return b, nil
+	f.Body = b
+	return f, nil
 }
+
+// GoneError is a file the server says is not there (404 or 410).
+type GoneError struct {
+	URL, Status string
+}
+
+func (e *GoneError) Error() string {
+	return fmt.Sprintf("fetch %s: the server answered %s", e.URL, e.Status)
+}
+
+// Unwrap makes it an EINVALID error for the API.
+func (e *GoneError) Unwrap() error { return commons.Errorf(commons.EINVALID, "%s", e.Error()) }

@@ -15,7 +15,9 @@ import (
 	"github.com/commons-directory/commons/store"
 )
 
-func openStore(t *testing.T) *store.DB {
+func openStore(t *testing.T) *store.DB { return openStoreTB(t) }
+
+func openStoreTB(t testing.TB) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), store.Options{
 		Path: filepath.Join(t.TempDir(), "commons.db"), BaseURL: "https://dir.example",

@@ -99,13 +99,14 @@ func (db *DB) CreateRecord(ctx context.Context, r *commons.Record, actor string)
 	c := *r
 	c.ID = db.recordID(r.Slug)
 	c.Provenance = commons.Provenance{
-		Origin:    db.base,
-		Source:    sourceOr(r.Provenance.Source, "manual"),
-		SourceURL: r.Provenance.SourceURL,
-		Created:   now,
-		Updated:   now,
-		Version:   1,
-		Hash:      r.ContentHash(),
+		Origin:        db.base,
+		Source:        sourceOr(r.Provenance.Source, "manual"),
+		SourceURL:     r.Provenance.SourceURL,
+		SourceVersion: r.Provenance.SourceVersion,
+		Created:       now,
+		Updated:       now,
+		Version:       1,
+		Hash:          r.ContentHash(),
 	}
 	enc, err := encode(&c)
 	if err != nil {
@@ -179,6 +180,9 @@ func (db *DB) UpdateRecord(ctx context.Context, r *commons.Record, ifVersion int
 			stored.Provenance.Hash = hash
 			if r.Provenance.SourceURL != "" {
 				stored.Provenance.SourceURL = r.Provenance.SourceURL
+			}
+			if r.Provenance.SourceVersion != "" {
+				stored.Provenance.SourceVersion = r.Provenance.SourceVersion
 			}
 			enc, err := encode(&stored)
 			if err != nil {

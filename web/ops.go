@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -16,6 +18,8 @@ type opsView struct {
 	Peers     []commons.Peer
 	Blocks    []commons.DomainBlock
 	Queue     *commons.DeliveryQueue
+	Harvests  []Harvest
+	Harvest   bool // the instance re-reads publiccode.yml files
 	Errors    map[string]string
 	Values    map[string]string
 }
@@ -30,7 +34,13 @@ func (s *server) handleOpsPage(w http.ResponseWriter, r *http.Request, _ *common
 func (s *server) renderOps(w http.ResponseWriter, r *http.Request, status int, errs, values map[string]string) error {
 	d := s.newPage(w, r, "")
 	d.Title = d.T("ops.title")
-	v := opsView{Federates: s.op != nil, Errors: errs, Values: values}
+	v := opsView{Federates: s.op != nil, Harvest: s.harvests != nil, Errors: errs, Values: values}
+	if s.harvests != nil {
+		var err error
+		if v.Harvests, err = s.harvests.Harvests(r.Context()); err != nil {
+			return err
+		}
+	}
 	if s.op != nil {
 		ctx := r.Context()
 		var err error
@@ -64,6 +74,49 @@ func (s *server) opsResult(w http.ResponseWriter, r *http.Request, err error, fi
 		return s.renderOps(w, r, http.StatusUnprocessableEntity, map[string]string{field: msg}, map[string]string{field: r.PostForm.Get(field)})
 	}
 	return err
+}
+
+// Harvest is a publiccode.yml the instance re-reads, as the operator
+// page shows it.
+type Harvest struct {
+	URL     string    // as listed: the file or its repository
+	FileURL string    // the file read
+	Record  string    // slug of the record it fills
+	OKAt    time.Time // the last successful read (zero: never)
+	NextAt  time.Time // the next read
+	Result  string    // created, updated, unchanged, not-modified or failed
+	Error   string    // why the last read failed
+}
+
+// Harvests lists, adds and removes the files the instance re-reads.
+type Harvests interface {
+	Harvests(ctx context.Context) ([]Harvest, error)
+	// HarvestOf returns the listed file that fills a record: ENOTFOUND if
+	// none does.
+	HarvestOf(ctx context.Context, slug string) (*Harvest, error)
+	AddHarvest(ctx context.Context, url string) error
+	RemoveHarvest(ctx context.Context, url string) error
+}
+
+// handleOpsHarvestAdd lists a publiccode.yml (or a repository) to re-read.
+func (s *server) handleOpsHarvestAdd(w http.ResponseWriter, r *http.Request, _ *commons.User) error {
+	if s.harvests == nil {
+		return commons.Errorf(commons.ENOTFOUND, "This instance does not harvest publiccode.yml files.")
+	}
+	u := strings.TrimSpace(r.PostForm.Get("harvest"))
+	return s.opsResult(w, r, s.harvests.AddHarvest(r.Context(), u), "harvest", "harvest")
+}
+
+// handleOpsHarvestRemove stops re-reading a file; its record stays.
+func (s *server) handleOpsHarvestRemove(w http.ResponseWriter, r *http.Request, _ *commons.User) error {
+	if s.harvests == nil {
+		return commons.Errorf(commons.ENOTFOUND, "This instance does not harvest publiccode.yml files.")
+	}
+	if err := s.harvests.RemoveHarvest(r.Context(), r.PostForm.Get("url")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/ops?done=harvest", http.StatusSeeOther)
+	return nil
 }
 
 func (s *server) needOperator() error {

@@ -92,7 +92,7 @@ func TestPubliccodeImportAndExport(t *testing.T) {
 			says   string
 		}{
 			{"InvalidFile", yamlBody(bad), 400, "line 44"},
-			{"UnknownVersion", yamlBody(strings.Replace(string(sample), `"0.4"`, `"9.9"`, 1)), 400, `"field":"publiccodeYmlVersion","pointer":"/publiccodeYmlVersion","detail":"line 2: \"9.9\" is not a version`},
+			{"UnknownVersion", yamlBody(strings.Replace(string(sample), `"0.4"`, `"9.9"`, 1)), 400, `"field":"publiccodeYmlVersion","pointer":"/publiccodeYmlVersion","detail":"line 2: unsupported version \"9.9\"`},
 			{"MalformedYAML", yamlBody("name: a\nurl: \"b\n"), 400, `"detail":"line 2: malformed YAML`},
 			{"NoURL", req{Method: "POST", Route: route, Path: route, Header: auth(s.editor), Body: `{"url": ""}`}, 400, "url"},
 			{"UnknownMember", req{Method: "POST", Route: route, Path: route, Header: auth(s.editor), Body: `{"href": "x"}`}, 400, "href"},

@@ -36,6 +36,7 @@ type recordView struct {
 	Created         string
 	Updated         string
 	Received        string
+	Harvested       string // a listed publiccode.yml fills the record: its last successful read
 	CanEdit         bool
 	EditURL         string
 	Calls           []callView // open: deadline today or later, or none
@@ -75,6 +76,15 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 	}
 	if !rec.Provenance.ReceivedAt.IsZero() {
 		v.Received = formatDate(d.Lang, rec.Provenance.ReceivedAt)
+	}
+	if v.Local && s.harvests != nil {
+		h, err := s.harvests.HarvestOf(r.Context(), rec.Slug)
+		switch {
+		case err == nil && !h.OKAt.IsZero():
+			v.Harvested = h.OKAt.Format("2006-01-02 15:04 MST")
+		case err != nil && commons.ErrorCode(err) != commons.ENOTFOUND:
+			return err
+		}
 	}
 	if v.Local {
 		v.JSONURL = "/api/v1/records/" + slug

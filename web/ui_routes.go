@@ -55,6 +55,8 @@ func (s *server) uiRouter() *mux.Router {
 	r.Handle("/ops/blocks", page(s.adminPage(s.handleOpsBlock))).Methods(post)
 	r.Handle("/ops/blocks/import", page(s.adminPage(s.handleOpsBlockImport))).Methods(post)
 	r.Handle("/ops/blocks/remove", page(s.adminPage(s.handleOpsUnblock))).Methods(post)
+	r.Handle("/ops/harvests", page(s.adminPage(s.handleOpsHarvestAdd))).Methods(post)
+	r.Handle("/ops/harvests/remove", page(s.adminPage(s.handleOpsHarvestRemove))).Methods(post)
 	r.Handle("/ops/users", page(s.adminPage(s.handleOpsUsers))).Methods(get, head, post)
 	r.Handle("/ops/users/{name}", page(s.adminPage(s.handleOpsUserChange))).Methods(post)
 	r.Handle("/ops/tokens", page(s.adminPage(s.handleOpsTokenCreate))).Methods(post)

@@ -90,7 +90,7 @@ func facetLabel(lang, facet, value string) string {
 func noticeText(lang, what string) string {
 	switch what {
 	case "created", "saved", "deleted", "posted", "loggedout", "loggedin", "blocked", "unblocked",
-		"peer", "user", "password", "role", "revoked", "everywhere", "imported":
+		"peer", "user", "password", "role", "revoked", "everywhere", "imported", "harvest":
 		return translate(lang, "done."+what)
 	}
 	return ""

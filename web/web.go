@@ -72,6 +72,7 @@ type Options struct {
 	Directory    Directory
 	Federation   Federation // optional: without it the instance does not federate
 	Operator     Operator   // optional: peers, blocks, deliveries (admin API and pages)
+	Harvests     Harvests   // optional: the publiccode.yml files re-read on a schedule (operator page)
 	BaseURL      string     // e.g. "https://commons.example.eu"; used for Location headers, links, problem types
 	InstanceName string     // shown in pages; default "Commons Directory"
 	// InstanceNames is the instance name per language (BCP 47 tag →
@@ -130,6 +131,7 @@ type server struct {
 	dir      Directory
 	fed      Federation
 	op       Operator
+	harvests Harvests
 	base     string // BaseURL without a trailing slash
 	https    bool
 	name     string       // the instance name, in the instance language
@@ -167,6 +169,7 @@ func newServer(opts Options) *server {
 		dir:      opts.Directory,
 		fed:      opts.Federation,
 		op:       opts.Operator,
+		harvests: opts.Harvests,
 		base:     strings.TrimRight(opts.BaseURL, "/"),
 		name:     opts.InstanceName,
 		names:    opts.InstanceNames,

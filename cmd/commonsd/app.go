@@ -24,6 +24,7 @@ type app struct {
 	logger  *slog.Logger
 	db      *store.DB
 	fed     *federation.Federation
+	harvest *harvester
 	handler http.Handler
 }
 
@@ -56,10 +57,12 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 
 		AuthorizedFetch: cfg.Federation.AuthorizedFetch,
 	})
+	a.harvest = newHarvester(db, cfg, logger, a.fed.RecordChanged)
 	a.handler = web.New(web.Options{
 		Directory:     db,
 		Federation:    a.fed,
 		Operator:      a.fed,
+		Harvests:      harvestOps{db},
 		HTTPClient:    federation.NewHTTPClient(federation.ClientOptions{AllowPrivate: cfg.Federation.AllowPrivateAddresses, UserAgent: "commonsd/" + buildVersion()}),
 		BaseURL:       cfg.Server.BaseURL,
 		InstanceName:  cfg.Server.InstanceName.In(cfg.Server.Language),
@@ -132,7 +135,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	fedCtx, stopFed := context.WithCancel(context.WithoutCancel(ctx))
 	fedDone := make(chan struct{})
 	go func() { a.fed.Run(fedCtx); close(fedDone) }()
-	defer func() { stopFed(); <-fedDone }()
+	harvestDone := make(chan struct{})
+	go func() { a.harvest.run(fedCtx); close(harvestDone) }()
+	defer func() { stopFed(); <-fedDone; <-harvestDone }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
@@ -173,6 +178,19 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		}
 		if n > 0 {
 			logger.Info("database was empty: loaded the demo directory", "records", n)
+		}
+	}
+	if cfg.Harvest.List != "" {
+		sources, err := readSourceList(c, cfg.Harvest.List)
+		if err != nil {
+			return fmt.Errorf("harvest.list: %w", err)
+		}
+		added, err := addHarvests(ctx, a.db, sources)
+		if err != nil {
+			return fmt.Errorf("harvest.list %s: %w", cfg.Harvest.List, err)
+		}
+		if len(added) > 0 {
+			logger.Info("listed publiccode.yml files to read", "count", len(added), "list", cfg.Harvest.List)
 		}
 	}
 	ln, err := net.Listen("tcp", cfg.Server.Listen)

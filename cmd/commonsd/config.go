@@ -28,6 +28,7 @@ type Config struct {
 	Server     Server     `toml:"server"`
 	Store      Store      `toml:"store"`
 	Federation Federation `toml:"federation"`
+	Harvest    Harvest    `toml:"harvest"`
 	Log        Log        `toml:"log"`
 	Demo       Demo       `toml:"demo"`
 }
@@ -60,6 +61,13 @@ type Federation struct {
 	InboxRate             int       `toml:"inbox_rate"`
 	InboxBurst            int       `toml:"inbox_burst"`
 	AuthorizedFetch       bool      `toml:"authorized_fetch"`
+}
+
+// Harvest configures the re-reading of listed publiccode.yml files.
+type Harvest struct {
+	Interval Duration `toml:"interval"`
+	Poll     Duration `toml:"poll"`
+	List     string   `toml:"list"`
 }
 
 // Durations is a list of durations: a TOML array of strings, or in the
@@ -215,8 +223,9 @@ func DefaultConfig() Config {
 		Federation: Federation{DeliveryWorkers: 16, RetrySchedule: durations(federation.RetrySchedule),
 			PeerPolicy: federation.PolicyApproval, SyncInterval: Duration{time.Hour},
 			InboxRate: web.DefaultInboxRate, InboxBurst: web.DefaultInboxBurst},
-		Log:  Log{Level: "info", Format: "text"},
-		Demo: Demo{LoadWhenEmpty: true},
+		Harvest: Harvest{Interval: Duration{24 * time.Hour}, Poll: Duration{time.Minute}},
+		Log:     Log{Level: "info", Format: "text"},
+		Demo:    Demo{LoadWhenEmpty: true},
 	}
 }
 
@@ -403,6 +412,12 @@ func (c Config) Validate() error {
 		if d.Duration <= 0 {
 			return fmt.Errorf("federation.retry_schedule[%d]: must be positive", i)
 		}
+	}
+	if c.Harvest.Interval.Duration < time.Minute {
+		return fmt.Errorf("harvest.interval: %s is shorter than a minute", c.Harvest.Interval.Duration)
+	}
+	if c.Harvest.Poll.Duration <= 0 {
+		return errors.New("harvest.poll: must be positive")
 	}
 	if c.Server.MaxBodyBytes < 1024 {
 		return fmt.Errorf("server.max_body_bytes: %d is below the minimum of 1024", c.Server.MaxBodyBytes)

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/commons-directory/commons/publiccode/pctest"
 )
 
 // TestRecordRoundTrip exports a directory as CSV and as JSON Lines,
@@ -119,4 +123,69 @@ func TestImportPubliccode(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "2 of 2") || !strings.Contains(errOut, bad+`:44: legal.license: "GPL-9" is not a valid SPDX expression`) || !strings.Contains(errOut, "404") {
 		t.Errorf("bad files: %v\n%s", err, errOut)
 	}
+}
+
+// TestImportPubliccodeCorpus runs record import-publiccode --dry-run on
+// every file of the publiccode.yml corpus at once and checks each verdict
+// in what the command prints: the record it would create, the warning
+// (file:line: key: message) or the error.
+func TestImportPubliccodeCorpus(t *testing.T) {
+	e := newTestEnv(t)
+	cases := pctest.Cases(t)
+	args := []string{"record", "import-publiccode", "--dry-run"}
+	failing := 0
+	for _, c := range cases {
+		args = append(args, filepath.Join(pctest.Dir(), c.File))
+		if c.Verdict == "error" {
+			failing++
+		}
+	}
+	// The standard's other name for the file, publiccode.yaml, is read alike.
+	yamlName := filepath.Join(t.TempDir(), "publiccode.yaml")
+	if err := os.WriteFile(yamlName, cases[0].Read(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args = append(args, yamlName)
+	out, errOut, err := e.run(context.Background(), "", args...)
+	if !strings.Contains(out, yamlName+": record ") {
+		t.Errorf("%s: not accepted:\n%s", yamlName, errOut)
+	}
+	if want := fmt.Sprintf("%d of %d publiccode.yml files were not imported", failing, len(cases)+1); err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+	for _, c := range cases {
+		name := filepath.Join(pctest.Dir(), c.File)
+		where := name
+		if c.Line > 0 {
+			where += ":" + strconv.Itoa(c.Line)
+		}
+		if c.Key != "" {
+			where += ": " + c.Key
+		}
+		switch c.Verdict {
+		case "ok":
+			if !strings.Contains(out, name+": record ") {
+				t.Errorf("%s: not accepted:\n%s", c.File, errOut)
+			}
+		case "warning":
+			if !strings.Contains(out, name+": record ") || !containsLine(errOut, "warning: "+where+": ", c.Message) {
+				t.Errorf("%s: no warning %q … %q", c.File, where, c.Message)
+			}
+		case "error":
+			if !containsLine(errOut, where+": ", c.Message) || !strings.Contains(errOut, name+": nothing was imported") {
+				t.Errorf("%s: no error %q … %q", c.File, where, c.Message)
+			}
+		}
+	}
+}
+
+// containsLine reports whether a line of s starts with prefix and holds
+// part.
+func containsLine(s, prefix, part string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) && strings.Contains(l, part) {
+			return true
+		}
+	}
+	return false
 }
