@@ -34,6 +34,7 @@ type index struct {
 // irow is one record in the index.
 type irow struct {
 	name    string               // folded, for SortName
+	keys    string               // names and slug compacted, one a line (derived.nameKeys)
 	updated int64                // Unix milliseconds
 	vals    []uint32             // facet value ids (see valueDict), grouped by facet
 	off     [maxFacets + 1]uint8 // vals[off[f]:off[f+1]] are facet f's
@@ -111,7 +112,7 @@ func (ix *index) put(r *indexRow) {
 			ix.sumLen[t] -= int64(old.lens[t])
 		}
 	}
-	nr := irow{name: r.sortName, updated: r.updated, state: rowPresent}
+	nr := irow{name: r.sortName, keys: r.nameKeys, updated: r.updated, state: rowPresent}
 	if !r.deleted {
 		nr.state |= rowLive
 	}

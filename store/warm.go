@@ -113,7 +113,7 @@ func (db *DB) warmOnce(ctx context.Context) (sets, bytes int, err error) {
 		if bytes >= warmBudget {
 			break
 		}
-		s, err := db.termSet(ctx, c.tier, ftsPattern(c.term))
+		s, err := db.termSet(ctx, c.tier, surfacePattern(c.term))
 		if err != nil {
 			return sets, bytes, err
 		}
@@ -138,10 +138,10 @@ func (db *DB) warmCandidates(ctx context.Context) ([]warmCandidate, error) {
 	var out []warmCandidate
 	for t, table := range tierTables {
 		vocab := "temp." + table + "_vocab"
-		if _, err := conn.ExecContext(ctx, `CREATE VIRTUAL TABLE IF NOT EXISTS `+vocab+` USING fts5vocab(main, `+table+`, row)`); err != nil {
+		if _, err := conn.ExecContext(ctx, `CREATE VIRTUAL TABLE IF NOT EXISTS `+vocab+` USING fts5vocab(main, `+table+`, col)`); err != nil {
 			return nil, fmt.Errorf("vocabulary of %s: %w", table, err)
 		}
-		rows, err := conn.QueryContext(ctx, `SELECT term, doc FROM `+vocab+` WHERE doc >= ? ORDER BY doc DESC LIMIT 4000`, minCachedSet)
+		rows, err := conn.QueryContext(ctx, `SELECT term, doc FROM `+vocab+` WHERE col = 'word' AND doc >= ? ORDER BY doc DESC LIMIT 4000`, minCachedSet)
 		if err != nil {
 			return nil, fmt.Errorf("vocabulary of %s: %w", table, err)
 		}

@@ -1,0 +1,104 @@
+package analysis
+
+import "strings"
+
+// Terms gathers the index terms of the texts of one field of a record.
+//
+// A field's text goes into the index as written (the store's tokenizer
+// folds it into Words); Extra are the words the tokenizer cannot see, the
+// hyphenated words joined; Alt are the terms a query matches more weakly:
+// the stems of the words that differ from the word, by the language of
+// each text, and the parts of words in camel case with their stems.
+type Terms struct {
+	words map[string]bool
+	extra []string
+	alt   []string
+	seen  map[string]bool // alt and extra, to keep each once
+}
+
+// maxPhrase is the most words a phrase joined by AddPhrase may have.
+const maxPhrase = 4
+
+// AddPhrase analyses a short text that is one whole, such as a keyword, as
+// Add does, and also joins its words when it has two to maxPhrase of them
+// ("cultural heritage" → "culturalheritage"): a query with those words
+// next to each other matches it as a phrase.
+func (t *Terms) AddPhrase(text, tag string, langs []string) {
+	toks := t.add(text, tag, langs)
+	if len(toks) < 2 || len(toks) > maxPhrase {
+		return
+	}
+	var b strings.Builder
+	for _, tk := range toks {
+		b.WriteString(tk.Word)
+	}
+	t.addExtra(b.String())
+}
+
+// Add analyses a text. tag is its language (a BCP 47 tag); a text without
+// one (keywords, a slug) is stemmed in each of langs.
+func (t *Terms) Add(text, tag string, langs []string) { t.add(text, tag, langs) }
+
+func (t *Terms) addExtra(j string) {
+	t.words[j] = true
+	if !t.seen["+"+j] {
+		t.seen["+"+j] = true
+		t.extra = append(t.extra, j)
+	}
+}
+
+func (t *Terms) add(text, tag string, langs []string) []Token {
+	if t.words == nil {
+		t.words, t.seen = map[string]bool{}, map[string]bool{}
+	}
+	toks := Tokens(text, tag)
+	stemIn := langs
+	if tag != "" {
+		stemIn = []string{tag}
+	}
+	for _, tk := range toks {
+		t.words[tk.Word] = true
+		if tk.Elided || IsStop(tk.Word) {
+			continue
+		}
+		for _, l := range stemIn {
+			t.addAlt(tk.Word, Stem(l, tk.Word))
+		}
+		for _, p := range CamelParts(tk.Raw) {
+			if len(p) < 2 {
+				continue
+			}
+			t.addAlt("", p)
+			for _, l := range stemIn {
+				t.addAlt(p, Stem(l, p))
+			}
+		}
+	}
+	for _, j := range Joins(toks) {
+		t.addExtra(j)
+	}
+	return toks
+}
+
+func (t *Terms) addAlt(word, alt string) {
+	if alt == word || alt == "" || t.seen[alt] {
+		return
+	}
+	t.seen[alt] = true
+	t.alt = append(t.alt, alt)
+}
+
+// Extra returns the joined words, space-separated.
+func (t *Terms) Extra() string { return strings.Join(t.extra, " ") }
+
+// Alt returns the weak terms, space-separated.
+func (t *Terms) Alt() string { return strings.Join(t.alt, " ") }
+
+// Words calls fn with every distinct folded word of the texts, joined
+// words included: the vocabulary that typo tolerance and compound
+// matching search.
+func (t *Terms) Words(fn func(string)) {
+	for w := range t.words {
+		fn(w)
+	}
+}

@@ -1,0 +1,139 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/demo"
+	"github.com/commons-directory/commons/store"
+)
+
+// judgedQuery is one line of a judged-query file: a query and the slugs of
+// the records that answer it (any of them counts).
+type judgedQuery struct {
+	file  string
+	line  int
+	query string
+	slugs []string
+}
+
+// readJudged reads a judged-query file: "query<TAB>slug,slug" lines, with
+// "#" comments.
+func readJudged(t *testing.T, path string) []judgedQuery {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []judgedQuery
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		q, slugs, ok := strings.Cut(line, "\t")
+		if !ok {
+			t.Fatalf("%s:%d: no tab between the query and the slugs", path, n)
+		}
+		out = append(out, judgedQuery{file: filepath.Base(path), line: n, query: q, slugs: strings.Split(slugs, ",")})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: no judged queries", path)
+	}
+	return out
+}
+
+// TestJudgedQueries runs every judged query against the demo directory
+// through GET /api/v1/records and reports success@1, success@3 and the mean
+// reciprocal rank, per file and over all: the search must put an answer
+// first for nine queries in ten, and among the first three for 97 in 100.
+func TestJudgedQueries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports the demo directory")
+	}
+	s := newTestServer(t, nil, nil)
+	entries, err := demo.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := make([]*commons.Record, len(entries))
+	for i, e := range entries {
+		rs[i] = e.Record
+	}
+	if _, err := s.db.ImportRecords(context.Background(), rs, store.ImportOptions{}); err != nil {
+		t.Fatalf("import the demo directory: %v", err)
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "search", "judged-*.tsv"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no judged-query files: %v", err)
+	}
+	type tally struct {
+		n, at1, at3 int
+		rr          float64
+	}
+	var all tally
+	for _, file := range files {
+		var ft tally
+		for _, jq := range readJudged(t, file) {
+			resp, b := s.do(t, req{Method: http.MethodGet, Path: "/api/v1/records?limit=10&q=" + url.QueryEscape(jq.query)})
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s:%d %q: status %d: %s", jq.file, jq.line, jq.query, resp.StatusCode, b)
+			}
+			var page struct {
+				Items []struct {
+					Slug string `json:"slug"`
+				} `json:"items"`
+			}
+			if err := json.Unmarshal(b, &page); err != nil {
+				t.Fatalf("%s:%d %q: %v", jq.file, jq.line, jq.query, err)
+			}
+			rank := 0
+			var got []string
+			for i, it := range page.Items {
+				got = append(got, it.Slug)
+				if rank == 0 && slices.Contains(jq.slugs, it.Slug) {
+					rank = i + 1
+				}
+			}
+			ft.n++
+			switch {
+			case rank == 1:
+				ft.at1++
+				ft.at3++
+			case rank > 0 && rank <= 3:
+				ft.at3++
+			}
+			if rank > 0 {
+				ft.rr += 1 / float64(rank)
+			}
+			if rank != 1 {
+				t.Logf("%s:%d %q: wanted %s, rank %d, got %v", jq.file, jq.line, jq.query, strings.Join(jq.slugs, " or "), rank, got[:min(len(got), 5)])
+			}
+		}
+		t.Logf("%s: %d queries, success@1 %.3f, success@3 %.3f, MRR %.3f",
+			filepath.Base(file), ft.n, float64(ft.at1)/float64(ft.n), float64(ft.at3)/float64(ft.n), ft.rr/float64(ft.n))
+		all.n += ft.n
+		all.at1 += ft.at1
+		all.at3 += ft.at3
+		all.rr += ft.rr
+	}
+	at1, at3, mrr := float64(all.at1)/float64(all.n), float64(all.at3)/float64(all.n), all.rr/float64(all.n)
+	t.Logf("all: %d queries, success@1 %.3f, success@3 %.3f, MRR %.3f", all.n, at1, at3, mrr)
+	if at1 < 0.9 || at3 < 0.97 {
+		t.Errorf("success@1 %.3f (want ≥ 0.9), success@3 %.3f (want ≥ 0.97)", at1, at3)
+	}
+}
