@@ -9,6 +9,7 @@ var messagesDE = map[string]string{
 	"search.button":              "Suchen",
 	"search.placeholder":         "z. B. Karten, Enzyklopädie, Adressen",
 	"results.count":              "%d Gemeingüter gefunden",
+	"results.searchedfor":        "Ergebnisse für",
 	"results.none":               "Keine Gemeingüter passen zu dieser Suche.",
 	"results.next":               "Nächste Seite",
 	"results.prev":               "Vorherige Seite",

@@ -9,6 +9,7 @@ var messagesEN = map[string]string{
 	"search.button":              "Search",
 	"search.placeholder":         "e.g. maps, encyclopedia, addresses",
 	"results.count":              "%d commons found",
+	"results.searchedfor":        "Showing results for",
 	"results.none":               "No commons match this search.",
 	"results.next":               "Next page",
 	"results.prev":               "Previous page",

@@ -9,6 +9,7 @@ var messagesFR = map[string]string{
 	"search.button":              "Rechercher",
 	"search.placeholder":         "p. ex. cartes, encyclopédie, adresses",
 	"results.count":              "%d communs trouvés",
+	"results.searchedfor":        "Résultats pour",
 	"results.none":               "Aucun commun ne correspond à cette recherche.",
 	"results.next":               "Page suivante",
 	"results.prev":               "Page précédente",

@@ -17,6 +17,24 @@ import (
 	"github.com/commons-directory/commons/store"
 )
 
+// newDemoServer starts a test server holding the demo directory.
+func newDemoServer(t *testing.T, spec *apiSpec) *testServer {
+	t.Helper()
+	s := newTestServer(t, spec, nil)
+	entries, err := demo.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := make([]*commons.Record, len(entries))
+	for i, e := range entries {
+		rs[i] = e.Record
+	}
+	if _, err := s.db.ImportRecords(context.Background(), rs, store.ImportOptions{}); err != nil {
+		t.Fatalf("import the demo directory: %v", err)
+	}
+	return s
+}
+
 // judgedQuery is one line of a judged-query file: a query and the slugs of
 // the records that answer it (any of them counts).
 type judgedQuery struct {
@@ -65,18 +83,7 @@ func TestJudgedQueries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports the demo directory")
 	}
-	s := newTestServer(t, nil, nil)
-	entries, err := demo.Records()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := make([]*commons.Record, len(entries))
-	for i, e := range entries {
-		rs[i] = e.Record
-	}
-	if _, err := s.db.ImportRecords(context.Background(), rs, store.ImportOptions{}); err != nil {
-		t.Fatalf("import the demo directory: %v", err)
-	}
+	s := newDemoServer(t, nil)
 	files, err := filepath.Glob(filepath.Join("testdata", "search", "judged-*.tsv"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no judged-query files: %v", err)
@@ -136,4 +143,50 @@ func TestJudgedQueries(t *testing.T) {
 	if at1 < 0.9 || at3 < 0.97 {
 		t.Errorf("success@1 %.3f (want ≥ 0.9), success@3 %.3f (want ≥ 0.97)", at1, at3)
 	}
+}
+
+// TestSearchSaysWhatItSearched checks that a query some words of which
+// match nothing still finds records, and that the API and the page say
+// what was searched instead; and that words matched through a stem or a
+// typo are highlighted like words matched as typed.
+func TestSearchSaysWhatItSearched(t *testing.T) {
+	s := newDemoServer(t, loadSpec(t))
+	for _, tc := range []struct {
+		query, searched, first string
+	}{
+		{"opnstreetmap", "openstreetmap", "openstreetmap"},
+		{"encyclopedia xqzwv", "encyclopedia", ""},
+		{"navigateur web zzzyzx", "navigateur web", "firefox"},
+		{"wikipedia", "", "wikipedia"},
+	} {
+		resp, b := s.do(t, req{Method: http.MethodGet, Route: "/api/v1/records", Path: "/api/v1/records?q=" + url.QueryEscape(tc.query)})
+		expect(t, resp, b, http.StatusOK)
+		var page struct {
+			Items []struct {
+				Slug string `json:"slug"`
+			} `json:"items"`
+			SearchedFor *string `json:"searched_for"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case tc.searched == "" && page.SearchedFor != nil:
+			t.Errorf("%q: searched_for %q, want none", tc.query, *page.SearchedFor)
+		case tc.searched != "" && (page.SearchedFor == nil || *page.SearchedFor != tc.searched):
+			t.Errorf("%q: searched_for %v, want %q", tc.query, page.SearchedFor, tc.searched)
+		}
+		if len(page.Items) == 0 || tc.first != "" && page.Items[0].Slug != tc.first {
+			t.Errorf("%q: results %+v, want %s first", tc.query, page.Items, tc.first)
+		}
+	}
+
+	resp, b := s.do(t, req{Method: http.MethodGet, Path: "/?lang=en&q=" + url.QueryEscape("wikipdia xqzwv"), Header: map[string]string{"Accept": "text/html"}})
+	expect(t, resp, b, http.StatusOK)
+	wantIn(t, "the page of a corrected query", string(b), "Showing results for <strong>wikipedia</strong>", "<mark>Wikipedia</mark>")
+
+	resp, b = s.do(t, req{Method: http.MethodGet, Path: "/?lang=fr&q=cartes", Header: map[string]string{"Accept": "text/html"}})
+	expect(t, resp, b, http.StatusOK)
+	wantIn(t, "the page of a query matched through a stem", string(b), "<mark>carte</mark>")
+	wantNotIn(t, "the page of a query matched as typed", string(b), "Showing results for", "Résultats pour")
 }
