@@ -322,11 +322,11 @@ type homeView struct {
 	Action      string // where the search form goes
 	Query       string
 	SearchedFor string // the query the results answer, when not the one typed
-	Total   int
-	Results []resultView
-	Facets  []facetView
-	Active  []facetValue // the selected facet values, each linking to its removal
-	NextURL string
+	Total       int
+	Results     []resultView
+	Facets      []facetView
+	Active      []facetValue // the selected facet values, each linking to its removal
+	NextURL     string
 }
 
 type resultView struct {
