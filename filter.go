@@ -30,7 +30,6 @@ const MaxLimit = 100
 // alternatives (OR); different facets must all hold (AND).
 type RecordFilter struct {
 	Query         string              // full text: see store.DB.SearchRecords for what a word matches
-	Language      string              // the reader's language (BCP 47), whose stemming counts most; "" for none
 	Filters       map[string][]string // facet name → accepted values
 	ModifiedSince time.Time           // only records updated after this instant
 	IncludeRemote bool                // also search remote copies (the default in the API)

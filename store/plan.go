@@ -14,17 +14,15 @@ import (
 // How much a match counts, by how it was found: query words next to each
 // other that a record has as one word (a name in camel case, a keyword
 // phrase, a hyphenated word) count most; a typed word (or a word it
-// begins) counts whole; a stem counts less (in
-// the reader's language more than in another); a word within typing
-// distance, a compound the word is inside, or the word written apart
-// counts least. So a record that has what was typed ranks above one that
+// begins) counts whole; a stem or a part of a camel-case name counts
+// less; a word within typing distance, a compound the word is inside, or
+// the word written apart counts least. So a record that has what was typed ranks above one that
 // has something like it.
 const (
-	weightPhrase    = 1.25 // words next to each other written together
-	weightWord      = 1.0
-	weightStem      = 0.75
-	weightStemOther = 0.65
-	weightFuzzy     = 0.4
+	weightPhrase = 1.25 // words next to each other written together
+	weightWord   = 1.0
+	weightStem   = 0.7
+	weightFuzzy  = 0.4
 )
 
 // Limits on what one query word may expand to.
@@ -69,25 +67,27 @@ func orList(ws []string) string {
 // a prefix query (see ftsPattern).
 func surfacePattern(word string) string { return "{word} : " + ftsPattern(word) }
 
-// newPlan analyses the query words. lang is the reader's language, whose
-// stems weigh more; vocab (nil before the index is built) gives the words
-// within typing distance, the compounds and the splits.
-func newPlan(words []analysis.QueryWord, lang string, vocab *analysis.Vocabulary) *plan {
+// stemPattern is the FTS5 query for the stems of a word (analysis.Stems)
+// and the camel-case parts equal to it.
+func stemPattern(word string, stems []string) string {
+	p := "{alt} : " + quote(word)
+	if len(stems) > 0 {
+		p += " OR {word alt} : " + orList(stems)
+	}
+	return p
+}
+
+// newPlan analyses the query words. vocab (nil before the index is built)
+// gives the words within typing distance, the compounds and the splits.
+func newPlan(words []analysis.QueryWord, vocab *analysis.Vocabulary) *plan {
 	p := &plan{words: make([]planWord, len(words))}
 	for i, qw := range words {
 		w := qw.Word
 		pw := planWord{word: w, stop: qw.Stop}
 		pw.alts = append(pw.alts, &planAlt{weight: weightWord, pattern: surfacePattern(w)})
-		first, others := analysis.Stems(w, lang)
-		stem := "{alt} : " + quote(w)
-		if len(first) > 0 {
-			stem += " OR {word alt} : " + orList(first)
-		}
-		pw.alts = append(pw.alts, &planAlt{weight: weightStem, pattern: stem})
-		if len(others) > 0 {
-			pw.alts = append(pw.alts, &planAlt{weight: weightStemOther, pattern: "{word alt} : " + orList(others)})
-		}
-		pw.stems = append(append([]string{w}, first...), others...)
+		stems := analysis.Stems(w)
+		pw.alts = append(pw.alts, &planAlt{weight: weightStem, pattern: stemPattern(w, stems)})
+		pw.stems = append([]string{w}, stems...)
 		if vocab != nil && !qw.Stop {
 			var fuzzy []string
 			typos := vocab.Typos(w, maxTypos)

@@ -17,7 +17,6 @@ import (
 type search struct {
 	words   []string             // folded, for the fingerprint
 	query   []analysis.QueryWord // the same, analysed
-	lang    string               // the reader's language
 	compact string               // the query compacted, for the exact-name ranking
 	order   sortOrder
 	limit   int
@@ -31,7 +30,7 @@ type search struct {
 
 // parseSearch validates a filter, naming each bad field.
 func parseSearch(f commons.RecordFilter) (*search, error) {
-	s := &search{query: analysis.ParseQuery(f.Query, maxQueryWords), lang: f.Language,
+	s := &search{query: analysis.ParseQuery(f.Query, maxQueryWords),
 		limit: f.Limit, remote: f.IncludeRemote, facets: f.WithFacets}
 	var compact strings.Builder
 	for _, w := range s.query {
@@ -105,8 +104,8 @@ func parseSearch(f commons.RecordFilter) (*search, error) {
 // analysed as store/analysis says and matched in any tier (name;
 // keywords, summary and the like; description) and any language: as
 // typed, or as the beginning of a word (a single letter exactly), through
-// their stems in every language Snowball covers (the reader's,
-// f.Language, counting most) or the parts of a name in camel case, within
+// their stems in every language Snowball covers (the query's language is
+// unknown, so every one is tried) or the parts of a name in camel case, within
 // typing distance of a word of the index (one edit from 5 letters, two
 // from 9, the first letter kept under 9), inside a longer compound, or
 // written apart or together ("open street map", "carpooling"). Every
@@ -138,7 +137,7 @@ func (db *DB) SearchRecords(ctx context.Context, f commons.RecordFilter) (*commo
 	}
 	// The match sets of every word's alternatives in every tier, read in
 	// parallel: a set missing from the cache costs a scan of its FTS5 lists.
-	pl := newPlan(s.query, s.lang, db.vocab.Load())
+	pl := newPlan(s.query, db.vocab.Load())
 	if err := pl.read(ctx, db); err != nil {
 		return nil, fmt.Errorf("search records: %w", ctxErr(ctx, err))
 	}
@@ -276,6 +275,21 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 			kept[i] = w.stop || slices.Contains(required, i)
 		}
 	}
+	if s.order == orderRelevance {
+		// Scoring tests every candidate against every set: lists become
+		// bitsets, tested in constant time.
+		for _, w := range pl.words {
+			for _, a := range w.alts {
+				for t, set := range a.sets {
+					if set.dense == nil && set.n > 64 {
+						d := &termSet{dense: make([]uint64, words), n: set.n}
+						set.orInto(d.dense)
+						a.sets[t] = d
+					}
+				}
+			}
+		}
+	}
 	var avg [nTiers]float64
 	for t := range nTiers {
 		avg[t] = max(float64(ix.sumLen[t])/live, 1)
@@ -403,19 +417,35 @@ func score(pk uint32, r *irow, pl *plan, kept []bool, idf []float64, avg *[nTier
 			}
 		}
 	}
-	if compact != "" {
-		for key := range strings.SplitSeq(r.keys, "\n") {
-			if key == compact {
-				return total + bonusExactName
-			}
-		}
-		for key := range strings.SplitSeq(r.keys, "\n") {
-			if strings.HasPrefix(key, compact) {
-				return total + bonusNamePrefix
-			}
-		}
+	if compact == "" || r.heads&(1<<(compact[0]%64)) == 0 {
+		return total
 	}
-	return total
+	return total + nameBonus(r.keys, compact)
+}
+
+// nameBonus is the bonus of a record whose name keys (irow.keys) are the
+// compacted query, or begin with it.
+func nameBonus(keys, compact string) float64 {
+	if compact == "" {
+		return 0
+	}
+	bonus := 0.0
+	for i := 0; i < len(keys); {
+		j := strings.Index(keys[i:], compact)
+		if j < 0 {
+			break
+		}
+		j += i
+		if j == 0 || keys[j-1] == '\n' {
+			end := j + len(compact)
+			if end == len(keys) || keys[end] == '\n' {
+				return bonusExactName
+			}
+			bonus = bonusNamePrefix
+		}
+		i = j + 1
+	}
+	return bonus
 }
 
 // facetCounts lists each facet's values by count, then value; values a

@@ -28,7 +28,6 @@ func (s *server) search(r *http.Request) (*commons.RecordPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.Language = pageLanguage(r)
 	page, err := s.dir.SearchRecords(r.Context(), f)
 	if err != nil {
 		return nil, err

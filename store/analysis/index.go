@@ -95,10 +95,12 @@ func (t *Terms) Extra() string { return strings.Join(t.extra, " ") }
 func (t *Terms) Alt() string { return strings.Join(t.alt, " ") }
 
 // Words calls fn with every distinct folded word of the texts, joined
-// words included: the vocabulary that typo tolerance and compound
-// matching search.
+// words included, but words with digits: the vocabulary that typo
+// tolerance and compound matching search.
 func (t *Terms) Words(fn func(string)) {
 	for w := range t.words {
-		fn(w)
+		if !HasDigit(w) {
+			fn(w)
+		}
 	}
 }

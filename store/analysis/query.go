@@ -25,23 +25,15 @@ func ParseQuery(q string, max int) []QueryWord {
 	return out
 }
 
-// Stems returns the stems of a folded query word that differ from it: those
-// of the reader's language (a BCP 47 tag, or "") first, then those only
-// other languages give.
-func Stems(word, tag string) (first, others []string) {
-	lang := Base(tag)
-	if HasStemmer(lang) {
-		if s := Stem(lang, word); s != word {
-			first = append(first, s)
-		}
-	}
+// Stems returns the stems of a folded query word in every stemmed
+// language (the language of a query is unknown), without duplicates and
+// without the word itself.
+func Stems(word string) []string {
+	var out []string
 	for _, l := range Stemmed {
-		if l == lang {
-			continue
-		}
-		if s := Stem(l, word); s != word && !slices.Contains(first, s) && !slices.Contains(others, s) {
-			others = append(others, s)
+		if s := Stem(l, word); s != word && !slices.Contains(out, s) {
+			out = append(out, s)
 		}
 	}
-	return first, others
+	return out
 }

@@ -1,9 +1,11 @@
 package analysis
 
 import (
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -24,6 +26,24 @@ type Vocabulary struct {
 type vocabWord struct {
 	word  string
 	runes []rune
+	mask  uint64 // letterMask
+}
+
+// letterMask has a bit for each letter in w (letters beyond z share bits).
+// One edit changes at most two bits, so words whose masks differ in more
+// than 2k bits are more than k edits apart.
+func letterMask(rs []rune) uint64 {
+	var m uint64
+	for _, r := range rs {
+		m |= 1 << (uint(r) % 64)
+	}
+	return m
+}
+
+// HasDigit reports whether w has a digit: such words (numbers, codes,
+// slugs such as "wald72069") are left out of typo tolerance.
+func HasDigit(w string) bool {
+	return strings.ContainsFunc(w, unicode.IsDigit)
 }
 
 // minCompound is the shortest word searched for the words inside it.
@@ -35,12 +55,13 @@ const maxVocabCache = 4096
 // NewVocabulary returns an empty vocabulary.
 func NewVocabulary() *Vocabulary { return &Vocabulary{set: map[string]bool{}} }
 
-// Add adds words; words already there are ignored.
+// Add adds words; words already there, and words with digits (HasDigit),
+// are ignored.
 func (v *Vocabulary) Add(words ...string) {
 	v.mu.Lock()
 	added := false
 	for _, w := range words {
-		if w == "" || v.set[w] {
+		if w == "" || v.set[w] || HasDigit(w) {
 			continue
 		}
 		v.set[w] = true
@@ -49,7 +70,7 @@ func (v *Vocabulary) Add(words ...string) {
 		for len(v.byLen) <= len(rs) {
 			v.byLen = append(v.byLen, nil)
 		}
-		v.byLen[len(rs)] = append(v.byLen[len(rs)], vocabWord{w, rs})
+		v.byLen[len(rs)] = append(v.byLen[len(rs)], vocabWord{w, rs, letterMask(rs)})
 		if len(rs) >= minCompound {
 			v.long = append(v.long, w)
 		}
@@ -100,9 +121,10 @@ func (v *Vocabulary) Typos(w string, limit int) []string {
 	return v.cached("t:"+w, func() []string {
 		rs := []rune(w)
 		k := MaxEdits(len(rs))
-		if k == 0 {
+		if k == 0 || HasDigit(w) {
 			return nil
 		}
+		mask := letterMask(rs)
 		type hit struct {
 			word string
 			d    int
@@ -111,7 +133,7 @@ func (v *Vocabulary) Typos(w string, limit int) []string {
 		v.mu.RLock()
 		for n := max(1, len(rs)-k); n <= len(rs)+k && n < len(v.byLen); n++ {
 			for _, c := range v.byLen[n] {
-				if k == 1 && c.runes[0] != rs[0] {
+				if k == 1 && c.runes[0] != rs[0] || bits.OnesCount64(mask^c.mask) > 2*k {
 					continue
 				}
 				if d := Distance(rs, c.runes, k); d <= k && d > 0 && !strings.HasPrefix(c.word, w) {
