@@ -146,7 +146,18 @@ func TestRecordsFeed(t *testing.T) {
 	for _, slug := range []string{"a", "b", "c"} {
 		s.create(t, slug)
 	}
-	// Changing a makes it the newest.
+	// Changing a makes it the newest, once the clock has passed c's
+	// creation (on a slow clock both can fall in one millisecond).
+	c, err := s.db.Record(t.Context(), "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !time.Now().Truncate(time.Millisecond).After(c.Provenance.Updated); {
+		if time.Now().After(deadline) {
+			t.Fatal("the clock does not move")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	rec, err := s.db.Record(t.Context(), "a")
 	if err != nil {
 		t.Fatal(err)
