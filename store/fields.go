@@ -246,23 +246,6 @@ func countWords(s string) int {
 // maxQueryWords caps the words of a query; more are ignored.
 const maxQueryWords = 10
 
-// queryWords splits a search query into lower-case words, in NFC, without
-// duplicates, at most maxQueryWords of them. Each is made only of word
-// characters, so quoting it for FTS5 can never produce a syntax error.
-func queryWords(q string) []string {
-	q = strings.ToLower(norm.NFC.String(q))
-	var ws []string
-	for _, w := range strings.FieldsFunc(q, func(c rune) bool { return !isWordRune(c) }) {
-		if !slices.Contains(ws, w) {
-			ws = append(ws, w)
-		}
-		if len(ws) == maxQueryWords {
-			break
-		}
-	}
-	return ws
-}
-
 // ftsPattern returns the FTS5 query for one word: a quoted prefix query, or
 // an exact one for a single letter of an alphabet ("a", "é": as a prefix it
 // would merge the lists of a large part of the vocabulary and tell the user

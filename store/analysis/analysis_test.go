@@ -63,6 +63,9 @@ func TestElision(t *testing.T) {
 		"l' eau":                          {"l", "eau"}, // no elision before a space
 		"terms of service":                {"terms", "of", "service"},
 		"Base   Adresse, Nationale! base": {"base", "adresse", "nationale"},
+		"E\u0301tat 東京 ⅻ":                 {"etat", "東京", "ⅻ"},
+		"a b c d e f g h i j k l":         {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"},
+		`"*^:-+{}`:                        nil,
 	} {
 		if got := words(ParseQuery(q, 10)); !reflect.DeepEqual(got, want) {
 			t.Errorf("ParseQuery(%q) = %q, want %q", q, got, want)

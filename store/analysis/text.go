@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Token is a word of a text.
@@ -56,6 +58,7 @@ func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == 'ʼ' }
 // marked too.
 func Tokens(text, tag string) []Token {
 	lang := Base(tag)
+	text = norm.NFC.String(text) // "e" and a combining accent are one letter
 	var out []Token
 	i := 0
 	prevEnd := -1
