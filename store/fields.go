@@ -83,9 +83,9 @@ func derive(r *commons.Record) derived {
 	for _, k := range r.Description.Languages() {
 		tiers[tierDesc] = append(tiers[tierDesc], part{r.Description[k], k, false})
 	}
-	words := map[string]bool{}
+	var terms analysis.Terms
 	for t, parts := range tiers {
-		var terms analysis.Terms
+		terms.NextField()
 		texts := make([]string, len(parts))
 		for i, p := range parts {
 			texts[i] = p.text
@@ -102,12 +102,8 @@ func derive(r *commons.Record) derived {
 		}
 		d.text[t] = text
 		d.alt[t] = terms.Alt()
-		terms.Words(func(w string) { words[w] = true })
 	}
-	d.words = make([]string, 0, len(words))
-	for w := range words {
-		d.words = append(d.words, w)
-	}
+	terms.Words(func(w string) { d.words = append(d.words, w) })
 	keys := []string{analysis.Compact(r.Slug)}
 	for _, k := range r.Name.Languages() {
 		if c := analysis.Compact(r.Name[k]); c != "" && !slices.Contains(keys, c) {

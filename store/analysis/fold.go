@@ -26,16 +26,50 @@ func IsWordRune(c rune) bool {
 // Fold lower-cases s and strips its diacritics ("Énergie" → "energie"), as
 // the unicode61 tokenizer with remove_diacritics does.
 func Fold(s string) string {
-	ascii := true
+	ascii, upper := true, false
 	for i := range len(s) {
-		if c := s[i]; c >= utf8.RuneSelf {
+		c := s[i]
+		if c >= utf8.RuneSelf {
 			ascii = false
 			break
 		}
+		upper = upper || 'A' <= c && c <= 'Z'
 	}
 	if ascii {
+		if !upper {
+			return s
+		}
 		return strings.ToLower(s)
 	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			b.WriteByte(byte(r))
+		case r < rune(len(foldTable)):
+			b.WriteString(foldTable[r])
+		default:
+			return foldSlow(s)
+		}
+	}
+	return b.String()
+}
+
+// foldTable holds the folded form of the Latin letters most texts of
+// Europe use (up to Latin Extended-B), so that Fold only decomposes the
+// rest.
+var foldTable = func() (t [0x250]string) {
+	for r := range rune(len(t)) {
+		t[r] = foldSlow(string(r))
+	}
+	return t
+}()
+
+func foldSlow(s string) string {
 	var b strings.Builder
 	for _, r := range norm.NFD.String(s) {
 		if !unicode.Is(unicode.Mn, r) {

@@ -88,6 +88,13 @@ func (t *Terms) addAlt(word, alt string) {
 	t.alt = append(t.alt, alt)
 }
 
+// NextField starts the terms of another field: Extra and Alt start empty,
+// Words goes on.
+func (t *Terms) NextField() {
+	t.extra, t.alt = nil, nil
+	clear(t.seen)
+}
+
 // Extra returns the joined words, space-separated.
 func (t *Terms) Extra() string { return strings.Join(t.extra, " ") }
 

@@ -3,7 +3,6 @@ package analysis
 import (
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	snowball "github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/danish"
@@ -60,40 +59,52 @@ func HasStemmer(tag string) bool {
 	return ok
 }
 
-// stemCache remembers stems: a directory's texts use a few tens of thousands
-// of words, and a stem costs a microsecond. It stops growing at
-// maxStemCache entries.
-var (
-	stemCache     sync.Map // stemKey → string
-	stemCacheSize atomic.Int64
-)
+// stemCaches remember stems, by language: a directory's texts use a few
+// tens of thousands of words, and a stem costs a microsecond. Each stops
+// growing at maxStemCache entries.
+var stemCaches = func() map[string]*stemCache {
+	m := map[string]*stemCache{}
+	for lang := range stemmers {
+		m[lang] = &stemCache{m: map[string]string{}}
+	}
+	return m
+}()
 
-const maxStemCache = 200_000
+type stemCache struct {
+	sync.RWMutex
+	m map[string]string
+}
 
-type stemKey struct{ lang, word string }
+const maxStemCache = 100_000
 
 // Stem returns the stem of a folded word in a language (a BCP 47 tag), or
 // the word itself when the language has no stemmer. Stems are folded too.
 func Stem(tag, word string) string {
-	lang := Base(tag)
+	lang := tag
+	if len(tag) != 2 {
+		lang = Base(tag)
+	}
 	fn, ok := stemmers[lang]
 	if !ok || len(word) < 3 {
 		return word
 	}
-	k := stemKey{lang, word}
-	if s, ok := stemCache.Load(k); ok {
-		return s.(string)
+	c := stemCaches[lang]
+	c.RLock()
+	s, ok := c.m[word]
+	c.RUnlock()
+	if ok {
+		return s
 	}
 	env := snowball.NewEnv(word)
 	fn(env)
-	s := Fold(env.Current())
+	s = Fold(env.Current())
 	if s == "" {
 		s = word
 	}
-	if stemCacheSize.Load() < maxStemCache {
-		if _, loaded := stemCache.LoadOrStore(k, s); !loaded {
-			stemCacheSize.Add(1)
-		}
+	c.Lock()
+	if len(c.m) < maxStemCache {
+		c.m[word] = s
 	}
+	c.Unlock()
 	return s
 }

@@ -58,7 +58,9 @@ func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == 'ʼ' }
 // marked too.
 func Tokens(text, tag string) []Token {
 	lang := Base(tag)
-	text = norm.NFC.String(text) // "e" and a combining accent are one letter
+	if !norm.NFC.IsNormalString(text) {
+		text = norm.NFC.String(text) // "e" and a combining accent are one letter
+	}
 	var out []Token
 	i := 0
 	prevEnd := -1
@@ -103,6 +105,16 @@ func Tokens(text, tag string) []Token {
 // "OpenStreetMap" → open, street, map; "XWiki" → x, wiki. A word without
 // inner capitals has no parts.
 func CamelParts(raw string) []string {
+	inner := false // a capital or a digit after the first letter
+	for i := 1; i < len(raw); i++ {
+		if c := raw[i]; 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c >= utf8.RuneSelf {
+			inner = true
+			break
+		}
+	}
+	if !inner {
+		return nil
+	}
 	rs := []rune(raw)
 	var parts []string
 	start := 0
