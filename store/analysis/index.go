@@ -57,7 +57,9 @@ func (t *Terms) add(text, tag string, langs []string) []Token {
 		stemIn = []string{tag}
 	}
 	for _, tk := range toks {
-		t.words[tk.Word] = true
+		if len(tk.Word) >= 3 { // shorter words are never typos, compounds or halves
+			t.words[tk.Word] = true
+		}
 		if tk.Elided || IsStop(tk.Word) {
 			continue
 		}
