@@ -46,6 +46,10 @@ type derived struct {
 	values   [][]string     // facet values, by facet index
 }
 
+// termsPool keeps the analysis buffers of derive: an import derives
+// records on every core.
+var termsPool = sync.Pool{New: func() any { return new(analysis.Terms) }}
+
 // derive computes the derived fields of a normalised record. Each text is
 // analysed in its own language; texts without one (slug, keywords,
 // sectors, organisations) in each language the record's name is written in.
@@ -83,7 +87,9 @@ func derive(r *commons.Record) derived {
 	for _, k := range r.Description.Languages() {
 		tiers[tierDesc] = append(tiers[tierDesc], part{r.Description[k], k, false})
 	}
-	var terms analysis.Terms
+	terms := termsPool.Get().(*analysis.Terms)
+	defer termsPool.Put(terms)
+	terms.Reset()
 	for t, parts := range tiers {
 		terms.NextField()
 		texts := make([]string, len(parts))

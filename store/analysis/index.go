@@ -11,6 +11,7 @@ import "strings"
 // each text, and the parts of words in camel case with their stems.
 type Terms struct {
 	words map[string]bool
+	toks  []Token // reused by add
 	extra []string
 	alt   []string
 	seen  map[string]bool // alt and extra, to keep each once
@@ -49,9 +50,10 @@ func (t *Terms) addExtra(j string) {
 
 func (t *Terms) add(text, tag string, langs []string) []Token {
 	if t.words == nil {
-		t.words, t.seen = map[string]bool{}, map[string]bool{}
+		t.words, t.seen = make(map[string]bool, 256), make(map[string]bool, 256)
 	}
-	toks := Tokens(text, tag)
+	t.toks = appendTokens(t.toks[:0], text, tag)
+	toks := t.toks
 	stemIn := langs
 	if tag != "" {
 		stemIn = []string{tag}
@@ -88,6 +90,12 @@ func (t *Terms) addAlt(word, alt string) {
 	}
 	t.seen[alt] = true
 	t.alt = append(t.alt, alt)
+}
+
+// Reset empties t for another record, keeping its memory.
+func (t *Terms) Reset() {
+	t.NextField()
+	clear(t.words)
 }
 
 // NextField starts the terms of another field: Extra and Alt start empty,

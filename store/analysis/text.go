@@ -56,12 +56,13 @@ func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == 'ʼ' }
 // its words. A word followed by an apostrophe and a letter is marked
 // Elided when it elides in the language; the English "s" of "France's" is
 // marked too.
-func Tokens(text, tag string) []Token {
+func Tokens(text, tag string) []Token { return appendTokens(nil, text, tag) }
+
+func appendTokens(out []Token, text, tag string) []Token {
 	lang := Base(tag)
 	if !norm.NFC.IsNormalString(text) {
 		text = norm.NFC.String(text) // "e" and a combining accent are one letter
 	}
-	var out []Token
 	i := 0
 	prevEnd := -1
 	for i < len(text) {
