@@ -11,7 +11,8 @@ import "strings"
 // each text, and the parts of words in camel case with their stems.
 type Terms struct {
 	words map[string]bool
-	toks  []Token // reused by add
+	toks  []Token            // reused by add
+	memo  map[stemKey]string // stems this Terms computed, kept across Reset
 	extra []string
 	alt   []string
 	seen  map[string]bool // alt and extra, to keep each once
@@ -62,11 +63,11 @@ func (t *Terms) add(text, tag string, langs []string) []Token {
 		if len(tk.Word) >= 3 { // shorter words are never typos, compounds or halves
 			t.words[tk.Word] = true
 		}
-		if tk.Elided || IsStop(tk.Word) {
-			continue
+		if tk.Elided || IsStop(tk.Word) || HasDigit(tk.Word) {
+			continue // numbers and codes have no stem
 		}
 		for _, l := range stemIn {
-			t.addAlt(tk.Word, Stem(l, tk.Word))
+			t.addAlt(tk.Word, t.stem(l, tk.Word))
 		}
 		for _, p := range CamelParts(tk.Raw) {
 			if len(p) < 2 {
@@ -74,7 +75,7 @@ func (t *Terms) add(text, tag string, langs []string) []Token {
 			}
 			t.addAlt("", p)
 			for _, l := range stemIn {
-				t.addAlt(p, Stem(l, p))
+				t.addAlt(p, t.stem(l, p))
 			}
 		}
 	}
@@ -82,6 +83,26 @@ func (t *Terms) add(text, tag string, langs []string) []Token {
 		t.addExtra(j)
 	}
 	return toks
+}
+
+type stemKey struct{ lang, word string }
+
+// maxMemo bounds Terms.memo.
+const maxMemo = 50_000
+
+// stem is Stem, remembered: a Terms is reused record after record (on one
+// core at a time), and its own map costs less than the shared cache.
+func (t *Terms) stem(lang, word string) string {
+	k := stemKey{lang, word}
+	if s, ok := t.memo[k]; ok {
+		return s
+	}
+	if t.memo == nil || len(t.memo) >= maxMemo {
+		t.memo = make(map[stemKey]string, 1024)
+	}
+	s := Stem(lang, word)
+	t.memo[k] = s
+	return s
 }
 
 func (t *Terms) addAlt(word, alt string) {
