@@ -29,7 +29,7 @@ const MaxLimit = 100
 // RecordFilter is a search of the directory. Values within one facet are
 // alternatives (OR); different facets must all hold (AND).
 type RecordFilter struct {
-	Query         string              // full text; words are prefix-matched, diacritics folded
+	Query         string              // full text: see store.DB.SearchRecords for what a word matches
 	Filters       map[string][]string // facet name → accepted values
 	ModifiedSince time.Time           // only records updated after this instant
 	IncludeRemote bool                // also search remote copies (the default in the API)
@@ -45,6 +45,22 @@ type RecordPage struct {
 	Total   int                     `json:"total"`                 // matches over all pages
 	Next    string                  `json:"next_cursor,omitempty"` // empty on the last page
 	Facets  map[string][]FacetCount `json:"facets,omitempty"`
+	// SearchedFor is the query the results answer when it is not the one
+	// typed: a word that matched nothing is left out, or replaced by the
+	// word within typing distance that the results have.
+	SearchedFor string `json:"searched_for,omitempty"`
+	// Match tells what the query matched, for highlighting.
+	Match *QueryMatch `json:"-"`
+}
+
+// QueryMatch is what a search matched: a word of a result matches when it
+// begins with one of Prefixes, is one of Words, or its stem in the
+// language of its text is one of Stems. All are folded (lower case,
+// without diacritics).
+type QueryMatch struct {
+	Prefixes []string
+	Words    []string
+	Stems    []string
 }
 
 // FacetCount is how many matching records carry one facet value.

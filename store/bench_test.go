@@ -24,7 +24,7 @@ import (
 // it to rebuild. Benchmarks only run with -bench, never in go test ./....
 const benchRecords = 100_000
 
-var benchDBPath = filepath.Join(os.TempDir(), fmt.Sprintf("commons-store-bench-v1-%d.db", benchRecords))
+var benchDBPath = filepath.Join(os.TempDir(), fmt.Sprintf("commons-store-bench-v2-%d.db", benchRecords))
 
 var buildBenchDB sync.Once
 
@@ -75,7 +75,9 @@ func openBench(b *testing.B) *DB {
 // benchQueries returns n queries of a kind, drawn from the generator's
 // vocabulary: "one-word" uniformly over the vocabulary, "one-word-zipf" with
 // the words' own frequencies (popular words are searched more), "two-word"
-// uniformly, "prefix" the first three or four letters of a word, as typed.
+// uniformly, "prefix" the first three or four letters of a word, as typed,
+// "typo" a word of five letters or more with one typing error (a letter
+// replaced, dropped or swapped with the next, never the first).
 func benchQueries(kind string, n int) []string {
 	g := newGen(1)
 	rnd := rand.New(rand.NewPCG(42, 42))
@@ -92,6 +94,21 @@ func benchQueries(kind string, n int) []string {
 		case "prefix":
 			w := []rune(uniform())
 			out[i] = string(w[:min(len(w), 3+rnd.IntN(2))])
+		case "typo":
+			w := []rune(uniform())
+			for len(w) < 5 {
+				w = []rune(uniform())
+			}
+			j := 1 + rnd.IntN(len(w)-2)
+			switch rnd.IntN(3) {
+			case 0:
+				w[j] = 'a' + rune(rnd.IntN(26))
+			case 1:
+				w = append(w[:j], w[j+1:]...)
+			default:
+				w[j], w[j+1] = w[j+1], w[j]
+			}
+			out[i] = string(w)
 		}
 	}
 	return out
@@ -113,7 +130,7 @@ func BenchmarkSearch100k(b *testing.B) {
 	if _, err := db.index(ctx); err != nil {
 		b.Fatal(err)
 	}
-	for _, kind := range []string{"one-word", "one-word-zipf", "two-word", "prefix", "none"} {
+	for _, kind := range []string{"one-word", "one-word-zipf", "two-word", "prefix", "typo", "none"} {
 		for _, cache := range []string{"warm", "cold", "warmed-up"} {
 			if kind == "none" && cache != "warm" {
 				continue

@@ -265,7 +265,7 @@ func TestOtherProcessWrites(t *testing.T) {
 	if before.Total != len(rs) {
 		t.Fatalf("total = %d, want %d", before.Total, len(rs))
 	}
-	key := termKey{tierMeta, ftsPattern("sharedword")}
+	key := termKey{tierMeta, surfacePattern("sharedword")}
 	if e, _, ok := server.terms.lookup(key); !ok || e.set.n != len(rs) {
 		t.Fatal("the match set of a common word is not cached: the test would not test patching")
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store/analysis"
 )
 
 // Full-text tiers: each is an FTS5 table, and a word's weight in the ranking
@@ -36,37 +37,86 @@ var nFacets = len(commons.Facets)
 // the full-text tables and sorting never decode the JSON.
 type derived struct {
 	sortName string
+	nameKeys string         // the names and the slug, compacted, one a line
 	facets   string         // "facet\tvalue\n" lines, facets in commons.Facets order
-	text     [nTiers]string // full text by tier, NFC
+	text     [nTiers]string // full text by tier, NFC, then the hyphenated words joined
+	alt      [nTiers]string // stems and camel-case parts by tier (analysis.Terms)
 	lens     [nTiers]int    // words by tier
+	words    []string       // the folded words of every tier, for the vocabulary
 	values   [][]string     // facet values, by facet index
 }
 
-// derive computes the derived fields of a normalised record.
+// termsPool keeps the analysis buffers of derive: an import derives
+// records on every core.
+var termsPool = sync.Pool{New: func() any { return new(analysis.Terms) }}
+
+// derive computes the derived fields of a normalised record. Each text is
+// analysed in its own language; texts without one (slug, keywords,
+// sectors, organisations) in each language the record's name is written in.
 func derive(r *commons.Record) derived {
 	var d derived
 	d.sortName = foldKey(r.Name.String())
 
-	var name, meta, desc []string
+	var langs []string
 	for _, k := range r.Name.Languages() {
-		name = append(name, r.Name[k])
+		if analysis.HasStemmer(k) {
+			langs = append(langs, k)
+		}
 	}
-	meta = append(meta, r.Slug)
-	meta = append(meta, r.Keywords...)
-	meta = append(meta, r.Sectors...)
+	type part struct {
+		text, lang string
+		phrase     bool // a keyword: its words are also joined
+	}
+	var tiers [nTiers][]part
+	for _, k := range r.Name.Languages() {
+		tiers[tierName] = append(tiers[tierName], part{r.Name[k], k, false})
+	}
+	tiers[tierMeta] = append(tiers[tierMeta], part{r.Slug, "", false})
+	for _, k := range r.Keywords {
+		tiers[tierMeta] = append(tiers[tierMeta], part{k, "", true})
+	}
+	for _, s := range r.Sectors {
+		tiers[tierMeta] = append(tiers[tierMeta], part{s, "", false})
+	}
 	for _, o := range r.Organisations {
-		meta = append(meta, o.Name)
+		tiers[tierMeta] = append(tiers[tierMeta], part{o.Name, "", false})
 	}
 	for _, k := range r.Summary.Languages() {
-		meta = append(meta, r.Summary[k])
+		tiers[tierMeta] = append(tiers[tierMeta], part{r.Summary[k], k, false})
 	}
 	for _, k := range r.Description.Languages() {
-		desc = append(desc, r.Description[k])
+		tiers[tierDesc] = append(tiers[tierDesc], part{r.Description[k], k, false})
 	}
-	for t, parts := range [nTiers][]string{name, meta, desc} {
-		d.text[t] = norm.NFC.String(strings.Join(parts, "\n"))
-		d.lens[t] = countWords(d.text[t])
+	terms := termsPool.Get().(*analysis.Terms)
+	defer termsPool.Put(terms)
+	terms.Reset()
+	for t, parts := range tiers {
+		terms.NextField()
+		texts := make([]string, len(parts))
+		for i, p := range parts {
+			texts[i] = p.text
+			if p.phrase {
+				terms.AddPhrase(p.text, p.lang, langs)
+			} else {
+				terms.Add(p.text, p.lang, langs)
+			}
+		}
+		text := norm.NFC.String(strings.Join(texts, "\n"))
+		d.lens[t] = countWords(text)
+		if extra := terms.Extra(); extra != "" {
+			text += "\n" + extra
+		}
+		d.text[t] = text
+		d.alt[t] = terms.Alt()
 	}
+	terms.Words(func(w string) { d.words = append(d.words, w) })
+	keys := []string{analysis.Compact(r.Slug)}
+	for _, k := range r.Name.Languages() {
+		if c := analysis.Compact(r.Name[k]); c != "" && !slices.Contains(keys, c) {
+			keys = append(keys, c)
+		}
+	}
+	d.nameKeys = strings.Join(keys, "\n")
 
 	d.values = facetValues(r)
 	var b strings.Builder
@@ -197,23 +247,6 @@ func countWords(s string) int {
 
 // maxQueryWords caps the words of a query; more are ignored.
 const maxQueryWords = 10
-
-// queryWords splits a search query into lower-case words, in NFC, without
-// duplicates, at most maxQueryWords of them. Each is made only of word
-// characters, so quoting it for FTS5 can never produce a syntax error.
-func queryWords(q string) []string {
-	q = strings.ToLower(norm.NFC.String(q))
-	var ws []string
-	for _, w := range strings.FieldsFunc(q, func(c rune) bool { return !isWordRune(c) }) {
-		if !slices.Contains(ws, w) {
-			ws = append(ws, w)
-		}
-		if len(ws) == maxQueryWords {
-			break
-		}
-	}
-	return ws
-}
 
 // ftsPattern returns the FTS5 query for one word: a quoted prefix query, or
 // an exact one for a single letter of an alphabet ("a", "é": as a prefix it

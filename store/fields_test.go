@@ -7,28 +7,6 @@ import (
 	"github.com/commons-directory/commons"
 )
 
-func TestQueryWords(t *testing.T) {
-	for _, tc := range []struct {
-		query string
-		want  []string
-	}{
-		{"", nil},
-		{"  ", nil},
-		{"État civil", []string{"état", "civil"}},
-		{"E\u0301tat", []string{"état"}}, // decomposed input is composed first
-		{`base "adresse" AND (nationale)*`, []string{"base", "adresse", "and", "nationale"}},
-		{"l'état-civil", []string{"l", "état", "civil"}},
-		{"data data DATA", []string{"data"}},
-		{"東京 ⅻ", []string{"東京", "ⅻ"}},
-		{"a b c d e f g h i j k l", []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}},
-		{`"*^:-+{}`, nil},
-	} {
-		if got := queryWords(tc.query); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("queryWords(%q) = %q, want %q", tc.query, got, tc.want)
-		}
-	}
-}
-
 func TestFTSPattern(t *testing.T) {
 	for word, want := range map[string]string{
 		"adresse": `"adresse"*`,

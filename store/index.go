@@ -34,6 +34,8 @@ type index struct {
 // irow is one record in the index.
 type irow struct {
 	name    string               // folded, for SortName
+	keys    string               // names and slug compacted, one a line (derived.nameKeys)
+	heads   uint64               // a bit for the first byte of each key (keyHeads)
 	updated int64                // Unix milliseconds
 	seq     int64                // change sequence of the last write, to order writes of one millisecond
 	vals    []uint32             // facet value ids (see valueDict), grouped by facet
@@ -112,7 +114,7 @@ func (ix *index) put(r *indexRow) {
 			ix.sumLen[t] -= int64(old.lens[t])
 		}
 	}
-	nr := irow{name: r.sortName, updated: r.updated, seq: r.seq, state: rowPresent}
+	nr := irow{name: r.sortName, keys: r.nameKeys, heads: keyHeads(r.nameKeys), updated: r.updated, seq: r.seq, state: rowPresent}
 	if !r.deleted {
 		nr.state |= rowLive
 	}
@@ -141,4 +143,17 @@ func (ix *index) put(r *indexRow) {
 			ix.sumLen[t] += int64(nr.lens[t])
 		}
 	}
+}
+
+// keyHeads has a bit for the first byte of each name key, modulo 64: a
+// query whose first byte's bit is not set begins no key, which spares most
+// records a look at their keys.
+func keyHeads(keys string) uint64 {
+	var h uint64
+	for i := 0; i < len(keys); i++ {
+		if i == 0 || keys[i-1] == '\n' {
+			h |= 1 << (keys[i] % 64)
+		}
+	}
+	return h
 }

@@ -2,21 +2,22 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"math/bits"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store/analysis"
 )
 
 // search is a validated commons.RecordFilter.
 type search struct {
-	words   []string
+	words   []string             // folded, for the fingerprint
+	query   []analysis.QueryWord // the same, analysed
+	compact string               // the query compacted, for the exact-name ranking
 	order   sortOrder
 	limit   int
 	after   *sortKey            // the cursor's key; nil on the first page
@@ -29,7 +30,14 @@ type search struct {
 
 // parseSearch validates a filter, naming each bad field.
 func parseSearch(f commons.RecordFilter) (*search, error) {
-	s := &search{words: queryWords(f.Query), limit: f.Limit, remote: f.IncludeRemote, facets: f.WithFacets}
+	s := &search{query: analysis.ParseQuery(f.Query, maxQueryWords),
+		limit: f.Limit, remote: f.IncludeRemote, facets: f.WithFacets}
+	var compact strings.Builder
+	for _, w := range s.query {
+		s.words = append(s.words, w.Word)
+		compact.WriteString(analysis.Compact(w.Word))
+	}
+	s.compact = compact.String()
 	var bad []commons.FieldError
 	switch {
 	case f.Limit == 0:
@@ -92,12 +100,25 @@ func parseSearch(f commons.RecordFilter) (*search, error) {
 // matches with every filter applied but that facet's own ("multi-select"
 // counts: a page can offer the other values of a facet already filtered).
 //
-// Query words (at most maxQueryWords) are folded (case, diacritics) and
-// prefix-matched by FTS5, a single letter exactly; all of them must match,
-// each in any tier: name, keywords/summary, or description, in any
-// language. Relevance is BM25F over the tiers, a match in the name weighing
-// more than one in keywords or summary, more than one in the description.
-// termCache explains why scoring happens in memory rather than in FTS5.
+// Query words (at most maxQueryWords, elisions such as "l'" dropped) are
+// analysed as store/analysis says and matched in any tier (name;
+// keywords, summary and the like; description) and any language: as
+// typed, or as the beginning of a word (a single letter exactly), through
+// their stems in every language Snowball covers (the query's language is
+// unknown, so every one is tried) or the parts of a name in camel case, within
+// typing distance of a word of the index (one edit from 5 letters, two
+// from 9, the first letter kept under 9), inside a longer compound, or
+// written apart or together ("open street map", "carpooling"). Every
+// word must match, but stop words ("of", "de") only count when present;
+// when no record has every word, the words that match nothing are left
+// out, then the last words, until some records match (SearchedFor says
+// so). Relevance: a query that is a record's name or slug (compacted:
+// case, accents, spaces and hyphens aside) first, then one a name begins
+// with, then BM25F over the tiers, a match in the name weighing more than
+// one in keywords or summary, more than one in the description, and a
+// word as typed more than a stem, more than a typo or compound; words
+// all in the same tier count more. termCache explains why scoring
+// happens in memory rather than in FTS5.
 // Sorts: relevance (the default with words), name (folded; the default
 // without words), updated (newest first, and of one millisecond the last
 // written first); other ties go by record.
@@ -115,22 +136,13 @@ func (db *DB) SearchRecords(ctx context.Context, f commons.RecordFilter) (*commo
 	if err != nil {
 		return nil, fmt.Errorf("search records: %w", ctxErr(ctx, err))
 	}
-	// The match sets of every word in every tier, read in parallel: a set
-	// missing from the cache costs a scan of its FTS5 lists.
-	sets := make([][nTiers]*termSet, len(s.words))
-	errs := make([]error, len(s.words)*nTiers)
-	var wg sync.WaitGroup
-	for i, w := range s.words {
-		p := ftsPattern(w)
-		for t := range nTiers {
-			wg.Go(func() { sets[i][t], errs[i*nTiers+t] = db.termSet(ctx, t, p) })
-		}
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	// The match sets of every word's alternatives in every tier, read in
+	// parallel: a set missing from the cache costs a scan of its FTS5 lists.
+	pl := newPlan(s.query, db.vocab.Load())
+	if err := pl.read(ctx, db); err != nil {
 		return nil, fmt.Errorf("search records: %w", ctxErr(ctx, err))
 	}
-	res := ix.evaluate(s, sets)
+	res := ix.evaluate(s, pl)
 	page := &commons.RecordPage{Total: res.total, Records: []*commons.Record{}}
 	if len(res.page) > s.limit {
 		page.Next = encodeCursor(s.order, s.print, &res.page[s.limit-1])
@@ -145,6 +157,9 @@ func (db *DB) SearchRecords(ctx context.Context, f commons.RecordFilter) (*commo
 	}
 	if s.facets {
 		page.Facets = res.facets
+	}
+	if len(pl.words) > 0 {
+		page.SearchedFor, page.Match = pl.describe(res)
 	}
 	return page, nil
 }
@@ -161,14 +176,16 @@ const (
 
 // evaluation is the outcome of a search over the index.
 type evaluation struct {
+	kept   []bool // by query word: searched (not left out for want of matches)
+	weak   []bool // by query word: matched only within typing distance, in compounds or split
 	total  int
 	page   []sortKey // up to limit+1 keys after the cursor, in order
 	facets map[string][]commons.FacetCount
 }
 
 // evaluate runs a search over the index, given the match sets of each query
-// word in each tier.
-func (ix *index) evaluate(s *search, sets [][nTiers]*termSet) evaluation {
+// word's alternatives in each tier.
+func (ix *index) evaluate(s *search, pl *plan) evaluation {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	n := len(ix.rows)
@@ -188,25 +205,89 @@ func (ix *index) evaluate(s *search, sets [][nTiers]*termSet) evaluation {
 		}
 	}
 
-	// Candidates: the records every word matches in some tier.
-	var cand []uint64
-	idf := make([]float64, len(sets))
+	// Candidates: the records every required word matches in some tier.
+	nw := len(pl.words)
+	words := (n + 63) / 64
+	unions := make([][]uint64, nw)
+	idf := make([]float64, nw)
+	df := make([]int, nw)
+	weak := make([]bool, nw)
 	live := float64(max(ix.live, 1))
-	for i, ts := range sets {
-		u := make([]uint64, (n+63)/64)
-		for _, t := range ts {
-			t.orInto(u)
+	var required []int
+	for i, w := range pl.words {
+		u := make([]uint64, words)
+		strong := make([]uint64, words)
+		for _, a := range w.alts {
+			dst := u
+			if a.weight > weightFuzzy {
+				dst = strong
+			}
+			for _, t := range a.sets {
+				t.orInto(dst)
+			}
 		}
-		df := 0
-		for _, w := range u {
-			df += bits.OnesCount64(w)
+		any := false
+		for j := range u {
+			any = any || strong[j] != 0
+			u[j] |= strong[j]
+			df[i] += bits.OnesCount64(u[j])
 		}
-		idf[i] = math.Log(1 + (live-float64(df)+0.5)/(float64(df)+0.5))
-		if cand == nil {
-			cand = u
-		} else {
-			for j := range cand {
-				cand[j] &= u[j]
+		weak[i] = !any && df[i] > 0
+		unions[i] = u
+		idf[i] = math.Log(1 + (live-float64(df[i])+0.5)/(float64(df[i])+0.5))
+		if !w.stop {
+			required = append(required, i)
+		}
+	}
+	if len(required) == 0 {
+		for i := range nw {
+			required = append(required, i)
+		}
+	}
+	intersect := func(idx []int) ([]uint64, bool) {
+		c := slices.Clone(unions[idx[0]])
+		for _, i := range idx[1:] {
+			for j := range c {
+				c[j] &= unions[i][j]
+			}
+		}
+		return c, slices.ContainsFunc(c, func(w uint64) bool { return w != 0 })
+	}
+	var cand []uint64
+	kept := make([]bool, nw)
+	if nw > 0 {
+		var found bool
+		cand, found = intersect(required)
+		if !found && len(required) > 1 {
+			// No dead end: leave out the words that match nothing, then
+			// the last words, until some records match.
+			some := slices.DeleteFunc(slices.Clone(required), func(i int) bool { return df[i] == 0 })
+			if len(some) == 0 {
+				some = required[:1]
+			}
+			cand, found = intersect(some)
+			for !found && len(some) > 1 {
+				some = some[:len(some)-1]
+				cand, found = intersect(some)
+			}
+			required = some
+		}
+		for i, w := range pl.words {
+			kept[i] = w.stop || slices.Contains(required, i)
+		}
+	}
+	if s.order == orderRelevance {
+		// Scoring tests every candidate against every set: lists become
+		// bitsets, tested in constant time.
+		for _, w := range pl.words {
+			for _, a := range w.alts {
+				for t, set := range a.sets {
+					if set.dense == nil && set.n > 64 {
+						d := &termSet{dense: make([]uint64, words), n: set.n}
+						set.orInto(d.dense)
+						a.sets[t] = d
+					}
+				}
 			}
 		}
 	}
@@ -254,7 +335,7 @@ func (ix *index) evaluate(s *search, sets [][nTiers]*termSet) evaluation {
 		total++
 		k := sortKey{pk: int64(pk), name: r.name, updated: r.updated, seq: r.seq}
 		if s.order == orderRelevance {
-			k.score = score(uint32(pk), r, sets, idf, &avg)
+			k.score = score(uint32(pk), r, pl, kept, idf, &avg, s.compact)
 		}
 		if s.after == nil || s.order.before(s.after, &k) {
 			top.push(k)
@@ -272,7 +353,7 @@ func (ix *index) evaluate(s *search, sets [][nTiers]*termSet) evaluation {
 			}
 		}
 	}
-	ev := evaluation{total: total, page: top.sorted()}
+	ev := evaluation{kept: kept, weak: weak, total: total, page: top.sorted()}
 	if s.facets {
 		ev.facets = ix.facetCounts(counts, s)
 	}
@@ -288,19 +369,84 @@ func acceptsAny(accept []bool, ids []uint32) bool {
 	return false
 }
 
-// score is the BM25F relevance of a record that every query word matches.
-func score(pk uint32, r *irow, sets [][nTiers]*termSet, idf []float64, avg *[nTiers]float64) float64 {
+// Ranking bonuses: a query that is a record's name or slug, compacted,
+// ranks it above any other; one a name begins with, above the rest.
+const (
+	bonusExactName  = 1000
+	bonusNamePrefix = 500
+)
+
+// score is the relevance of a record that the kept query words match:
+// BM25F over the tiers, each word's tiers weighted by the best way it
+// matched there (planAlt.weight), plus a share when every word is in one
+// tier (a stand-in for proximity), plus the name bonuses.
+func score(pk uint32, r *irow, pl *plan, kept []bool, idf []float64, avg *[nTiers]float64, compact string) float64 {
 	total := 0.0
-	for i, ts := range sets {
-		tf := 0.0
-		for t, set := range ts {
-			if set.has(pk) {
-				tf += tierWeight[t] / (1 - bm25B + bm25B*float64(r.lens[t])/avg[t])
+	var inTier [nTiers]int
+	words := 0
+	for i, w := range pl.words {
+		if !kept[i] {
+			continue
+		}
+		words++
+		tf, best := 0.0, 0.0
+		var tw [nTiers]float64
+		for t := range nTiers {
+			for _, a := range w.alts {
+				if a.weight > tw[t] && a.sets[t].has(pk) {
+					tw[t] = a.weight
+				}
+			}
+			best = max(best, tw[t])
+		}
+		if best == 0 {
+			continue
+		}
+		for t := range nTiers {
+			if tw[t] > 0 {
+				inTier[t]++
+				tf += tw[t] / best * tierWeight[t] / (1 - bm25B + bm25B*float64(r.lens[t])/avg[t])
 			}
 		}
-		total += idf[i] * tf / (bm25K1 + tf)
+		total += idf[i] * best * tf / (bm25K1 + tf)
 	}
-	return total
+	if words > 1 {
+		for t := range nTiers {
+			if inTier[t] == words {
+				total *= 1 + 0.1*tierWeight[t]/tierWeight[tierName]
+				break
+			}
+		}
+	}
+	if compact == "" || r.heads&(1<<(compact[0]%64)) == 0 {
+		return total
+	}
+	return total + nameBonus(r.keys, compact)
+}
+
+// nameBonus is the bonus of a record whose name keys (irow.keys) are the
+// compacted query, or begin with it.
+func nameBonus(keys, compact string) float64 {
+	if compact == "" {
+		return 0
+	}
+	bonus := 0.0
+	for i := 0; i < len(keys); {
+		j := strings.Index(keys[i:], compact)
+		if j < 0 {
+			break
+		}
+		j += i
+		if j == 0 || keys[j-1] == '\n' {
+			end := j + len(compact)
+			if end == len(keys) || keys[end] == '\n' {
+				return bonusExactName
+			}
+			bonus = bonusNamePrefix
+		}
+		i = j + 1
+	}
+	return bonus
 }
 
 // facetCounts lists each facet's values by count, then value; values a

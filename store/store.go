@@ -36,6 +36,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store/analysis"
 )
 
 // Options configures Open.
@@ -64,6 +65,7 @@ type DB struct {
 	recs     *recordCache
 	idx      searchIndex
 	terms    *termCache
+	vocab    atomic.Pointer[analysis.Vocabulary] // loaded with the search index
 }
 
 // busyTimeout is how long a connection waits for another's lock (another
@@ -147,6 +149,12 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		if n > 0 {
 			db.log.Info("identifier keys computed for existing records", "records", n)
 		}
+	}
+	if n, err := db.reindexText(ctx); err != nil {
+		db.Close()
+		return nil, db.openError(err)
+	} else if n > 0 {
+		db.log.Info("full text indexed again for existing records", "records", n)
 	}
 	return db, nil
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/commons-directory/commons/store/analysis"
 )
 
 // syncInterval bounds how long this process may serve a cached record, index
@@ -72,11 +74,12 @@ type indexRow struct {
 	deleted  bool
 	updated  int64
 	sortName string
+	nameKeys string
 	facets   string
 	lens     [nTiers]int
 }
 
-const indexRowColumns = `pk, seq, local, deleted_at IS NOT NULL, updated, sort_name, facets, len_name, len_meta, len_desc`
+const indexRowColumns = `pk, seq, local, deleted_at IS NOT NULL, updated, sort_name, name_keys, facets, len_name, len_meta, len_desc`
 
 // scanIndexRows reads the rows of a query selecting indexRowColumns.
 func scanIndexRows(rows *sql.Rows) ([]indexRow, error) {
@@ -84,7 +87,7 @@ func scanIndexRows(rows *sql.Rows) ([]indexRow, error) {
 	var out []indexRow
 	for rows.Next() {
 		var r indexRow
-		if err := rows.Scan(&r.pk, &r.seq, &r.local, &r.deleted, &r.updated, &r.sortName, &r.facets,
+		if err := rows.Scan(&r.pk, &r.seq, &r.local, &r.deleted, &r.updated, &r.sortName, &r.nameKeys, &r.facets,
 			&r.lens[tierName], &r.lens[tierMeta], &r.lens[tierDesc]); err != nil {
 			return nil, err
 		}
@@ -125,7 +128,7 @@ func (db *DB) syncChanges(ctx context.Context) error {
 	// the changed rows are all the caches need.
 	cols := indexRowColumns
 	if db.idx.load() == nil {
-		cols = `pk, seq, 0, 0, 0, '', '', 0, 0, 0`
+		cols = `pk, seq, 0, 0, 0, '', '', '', 0, 0, 0`
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+cols+` FROM records WHERE seq > ?`, applied)
 	if err != nil {
@@ -134,6 +137,13 @@ func (db *DB) syncChanges(ctx context.Context) error {
 	changed, err := scanIndexRows(rows)
 	if err != nil {
 		return fmt.Errorf("read changed records: %w", err)
+	}
+	if v := db.vocab.Load(); v != nil {
+		words, err := readTerms(ctx, tx, applied)
+		if err != nil {
+			return err
+		}
+		v.Add(words...)
 	}
 	db.applyChanges(changed, seq)
 	return nil
@@ -187,6 +197,13 @@ func (db *DB) index(ctx context.Context) (*index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build search index: %w", err)
 	}
+	words, err := readTerms(ctx, tx, 0)
+	if err != nil {
+		return nil, fmt.Errorf("build search index: %w", err)
+	}
+	vocab := analysis.NewVocabulary()
+	vocab.Add(words...)
+	db.vocab.Store(vocab)
 	ix := newIndex()
 	ix.apply(all)
 	// Rows changed since the last sync are new to the other caches too.
@@ -210,4 +227,25 @@ func (db *DB) index(ctx context.Context) (*index, error) {
 func (db *DB) Seq(ctx context.Context) int64 {
 	db.maybeSync(ctx)
 	return db.sync.seq.Load()
+}
+
+// readTerms reads the words of the vocabulary added after the sequence.
+func readTerms(ctx context.Context, tx *sql.Tx, after int64) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT term FROM search_terms WHERE seq > ?`, after)
+	if err != nil {
+		return nil, fmt.Errorf("read the vocabulary: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("read the vocabulary: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the vocabulary: %w", err)
+	}
+	return out, nil
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/commons-directory/commons/store/analysis"
 )
 
 // The term cache starts empty when the server starts, and an import drops
@@ -101,7 +103,8 @@ type warmCandidate struct {
 }
 
 // warmOnce reads into the term cache the match sets of the words found in
-// the most records, largest first, until warmBudget; words in fewer than
+// the most records, as typed and through their stems, largest first, until
+// warmBudget; words in fewer than
 // minCachedSet records are not cached anyway. It returns how many sets it
 // read and their size.
 func (db *DB) warmOnce(ctx context.Context) (sets, bytes int, err error) {
@@ -113,12 +116,15 @@ func (db *DB) warmOnce(ctx context.Context) (sets, bytes int, err error) {
 		if bytes >= warmBudget {
 			break
 		}
-		s, err := db.termSet(ctx, c.tier, ftsPattern(c.term))
-		if err != nil {
-			return sets, bytes, err
+		// A query word is read as typed and through its stems (plan.go).
+		for _, p := range []string{surfacePattern(c.term), stemPattern(c.term, analysis.Stems(c.term))} {
+			s, err := db.termSet(ctx, c.tier, p)
+			if err != nil {
+				return sets, bytes, err
+			}
+			sets++
+			bytes += s.bytes()
 		}
-		sets++
-		bytes += s.bytes()
 	}
 	return sets, bytes, nil
 }
@@ -138,10 +144,10 @@ func (db *DB) warmCandidates(ctx context.Context) ([]warmCandidate, error) {
 	var out []warmCandidate
 	for t, table := range tierTables {
 		vocab := "temp." + table + "_vocab"
-		if _, err := conn.ExecContext(ctx, `CREATE VIRTUAL TABLE IF NOT EXISTS `+vocab+` USING fts5vocab(main, `+table+`, row)`); err != nil {
+		if _, err := conn.ExecContext(ctx, `CREATE VIRTUAL TABLE IF NOT EXISTS `+vocab+` USING fts5vocab(main, `+table+`, col)`); err != nil {
 			return nil, fmt.Errorf("vocabulary of %s: %w", table, err)
 		}
-		rows, err := conn.QueryContext(ctx, `SELECT term, doc FROM `+vocab+` WHERE doc >= ? ORDER BY doc DESC LIMIT 4000`, minCachedSet)
+		rows, err := conn.QueryContext(ctx, `SELECT term, doc FROM `+vocab+` WHERE col = 'word' AND doc >= ? ORDER BY doc DESC LIMIT 4000`, minCachedSet)
 		if err != nil {
 			return nil, fmt.Errorf("vocabulary of %s: %w", table, err)
 		}

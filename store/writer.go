@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store/analysis"
 )
 
 // recordWriter writes records inside one write transaction, preparing each
@@ -22,10 +23,16 @@ type recordWriter struct {
 	stmts map[string]*sql.Stmt
 	// lastPK is the row of the record insert wrote last.
 	lastPK int64
+	// vocab is the vocabulary this process knows to be stored (nil before
+	// the first search), terms the words this transaction stored: neither
+	// is written again.
+	vocab *analysis.Vocabulary
+	terms map[string]bool
 }
 
 func (db *DB) newRecordWriter(ctx context.Context, tx *sql.Tx, seq int64) *recordWriter {
-	return &recordWriter{ctx: ctx, tx: tx, seq: seq, base: db.base, stmts: map[string]*sql.Stmt{}}
+	return &recordWriter{ctx: ctx, tx: tx, seq: seq, base: db.base, stmts: map[string]*sql.Stmt{},
+		vocab: db.vocab.Load(), terms: map[string]bool{}}
 }
 
 func (w *recordWriter) close() {
@@ -157,8 +164,8 @@ func (w *recordWriter) insert(r *commons.Record, enc *encoded, actor string) err
 	// journal makes FTS5 flush its pending terms at every statement, which
 	// makes an import of 10,000 records several times slower.
 	s, err := w.stmt(`INSERT INTO records (id, slug, origin, local, doc, version, hash, created, updated,
-		received_at, seq, sort_name, facets, len_name, len_meta, len_desc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		received_at, seq, sort_name, name_keys, facets, len_name, len_meta, len_desc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -168,7 +175,7 @@ func (w *recordWriter) insert(r *commons.Record, enc *encoded, actor string) err
 		received = &ms
 	}
 	res, err := s.ExecContext(w.ctx, r.ID, r.Slug, p.Origin, p.Origin == w.base, string(doc), p.Version, p.Hash,
-		millis(p.Created), millis(p.Updated), received, w.seq, d.sortName, d.facets,
+		millis(p.Created), millis(p.Updated), received, w.seq, d.sortName, d.nameKeys, d.facets,
 		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc])
 	if isUnique(err) {
 		return commons.Errorf(commons.ECONFLICT, "a record with the id %s exists", r.ID)
@@ -195,8 +202,8 @@ func (w *recordWriter) update(cur *storedRecord, r *commons.Record, enc *encoded
 	doc, d := enc.doc, &enc.d
 	p := &r.Provenance
 	if err := w.exec(`UPDATE records SET doc = ?, version = ?, hash = ?, updated = ?, seq = ?,
-		sort_name = ?, facets = ?, len_name = ?, len_meta = ?, len_desc = ? WHERE pk = ?`,
-		string(doc), p.Version, p.Hash, millis(p.Updated), w.seq, d.sortName, d.facets,
+		sort_name = ?, name_keys = ?, facets = ?, len_name = ?, len_meta = ?, len_desc = ? WHERE pk = ?`,
+		string(doc), p.Version, p.Hash, millis(p.Updated), w.seq, d.sortName, d.nameKeys, d.facets,
 		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], cur.pk); err != nil {
 		return fmt.Errorf("update record: %w", err)
 	}
@@ -245,13 +252,24 @@ func (w *recordWriter) delete(cur *storedRecord, at time.Time, actor string) err
 	return w.history(cur.pk, cur.version, "delete", actor, at, &cur.doc)
 }
 
+// insertText indexes the record's text in the full-text tiers, and adds
+// its words to the vocabulary (search_terms) if they are new.
 func (w *recordWriter) insertText(pk int64, d *derived) error {
 	for t, table := range tierTables {
-		if d.text[t] == "" {
+		if d.text[t] == "" && d.alt[t] == "" {
 			continue
 		}
-		if err := w.exec(`INSERT INTO `+table+` (rowid, text) VALUES (?, ?)`, pk, d.text[t]); err != nil {
+		if err := w.exec(`INSERT INTO `+table+` (rowid, word, alt) VALUES (?, ?, ?)`, pk, d.text[t], d.alt[t]); err != nil {
 			return fmt.Errorf("index record text: %w", err)
+		}
+	}
+	for _, word := range d.words {
+		if w.terms[word] || w.vocab != nil && w.vocab.Has(word) {
+			continue
+		}
+		w.terms[word] = true
+		if err := w.exec(`INSERT INTO search_terms (term, seq) VALUES (?, ?) ON CONFLICT DO NOTHING`, word, w.seq); err != nil {
+			return fmt.Errorf("index record words: %w", err)
 		}
 	}
 	return nil

@@ -160,8 +160,8 @@ func TestBrowser(t *testing.T) {
 	}
 	run(t, ctx, "search", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(id("q")),
 		chromedp.SendKeys(id("q"), "map"), chromedp.Submit(id("q")), chromedp.WaitVisible(css(`#q[value="map"]`)))
-	if got := textOf(t, ctx, ".results mark"); got != "map" {
-		t.Errorf("highlighted %q, want map", got)
+	if got := textOf(t, ctx, ".results mark"); got != "OpenStreetMap" {
+		t.Errorf("highlighted %q, want OpenStreetMap (map is a part of the name)", got)
 	}
 	if got := textOf(t, ctx, "#results-h"); got != "1 commons found" {
 		t.Errorf("search for map: %q", got)

@@ -270,16 +270,19 @@ func (s *server) handleHome(w http.ResponseWriter, r *http.Request) error {
 // search starts at path.
 func (s *server) resultsView(r *http.Request, lang string, page *commons.RecordPage, path string) homeView {
 	q := r.URL.Query()
-	body := homeView{Action: path, Query: q.Get("q"), Total: page.Total}
-	terms := searchTerms(body.Query)
+	body := homeView{Action: path, Query: q.Get("q"), Total: page.Total, SearchedFor: page.SearchedFor}
+	match := page.Match
+	if match == nil {
+		match = queryMatch(body.Query)
+	}
 	for _, rec := range page.Records {
 		name, summary := textIn(rec.Name, lang), textIn(rec.Summary, lang)
 		body.Results = append(body.Results, resultView{
 			URL:         s.recordURL(rec) + langQuery(q),
 			Name:        name,
-			NameHTML:    highlight(name.Text, terms),
+			NameHTML:    highlight(name.Text, name.Lang, match),
 			Summary:     summary,
-			SummaryHTML: highlight(summary.Text, terms),
+			SummaryHTML: highlight(summary.Text, summary.Lang, match),
 			Kinds:       rec.Kinds,
 			Remote:      !rec.IsLocal(s.base),
 			Origin:      hostOf(rec.Provenance.Origin),
@@ -344,13 +347,14 @@ func (s *server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 }
 
 type homeView struct {
-	Action  string // where the search form goes
-	Query   string
-	Total   int
-	Results []resultView
-	Facets  []facetView
-	Active  []facetValue // the selected facet values, each linking to its removal
-	NextURL string
+	Action      string // where the search form goes
+	Query       string
+	SearchedFor string // the query the results answer, when not the one typed
+	Total       int
+	Results     []resultView
+	Facets      []facetView
+	Active      []facetValue // the selected facet values, each linking to its removal
+	NextURL     string
 }
 
 type resultView struct {

@@ -36,7 +36,7 @@ func TestHighlight(t *testing.T) {
 		{"<script>", "", "&lt;script&gt;"},
 	}
 	for _, tt := range tests {
-		if got := string(highlight(tt.text, searchTerms(tt.query))); got != tt.want {
+		if got := string(highlight(tt.text, "en", queryMatch(tt.query))); got != tt.want {
 			t.Errorf("highlight(%q, %q) = %q, want %q", tt.text, tt.query, got, tt.want)
 		}
 	}

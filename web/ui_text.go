@@ -2,46 +2,38 @@ package web
 
 import (
 	"html/template"
+	"slices"
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store/analysis"
 )
 
-// searchTerms splits a query into the folded words the search matched.
-func searchTerms(q string) []string {
-	var out []string
-	for _, w := range strings.FieldsFunc(q, notWordRune) {
-		if f := fold(w); f != "" {
-			out = append(out, f)
-		}
+// queryMatch is what to highlight for a query when the store did not say:
+// the words of the query, as prefixes.
+func queryMatch(q string) *commons.QueryMatch {
+	m := &commons.QueryMatch{}
+	for _, w := range analysis.ParseQuery(q, 10) {
+		m.Prefixes = append(m.Prefixes, w.Word)
 	}
-	return out
+	return m
 }
 
-func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+func notWordRune(r rune) bool { return !analysis.IsWordRune(r) }
 
-// fold lower-cases a word and strips its diacritics, as the search does.
-func fold(s string) string {
-	var b strings.Builder
-	for _, r := range norm.NFD.String(strings.ToLower(s)) {
-		if !unicode.Is(unicode.Mn, r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// highlight escapes text and wraps in <mark> each word that one of the
-// terms is a prefix of (the search matches prefixes).
-func highlight(text string, terms []string) template.HTML {
-	if len(terms) == 0 {
+// highlight escapes text, written in lang, and wraps in <mark> each word
+// the search matched: one that a query word begins, a word it matched
+// whole (within typing distance, a compound), or one whose stem in lang is
+// one the query has; in a name in camel case, the whole name when a part
+// matches.
+func highlight(text, lang string, m *commons.QueryMatch) template.HTML {
+	if m == nil || len(m.Prefixes)+len(m.Words)+len(m.Stems) == 0 {
 		return template.HTML(template.HTMLEscapeString(text)) //nolint:gosec // escaped
 	}
 	var b strings.Builder
 	rest := text
 	for rest != "" {
-		i := strings.IndexFunc(rest, func(r rune) bool { return !notWordRune(r) })
+		i := strings.IndexFunc(rest, analysis.IsWordRune)
 		if i < 0 {
 			b.WriteString(template.HTMLEscapeString(rest))
 			break
@@ -54,21 +46,30 @@ func highlight(text string, terms []string) template.HTML {
 		}
 		word := rest[:j]
 		rest = rest[j:]
-		fw := fold(word)
-		matched := false
-		for _, t := range terms {
-			if strings.HasPrefix(fw, t) {
-				matched = true
-				break
-			}
-		}
-		if matched {
+		if matches(word, lang, m) {
 			b.WriteString("<mark>" + template.HTMLEscapeString(word) + "</mark>")
 		} else {
 			b.WriteString(template.HTMLEscapeString(word))
 		}
 	}
 	return template.HTML(b.String()) //nolint:gosec // every piece escaped above
+}
+
+// matches reports whether a word of a text in lang is one the search
+// matched (see highlight).
+func matches(word, lang string, m *commons.QueryMatch) bool {
+	f := analysis.Fold(word)
+	if slices.ContainsFunc(m.Prefixes, func(p string) bool { return strings.HasPrefix(f, p) }) ||
+		slices.Contains(m.Words, f) || slices.Contains(m.Stems, f) ||
+		slices.Contains(m.Stems, analysis.Stem(lang, f)) {
+		return true
+	}
+	for _, p := range analysis.CamelParts(word) {
+		if slices.Contains(m.Prefixes, p) || slices.Contains(m.Stems, p) || slices.Contains(m.Stems, analysis.Stem(lang, p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // facetLabel is how a facet value reads: kinds and statuses translated,

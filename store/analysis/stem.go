@@ -1,0 +1,109 @@
+package analysis
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	snowball "github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/danish"
+	"github.com/blevesearch/snowballstem/dutch"
+	"github.com/blevesearch/snowballstem/english"
+	"github.com/blevesearch/snowballstem/finnish"
+	"github.com/blevesearch/snowballstem/french"
+	"github.com/blevesearch/snowballstem/german"
+	"github.com/blevesearch/snowballstem/hungarian"
+	"github.com/blevesearch/snowballstem/irish"
+	"github.com/blevesearch/snowballstem/italian"
+	"github.com/blevesearch/snowballstem/norwegian"
+	"github.com/blevesearch/snowballstem/portuguese"
+	"github.com/blevesearch/snowballstem/romanian"
+	"github.com/blevesearch/snowballstem/spanish"
+	"github.com/blevesearch/snowballstem/swedish"
+)
+
+// stemmers are the Snowball stemmers of the languages of Europe that
+// Snowball covers, by ISO 639-1 code. Norwegian is not an EU language, but
+// its neighbours read it and its stemmer costs nothing.
+var stemmers = map[string]func(*snowball.Env) bool{
+	"da": danish.Stem,
+	"de": german.Stem,
+	"en": english.Stem,
+	"es": spanish.Stem,
+	"fi": finnish.Stem,
+	"fr": french.Stem,
+	"ga": irish.Stem,
+	"hu": hungarian.Stem,
+	"it": italian.Stem,
+	"nb": norwegian.Stem,
+	"nl": dutch.Stem,
+	"nn": norwegian.Stem,
+	"no": norwegian.Stem,
+	"pt": portuguese.Stem,
+	"ro": romanian.Stem,
+	"sv": swedish.Stem,
+}
+
+// Stemmed lists the languages with a stemmer, in a fixed order; a query is
+// stemmed in each of them.
+var Stemmed = []string{"en", "fr", "de", "es", "it", "nl", "pt", "sv", "da", "fi", "ro", "hu", "ga", "no"}
+
+// Base returns the language of a BCP 47 tag ("pt-BR" → "pt"), lower case.
+func Base(tag string) string {
+	base, _, _ := strings.Cut(tag, "-")
+	return strings.ToLower(base)
+}
+
+// HasStemmer reports whether texts in the language (a BCP 47 tag) are stemmed.
+func HasStemmer(tag string) bool {
+	_, ok := stemmers[Base(tag)]
+	return ok
+}
+
+// stemCaches remember stems, by language: a directory's texts use a few
+// tens of thousands of words, and a stem costs a microsecond. Reads take
+// no lock (imports stem on every core at once). Each stops growing at
+// maxStemCache entries.
+var stemCaches = func() map[string]*stemCache {
+	m := map[string]*stemCache{}
+	for lang := range stemmers {
+		m[lang] = &stemCache{}
+	}
+	return m
+}()
+
+type stemCache struct {
+	m    sync.Map // word → stem
+	size atomic.Int64
+}
+
+const maxStemCache = 100_000
+
+// Stem returns the stem of a folded word in a language (a BCP 47 tag), or
+// the word itself when the language has no stemmer. Stems are folded too.
+func Stem(tag, word string) string {
+	lang := tag
+	if len(tag) != 2 {
+		lang = Base(tag)
+	}
+	fn, ok := stemmers[lang]
+	if !ok || len(word) < 3 {
+		return word
+	}
+	c := stemCaches[lang]
+	if s, ok := c.m.Load(word); ok {
+		return s.(string)
+	}
+	env := snowball.NewEnv(word)
+	fn(env)
+	s := Fold(env.Current())
+	if s == "" {
+		s = word
+	}
+	if c.size.Load() < maxStemCache {
+		if _, loaded := c.m.LoadOrStore(word, s); !loaded {
+			c.size.Add(1)
+		}
+	}
+	return s
+}
