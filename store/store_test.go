@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -180,7 +181,7 @@ func TestMigrationFilesNumbered(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, m := range ms {
-		if m.version != i+1 || !strings.HasPrefix(m.name, "000") {
+		if m.version != i+1 || !strings.HasPrefix(m.name, fmt.Sprintf("%04d_", i+1)) {
 			t.Errorf("migration %d is %s", i+1, m.name)
 		}
 	}

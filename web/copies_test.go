@@ -104,3 +104,51 @@ func TestCopyAPI(t *testing.T) {
 		t.Errorf("copy as ActivityPub: Location %q", resp.Header.Get("Location"))
 	}
 }
+
+// TestCopyAPIErrors: the copies' API answers 404 for a copy it does not
+// hold, 410 for one its origin deleted, 304 to a matching If-None-Match,
+// and 500 "Internal error." when the store fails.
+func TestCopyAPIErrors(t *testing.T) {
+	s := newFederatedServer(t)
+	s.create(t, "osm")
+	addRemote(t, s.db, "https://peer.example", "osm")
+	addRemote(t, s.db, "https://peer.example", "gone")
+	addRemote(t, s.db, "https://peer.example", "cold") // never read before the store fails
+	gone := "https://peer.example/records/gone"
+	if _, err := s.db.ApplyRemote(context.Background(), "https://peer.example", []store.RemoteChange{{ID: gone, Deleted: time.Now()}}, time.Now(), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	const base = "/api/v1/instances/{host}/records/{slug}"
+	for _, sub := range []string{"", "/history", "/listings", "/social"} {
+		resp, b := s.do(t, req{Method: "GET", Route: base + sub, Path: "/api/v1/instances/peer.example/records/nope" + sub})
+		expect(t, resp, b, http.StatusNotFound)
+		if sub != "/history" && sub != "/social" {
+			resp, b = s.do(t, req{Method: "GET", Route: base + sub, Path: "/api/v1/instances/peer.example/records/gone" + sub})
+			expect(t, resp, b, http.StatusGone)
+		}
+	}
+	resp, b := s.do(t, req{Method: "GET", Route: "/api/v1/records/{slug}/social", Path: "/api/v1/records/nope/social"})
+	expect(t, resp, b, http.StatusNotFound)
+	lookup := "/api/v1/lookup?id=" + url.QueryEscape("https://peer.example/records/osm")
+	resp, b = s.do(t, req{Method: "GET", Route: "/api/v1/lookup", Path: lookup})
+	expect(t, resp, b, http.StatusOK)
+	resp, b = s.do(t, req{Method: "GET", Route: "/api/v1/lookup", Path: lookup, Header: map[string]string{"If-None-Match": resp.Header.Get("ETag")}})
+	expect(t, resp, b, http.StatusNotModified)
+	resp, b = s.do(t, req{Method: "GET", Route: "/api/v1/lookup", Path: "/api/v1/lookup?id=" + url.QueryEscape(gone)})
+	expect(t, resp, b, http.StatusGone)
+
+	if err := s.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []req{
+		{Method: "GET", Route: base, Path: "/api/v1/instances/peer.example/records/cold"},
+		{Method: "GET", Route: base + "/history", Path: "/api/v1/instances/peer.example/records/cold/history"},
+		{Method: "GET", Route: base + "/listings", Path: "/api/v1/instances/peer.example/records/cold/listings"},
+		{Method: "GET", Route: base + "/social", Path: "/api/v1/instances/peer.example/records/cold/social"},
+		{Method: "GET", Route: "/api/v1/records/{slug}/social", Path: "/api/v1/records/cold/social"},
+		{Method: "GET", Route: "/api/v1/lookup", Path: "/api/v1/lookup?id=" + url.QueryEscape("https://peer.example/records/cold")},
+	} {
+		resp, b := s.do(t, q)
+		expect(t, resp, b, http.StatusInternalServerError)
+	}
+}

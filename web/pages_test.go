@@ -117,7 +117,7 @@ func TestPages(t *testing.T) {
 		{"HomeEnglish", "/", "", []string{`<html lang="en">`, `<label for="q">Search the directory</label>`, `id="q" name="q"`, "2 commons found", `href="/?kind=geodata"`, `<span class="count">2</span>`, `href="/records/osm"`}},
 		{"HomeFrench", "/", "fr-BE,fr;q=0.9,en;q=0.5", []string{`<html lang="fr">`, "Rechercher dans l’annuaire", "2 communs trouvés", `lang="fr">OpenStreetMap osm (fr)`}},
 		{"QueryOverridesHeader", "/?lang=en", "fr", []string{`<html lang="en">`, "Search the directory", `href="/records/osm?lang=en"`}},
-		{"UnsupportedLanguage", "/", "pt", []string{`<html lang="en">`}},
+		{"UnsupportedLanguage", "/", "ja", []string{`<html lang="en">`}},
 		{"HomeGerman", "/", "de-AT,de;q=0.9", []string{`<html lang="de">`, "Verzeichnis durchsuchen", "2 Gemeingüter gefunden"}},
 		{"FacetSelected", "/?kind=geodata", "", []string{`aria-current="true"`, `<input type="hidden" name="kind" value="geodata">`, `href="/"`}},
 		{"Query", "/?q=bano", "", []string{"1 commons found", `value="bano"`}},

@@ -68,7 +68,7 @@ func TestCopyIsAFullRecord(t *testing.T) {
 	var body string
 	eventually(t, converge, func() bool {
 		_, body = getBody(t, page, "text/html")
-		return strings.Contains(body, "1 followers") && strings.Contains(body, "Before the peering") && strings.Contains(body, "After the peering")
+		return strings.Contains(body, "1 follower on the fediverse") && strings.Contains(body, "Before the peering") && strings.Contains(body, "After the peering")
 	})
 	for _, want := range []string{
 		"Kept by Directory of B",
