@@ -132,25 +132,8 @@ const (
 func (db *DB) linkExisting(ctx context.Context) (int, error) {
 	n := 0
 	err := db.write(ctx, func(tx *sql.Tx, seq int64) error {
-		rows, err := tx.QueryContext(ctx, `SELECT pk, doc FROM records WHERE deleted_at IS NULL`)
+		all, err := liveDocs(ctx, tx)
 		if err != nil {
-			return err
-		}
-		type row struct {
-			pk  int64
-			doc string
-		}
-		var all []row
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.pk, &r.doc); err != nil {
-				rows.Close()
-				return err
-			}
-			all = append(all, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		w := db.newRecordWriter(ctx, tx, seq)
@@ -186,4 +169,29 @@ func appliedNamed(applied []int, suffix string) bool {
 		}
 	}
 	return false
+}
+
+// pkDoc is a record's primary key and stored document.
+type pkDoc struct {
+	pk  int64
+	doc string
+}
+
+// liveDocs reads every record that is not deleted, in primary key order,
+// for the upgrades that fill a derived column or table from the documents.
+func liveDocs(ctx context.Context, tx *sql.Tx) ([]pkDoc, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT pk, doc FROM records WHERE deleted_at IS NULL ORDER BY pk`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var all []pkDoc
+	for rows.Next() {
+		var r pkDoc
+		if err := rows.Scan(&r.pk, &r.doc); err != nil {
+			return nil, err
+		}
+		all = append(all, r)
+	}
+	return all, rows.Err()
 }

@@ -22,25 +22,8 @@ func (db *DB) reindexText(ctx context.Context) (int, error) {
 	}
 	n := 0
 	err = db.write(ctx, func(tx *sql.Tx, seq int64) error {
-		rows, err := tx.QueryContext(ctx, `SELECT pk, doc FROM records WHERE deleted_at IS NULL ORDER BY pk`)
+		all, err := liveDocs(ctx, tx)
 		if err != nil {
-			return err
-		}
-		type row struct {
-			pk  int64
-			doc string
-		}
-		var all []row
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.pk, &r.doc); err != nil {
-				rows.Close()
-				return err
-			}
-			all = append(all, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		w := db.newRecordWriter(ctx, tx, seq)
