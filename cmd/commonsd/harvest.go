@@ -189,12 +189,8 @@ func cmdHarvestAdd(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return helpOK(err)
 	}
-	if *list != "" {
-		more, err := readSourceList(c, *list)
-		if err != nil {
-			return err
-		}
-		sources = append(sources, more...)
+	if sources, err = withSourceList(c, sources, *list); err != nil {
+		return err
 	}
 	if len(sources) == 0 {
 		return usagef("harvest add: name at least one URL, or --list FILE")

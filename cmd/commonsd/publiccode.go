@@ -23,12 +23,8 @@ func cmdRecordImportPubliccode(ctx context.Context, c *cli, args []string) error
 	if err != nil {
 		return helpOK(err)
 	}
-	if *list != "" {
-		more, err := readSourceList(c, *list)
-		if err != nil {
-			return err
-		}
-		sources = append(sources, more...)
+	if sources, err = withSourceList(c, sources, *list); err != nil {
+		return err
 	}
 	if len(sources) == 0 {
 		return usagef("record import-publiccode: name at least one FILE or URL, or --list FILE")
@@ -98,6 +94,19 @@ func printOutcome(w io.Writer, src string, out *publiccode.Outcome, dry bool) {
 }
 
 func isURL(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") }
+
+// withSourceList adds to sources those of the --list file, when one is
+// named.
+func withSourceList(c *cli, sources []string, list string) ([]string, error) {
+	if list == "" {
+		return sources, nil
+	}
+	more, err := readSourceList(c, list)
+	if err != nil {
+		return nil, err
+	}
+	return append(sources, more...), nil
+}
 
 // readSourceList reads one source a line, skipping blanks and comments.
 func readSourceList(c *cli, path string) ([]string, error) {
