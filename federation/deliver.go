@@ -64,6 +64,7 @@ func (f *Federation) deliver(ctx context.Context, d store.Delivery) {
 	var dbErr error
 	switch {
 	case err == nil && status/100 == 2:
+		f.opts.Metrics.DeliveryDone("sent")
 		dbErr = f.db.DeliverySucceeded(ctx, d.ID, d.Inbox)
 	case err == nil && status/100 == 4 && status != http.StatusTooManyRequests && status != http.StatusRequestTimeout &&
 		status != http.StatusUnauthorized:
@@ -71,6 +72,7 @@ func (f *Federation) deliver(ctx context.Context, d store.Delivery) {
 		// but the inbox itself is reachable. (A 401 is retried: Mastodon
 		// answers it when it could not fetch our key for a moment.)
 		f.log.Warn("delivery refused", "activity", d.ActivityID, "inbox", d.Inbox, "status", status)
+		f.opts.Metrics.DeliveryDone("refused")
 		dbErr = f.db.DeliveryRefused(ctx, d.ID, fmt.Sprintf("HTTP %d", status))
 	default:
 		reason := fmt.Sprintf("HTTP %d", status)
@@ -79,6 +81,7 @@ func (f *Federation) deliver(ctx context.Context, d store.Delivery) {
 		}
 		if d.Attempts >= len(f.opts.Schedule) {
 			f.log.Warn("delivery given up; inbox marked unreachable", "activity", d.ActivityID, "inbox", d.Inbox, "attempts", d.Attempts+1, "err", reason)
+			f.opts.Metrics.DeliveryDone("gave_up")
 			dbErr = f.db.DeliveryGaveUp(ctx, d.ID, d.Inbox, reason)
 			break
 		}
@@ -87,6 +90,7 @@ func (f *Federation) deliver(ctx context.Context, d store.Delivery) {
 			next = f.now().Add(retryAfter)
 		}
 		f.log.Info("delivery failed; will retry", "activity", d.ActivityID, "inbox", d.Inbox, "attempt", d.Attempts+1, "next", next.Format(time.RFC3339), "err", reason)
+		f.opts.Metrics.DeliveryDone("retry")
 		dbErr = f.db.DeliveryFailed(ctx, d.ID, next, reason)
 	}
 	if dbErr != nil {

@@ -53,12 +53,33 @@ type Options struct {
 	// "open" accepts at once, "approval" (the default) holds the request
 	// for an operator, "closed" refuses.
 	PeerPolicy string
+	// Metrics counts inbox refusals, deliveries and reconciliations for
+	// the operator's Prometheus; nil counts nothing.
+	Metrics Metrics
+
 	// SyncInterval is how often the records of every followed peer are
 	// reconciled with its record collection, repairing missed deliveries;
 	// default 1 h. Followed peers are also reconciled when they accept and
 	// at start.
 	SyncInterval time.Duration
 }
+
+// Metrics receives what the federation counts; cmd passes the metrics
+// package's.
+type Metrics interface {
+	InboxAccepted()
+	InboxRefused(reason string)  // a reason of refusalReason
+	DeliveryDone(outcome string) // "sent", "retry", "refused" or "gave_up"
+	PeerSynced(host string, err error)
+}
+
+// noMetrics counts nothing.
+type noMetrics struct{}
+
+func (noMetrics) InboxAccepted()           {}
+func (noMetrics) InboxRefused(string)      {}
+func (noMetrics) DeliveryDone(string)      {}
+func (noMetrics) PeerSynced(string, error) {}
 
 // Peer policies.
 const (
@@ -131,6 +152,9 @@ func New(o Options) *Federation {
 	}
 	if o.PeerPolicy == "" {
 		o.PeerPolicy = PolicyApproval
+	}
+	if o.Metrics == nil {
+		o.Metrics = noMetrics{}
 	}
 	if o.SyncInterval <= 0 {
 		o.SyncInterval = time.Hour

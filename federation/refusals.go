@@ -21,6 +21,7 @@ import (
 func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient string) error {
 	err := f.receive(w, r, recipient)
 	if err == nil {
+		f.opts.Metrics.InboxAccepted()
 		return nil
 	}
 	var e *commons.Error
@@ -29,6 +30,7 @@ func (f *Federation) PostInbox(w http.ResponseWriter, r *http.Request, recipient
 	}
 	sender := senderHost(r)
 	reason := refusalReason(e)
+	f.opts.Metrics.InboxRefused(reason)
 	if f.refusals.allow(sender, reason, f.now()) {
 		f.log.LogAttrs(r.Context(), slog.LevelInfo, "activity refused", slog.String("sender", sender),
 			slog.String("reason", reason), slog.String("err", e.Message))

@@ -296,6 +296,9 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 	if applied > 0 {
 		f.log.Info("records synchronised", "peer", p.Host, "changed", applied)
 	}
+	if !errors.Is(err, context.Canceled) {
+		f.opts.Metrics.PeerSynced(p.Host, err)
+	}
 	return applied, err
 }
 

@@ -82,7 +82,7 @@ func wantsActivity(r *http.Request, offers []string) bool {
 // exactly an ActivityPub type and a slug without a dot (dotted paths may
 // be exports, /records/{slug}.jsonld) or slash. Anything else, including
 // every case the router treats differently, goes on to it.
-func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
+func (s *server) serveFast(w *recorder, r *http.Request) bool {
 	if s.noFast {
 		return false
 	}
@@ -93,6 +93,7 @@ func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
 		if slug == "" || strings.IndexByte(slug, '/') >= 0 || strings.IndexByte(slug, '.') >= 0 {
 			return false
 		}
+		w.route = s.stats.apiRecord
 		if err := s.getRecord(w, r, slug); err != nil {
 			s.writeError(w, r, err)
 		}
@@ -102,6 +103,7 @@ func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	if r.Method == http.MethodPost && r.URL.Path == "/inbox" {
+		w.route = s.stats.inbox
 		if err := s.postInbox(w, r, ""); err != nil {
 			s.writeError(w, r, err)
 		}
@@ -113,8 +115,10 @@ func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
 	var err error
 	switch p := r.URL.Path; {
 	case p == "/.well-known/webfinger":
+		w.route = s.stats.webfinger
 		err = s.fed.ServeWebFinger(w, r)
 	case p == "/nodeinfo/2.1" || p == "/nodeinfo/2.0":
+		w.route = s.stats.nodeinfo
 		err = s.fed.ServeNodeInfo(w, r, p[len("/nodeinfo/"):])
 	case strings.HasPrefix(p, "/records/"):
 		slug := p[len("/records/"):]
@@ -125,6 +129,7 @@ func (s *server) serveFast(w http.ResponseWriter, r *http.Request) bool {
 			return false
 		}
 		setVary(w)
+		w.route = s.stats.recordActor
 		err = s.fed.ServeRecordActor(w, r, slug)
 	default:
 		return false

@@ -42,6 +42,7 @@ var statuses = map[string]int{
 	ePreconditionRequired: http.StatusPreconditionRequired,
 	eRateLimited:          http.StatusTooManyRequests,
 	eMethodNotAllowed:     http.StatusMethodNotAllowed,
+	eUnavailable:          http.StatusServiceUnavailable,
 }
 
 // errorStatus returns the HTTP status for err's code.
@@ -199,7 +200,8 @@ func isInbox(r *http.Request) bool {
 // an inbox delivery or a discovery lookup — so its errors are problem
 // documents whatever its Accept header says.
 func isMachine(r *http.Request) bool {
-	return isInbox(r) || strings.HasPrefix(r.URL.Path, "/.well-known/") || strings.HasPrefix(r.URL.Path, "/nodeinfo/")
+	return isInbox(r) || strings.HasPrefix(r.URL.Path, "/.well-known/") || strings.HasPrefix(r.URL.Path, "/nodeinfo/") ||
+		r.URL.Path == "/metrics" || r.URL.Path == "/readyz"
 }
 
 // Security headers, as shared slices so the hot path does not allocate.
@@ -237,12 +239,13 @@ func (s *server) serve(next http.Handler) http.Handler {
 				}
 			}
 			status := rec.statusCode()
+			took := time.Since(start)
 			attrs := [...]slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", status),
 				slog.Int64("bytes", rec.bytes),
-				slog.Duration("duration", time.Since(start)),
+				slog.Duration("duration", took),
 				{},
 			}
 			n := 5 // slog keeps five attributes without allocating: the client only for refusals
@@ -250,6 +253,9 @@ func (s *server) serve(next http.Handler) http.Handler {
 				attrs[5], n = slog.String("client", s.clientIP(r)), 6
 			}
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:n]...)
+			if s.metrics != nil {
+				s.observeRequest(rec, r, status, took)
+			}
 		}()
 		if !s.serveFast(rec, r) {
 			next.ServeHTTP(rec, r)
@@ -257,11 +263,13 @@ func (s *server) serve(next http.Handler) http.Handler {
 	})
 }
 
-// recorder remembers the status and size of a response for the access log.
+// recorder remembers the status and size of a response for the access log,
+// and which route answered it for the metrics.
 type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	route  *routeStats // the route that took the request, for the metrics
 }
 
 func (rw *recorder) WriteHeader(status int) {

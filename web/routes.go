@@ -8,7 +8,11 @@ import (
 
 // routes returns the instance's handler: the router inside the middleware
 // that logs and sets security headers.
-func (s *server) routes() http.Handler { return s.serve(s.router()) }
+func (s *server) routes() http.Handler {
+	r := s.router()
+	s.instrument(r) // metrics.go: each route names itself to the access measurement
+	return s.serve(r)
+}
 
 // router lists every URL the instance answers, on one screen.
 func (s *server) router() *mux.Router {
@@ -25,6 +29,8 @@ func (s *server) router() *mux.Router {
 	r.MethodNotAllowedHandler = s.handle(s.handleMethodNotAllowed)
 
 	r.Handle("/healthz", s.handle(s.handleHealth)).Methods(get, head)
+	r.Handle("/readyz", s.handle(s.handleReady)).Methods(get, head)
+	r.Handle("/metrics", s.handle(s.handleMetrics)).Methods(get, head) // metrics.go
 
 	// Each area adds its own URLs, in its own file. Exports and the
 	// federation come before the pages: /records/{slug}.jsonld must win

@@ -28,7 +28,7 @@ func (s *server) search(r *http.Request) (*commons.RecordPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.dir.SearchRecords(r.Context(), f)
+	page, err := s.timeSearch(r.Context(), f)
 	if err != nil {
 		return nil, err
 	}

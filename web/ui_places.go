@@ -48,7 +48,7 @@ func (s *server) searchWithin(r *http.Request, facet, value string) (*commons.Re
 		f.Filters = map[string][]string{}
 	}
 	f.Filters[facet] = []string{value}
-	return s.dir.SearchRecords(r.Context(), f)
+	return s.timeSearch(r.Context(), f)
 }
 
 // handleTopicPage answers /topics/{topic} for browsers: the records of a

@@ -32,6 +32,7 @@ type Directory interface {
 	UpdateRecord(ctx context.Context, r *commons.Record, ifVersion int, actor string) error
 	DeleteRecord(ctx context.Context, slug string, ifVersion int, actor string) error
 	CountRecords(ctx context.Context) (local, remote int, err error)
+	Ping(ctx context.Context) error // the store answers: /readyz
 	UserByToken(ctx context.Context, token string) (*commons.User, error)
 	// ExportRecords and LocalRecordByIdentifier serve the exports and the
 	// publiccode.yml import (exports.go).
@@ -108,6 +109,13 @@ type Options struct {
 	// imports by URL.
 	HTTPClient *http.Client
 
+	// Metrics measures requests and searches and serves /metrics;
+	// optional. The main listener serves /metrics only with a
+	// MetricsToken, to its bearers: without one, cmd serves Metrics'
+	// handler on a listener of its own, if at all.
+	Metrics      Metrics
+	MetricsToken string
+
 	// RecordCacheSize bounds how many encoded records the GET cache keeps;
 	// default 10,000. The cache is keyed by record id, version and content
 	// hash, so it never serves a stale document.
@@ -145,7 +153,9 @@ type server struct {
 	limits   *limiter
 	// inboxLimits is nil when inboxes are not limited.
 	inboxLimits *limiter
-	noFast      bool // tests: every request through the router, to compare with serveFast
+	metrics     Metrics      // nil: nothing measured
+	stats       *serverStats // the routes' measurements (metrics.go)
+	noFast      bool         // tests: every request through the router, to compare with serveFast
 	pages       *pages
 	funding     fundingCache // funding_cache.go
 	client      *http.Client // may be nil
@@ -180,6 +190,8 @@ func newServer(opts Options) *server {
 		trustXFF: opts.TrustForwardedFor,
 		client:   opts.HTTPClient,
 	}
+	s.metrics = opts.Metrics
+	s.stats = newServerStats(opts.Metrics, opts.MetricsToken)
 	s.https = strings.HasPrefix(s.base, "https://")
 	s.crossOrigin = http.NewCrossOriginProtection()
 	if s.base != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/demo"
 	"github.com/commons-directory/commons/federation"
+	"github.com/commons-directory/commons/metrics"
 	"github.com/commons-directory/commons/store"
 	"github.com/commons-directory/commons/web"
 )
@@ -25,6 +26,7 @@ type app struct {
 	db      *store.DB
 	fed     *federation.Federation
 	harvest *harvester
+	metrics *metrics.Metrics // nil when metrics are off
 	handler http.Handler
 }
 
@@ -38,7 +40,12 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, logger: logger, db: db}
+	a := &app{cfg: cfg, logger: logger, db: db, metrics: newMetrics(cfg.Metrics, db, logger)}
+	var fedMetrics federation.Metrics
+	var webMetrics web.Metrics
+	if a.metrics != nil {
+		fedMetrics, webMetrics = a.metrics, webMetricsOf(a.metrics)
+	}
 	a.fed = federation.New(federation.Options{
 		DB:            db,
 		BaseURL:       cfg.Server.BaseURL,
@@ -54,6 +61,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		Schedule:      cfg.Federation.RetrySchedule.Values(),
 		PeerPolicy:    cfg.Federation.PeerPolicy,
 		SyncInterval:  cfg.Federation.SyncInterval.Duration,
+		Metrics:       fedMetrics,
 
 		AuthorizedFetch: cfg.Federation.AuthorizedFetch,
 	})
@@ -73,6 +81,8 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		MaxBodyBytes:  cfg.Server.MaxBodyBytes,
 		InboxRate:     inboxRate(cfg.Federation.InboxRate),
 		InboxBurst:    cfg.Federation.InboxBurst,
+		Metrics:       webMetrics,
+		MetricsToken:  cfg.Metrics.Token,
 	})
 	return a, nil
 }
@@ -117,20 +127,42 @@ func (a *app) seedDemo(ctx context.Context, homes ...string) (int, error) {
 	return res.Created, nil
 }
 
-// serve answers HTTP on ln until ctx ends, then drains open requests for at
-// most the shutdown timeout.
-func (a *app) serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.handler,
+// newHTTPServer returns the server of the main listener.
+func newHTTPServer(cfg Config, logger *slog.Logger, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       a.cfg.Server.ReadTimeout.Duration,
-		WriteTimeout:      a.cfg.Server.WriteTimeout.Duration,
+		ReadTimeout:       cfg.Server.ReadTimeout.Duration,
+		WriteTimeout:      cfg.Server.WriteTimeout.Duration,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+}
+
+// serveOn serves the instance's handler on ln until ctx ends, as serve
+// does; the demo's instances use it.
+func (a *app) serveOn(ctx context.Context, ln net.Listener) error {
+	srv := newHTTPServer(a.cfg, a.logger, a.handler)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	return a.serve(ctx, srv, ln, errc)
+}
+
+// serve runs the workers beside srv, which serves ln (errc receives the
+// end of its Serve), and the metrics listener if configured, until ctx
+// ends; then it drains open requests for at most the shutdown timeout.
+func (a *app) serve(ctx context.Context, srv *http.Server, ln net.Listener, errc <-chan error) error {
+	if a.metrics != nil && a.cfg.Metrics.Listen != "" {
+		mln, err := net.Listen("tcp", a.cfg.Metrics.Listen)
+		if err != nil {
+			return fmt.Errorf("metrics.listen: %w", err)
+		}
+		msrv := newHTTPServer(a.cfg, a.logger, metricsMux(a.metrics))
+		go msrv.Serve(mln)                              //nolint:errcheck // ErrServerClosed after Shutdown
+		defer msrv.Shutdown(context.WithoutCancel(ctx)) //nolint:errcheck
+		a.logger.Info("serving metrics", "listen", mln.Addr().String())
+	}
 	a.db.StartWarming() // the search cache, in the background
 	fedCtx, stopFed := context.WithCancel(context.WithoutCancel(ctx))
 	fedDone := make(chan struct{})
@@ -166,6 +198,19 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	}
 	logger, closeLog := newServerLogger(cfg.Log, c.stderr)
 	defer closeLog()
+	// The listener answers before the store is open: 503 (web.NotReady)
+	// while it opens and migrates, so that /readyz tells a load balancer
+	// to wait, and a port already taken fails at once.
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	front := &swapHandler{}
+	front.set(web.NotReady())
+	srv := newHTTPServer(cfg, logger, front)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	defer srv.Close() // on an early return; a no-op after serve's Shutdown
 	a, err := newApp(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -193,12 +238,9 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 			logger.Info("listed publiccode.yml files to read", "count", len(added), "list", cfg.Harvest.List)
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
+	front.set(a.handler)
 	logger.Info("serving", "url", cfg.Server.BaseURL, "listen", ln.Addr().String(), "db", cfg.Store.Path, "version", buildVersion())
-	return a.serve(ctx, ln)
+	return a.serve(ctx, srv, ln, errc)
 }
 
 // cmdBackup writes a consistent copy of the database while the server runs.

@@ -29,6 +29,7 @@ type Config struct {
 	Store      Store      `toml:"store"`
 	Federation Federation `toml:"federation"`
 	Harvest    Harvest    `toml:"harvest"`
+	Metrics    Metrics    `toml:"metrics"`
 	Log        Log        `toml:"log"`
 	Demo       Demo       `toml:"demo"`
 }
@@ -69,6 +70,25 @@ type Harvest struct {
 	Poll     Duration `toml:"poll"`
 	List     string   `toml:"list"`
 }
+
+// Metrics configures /metrics, off unless Listen or Token is set.
+type Metrics struct {
+	// Listen serves /metrics, without authentication, on a listener of
+	// its own: bind it to a private address.
+	Listen string `toml:"listen"`
+	// Token serves /metrics on the main listener to requests with
+	// "Authorization: Bearer <token>".
+	Token string `toml:"token"`
+	// Process is the "process" label of every metric; default
+	// HOSTNAME:PID.
+	Process string `toml:"process"`
+}
+
+// on reports whether metrics are measured at all.
+func (m Metrics) on() bool { return m.Listen != "" || m.Token != "" }
+
+// minMetricsToken is the shortest metrics.token accepted.
+const minMetricsToken = 16
 
 // Durations is a list of durations: a TOML array of strings, or in the
 // environment a comma-separated list ("5m,10m,1h").
@@ -426,6 +446,17 @@ func (c Config) Validate() error {
 		if d.Duration <= 0 {
 			return fmt.Errorf("%s: must be positive", name)
 		}
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			return fmt.Errorf("metrics.listen: %q is not host:port", c.Metrics.Listen)
+		}
+		if c.Metrics.Listen == c.Server.Listen {
+			return fmt.Errorf("metrics.listen: %q is server.listen; give metrics an address of their own, or set metrics.token instead", c.Metrics.Listen)
+		}
+	}
+	if t := c.Metrics.Token; t != "" && (len(t) < minMetricsToken || strings.TrimSpace(t) != t) {
+		return fmt.Errorf("metrics.token: must be at least %d characters without spaces at either end", minMetricsToken) // never the token itself
 	}
 	if c.Store.Path == "" {
 		return errors.New("store.path: must not be empty")

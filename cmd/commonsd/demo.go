@@ -111,7 +111,7 @@ func cmdDemo(ctx context.Context, c *cli, args []string) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	for _, in := range insts {
-		g.Go(func() error { return in.app.serve(gctx, in.ln) })
+		g.Go(func() error { return in.app.serveOn(gctx, in.ln) })
 	}
 	// Peer in a mesh once all listen (the listeners are open already, so
 	// the fetches of each other's actors succeed): each follows the other
