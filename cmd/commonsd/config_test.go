@@ -45,6 +45,8 @@ func TestConfigEnv(t *testing.T) {
 		"COMMONSD_SERVER_MAX_BODY_BYTES":     "2048",
 		"COMMONSD_DEMO_LOAD_WHEN_EMPTY":      "false",
 		"COMMONSD_FEDERATION_RETRY_SCHEDULE": "1s, 2m",
+		"COMMONSD_METRICS_TOKEN":             "a-metrics-token-for-tests",
+		"COMMONSD_METRICS_LISTEN":            "10.0.0.5:9464",
 	}
 	cfg, err := LoadConfig("", func(k string) string { return env[k] })
 	if err != nil {
@@ -53,7 +55,8 @@ func TestConfigEnv(t *testing.T) {
 	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.BaseURL != "https://commons.example.eu" ||
 		cfg.Store.Path != "/var/lib/commonsd/commons.db" || cfg.Server.ReadTimeout.Duration != 5*time.Second ||
 		cfg.Server.MaxBodyBytes != 2048 || cfg.Demo.LoadWhenEmpty ||
-		len(cfg.Federation.RetrySchedule) != 2 || cfg.Federation.RetrySchedule[1].Duration != 2*time.Minute {
+		len(cfg.Federation.RetrySchedule) != 2 || cfg.Federation.RetrySchedule[1].Duration != 2*time.Minute ||
+		cfg.Metrics.Token != "a-metrics-token-for-tests" || cfg.Metrics.Listen != "10.0.0.5:9464" {
 		t.Errorf("environment not applied: %+v", cfg)
 	}
 }
@@ -76,6 +79,9 @@ func TestConfigErrors(t *testing.T) {
 		{"EnvSchedule", "", map[string]string{"COMMONSD_FEDERATION_RETRY_SCHEDULE": "1s,later"}, "COMMONSD_FEDERATION_RETRY_SCHEDULE"},
 		{"EmptySchedule", "[federation]\nretry_schedule = []\n", nil, "federation.retry_schedule"},
 		{"EnvInt", "", map[string]string{"COMMONSD_SERVER_MAX_BODY_BYTES": "1k"}, "COMMONSD_SERVER_MAX_BODY_BYTES"},
+		{"MetricsListen", "[metrics]\nlisten = \"9464\"\n", nil, "metrics.listen"},
+		{"MetricsListenMain", "[server]\nlisten = \"127.0.0.1:8080\"\n[metrics]\nlisten = \"127.0.0.1:8080\"\n", nil, "metrics.listen"},
+		{"MetricsShortToken", "", map[string]string{"COMMONSD_METRICS_TOKEN": "short-secret"}, "metrics.token: must be at least 16"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,6 +95,9 @@ func TestConfigErrors(t *testing.T) {
 			_, err := LoadConfig(path, func(k string) string { return tt.env[k] })
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "short-secret") {
+				t.Errorf("the error shows the token: %v", err)
 			}
 		})
 	}
