@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/commons-directory/commons/federation/fedtest"
+	"github.com/commons-directory/commons/store"
 )
 
 const testMetricsToken = "a-metrics-token-for-tests"
@@ -76,15 +78,16 @@ next:
 }
 
 // TestMetricsEndToEnd: after real requests — a record GET, a search, an
-// unsigned activity refused, a fediverse user's Follow accepted and its
-// Accept delivered, a peer followed and reconciled — one scrape of
-// /metrics shows each with its labels.
+// unsigned activity refused, fediverse users' Follows accepted and their
+// Accepts delivered, retried or given up, a peer followed and reconciled
+// — a scrape of /metrics shows each with its labels.
 func TestMetricsEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	b := newInstanceWith(t, dir, openPeer("127.0.0.1:0"), "fr")
 	a := newInstanceWith(t, dir, instanceOptions{config: func(c *Config) {
 		c.Metrics.Token = testMetricsToken
 		c.Metrics.Process = "a-1"
+		c.Federation.RetrySchedule = Durations{{200 * time.Millisecond}} // one retry, then give up
 	}}, "eu")
 	ctx := context.Background()
 
@@ -109,6 +112,13 @@ func TestMetricsEndToEnd(t *testing.T) {
 	}
 	peer := fedtest.NewPeer(t, "alice")
 	follows(t, a, peer, "openstreetmap", "metrics") // its Accept is delivered
+	// Bob's inbox fails once: the Accept is retried, then sent. Carol's
+	// fails twice: the Accept is given up and her inbox is unreachable.
+	bob, carol := fedtest.NewPeer(t, "bob"), fedtest.NewPeer(t, "carol")
+	bob.Respond(fedtest.Response{Status: 503})
+	carol.Respond(fedtest.Response{Status: 503}, fedtest.Response{Status: 503})
+	follows(t, a, bob, "openstreetmap", "metrics-bob")
+	follows(t, a, carol, "openstreetmap", "metrics-carol")
 	a.follow(t, b)
 	local, _, err := b.db.CountRecords(ctx)
 	if err != nil {
@@ -132,19 +142,21 @@ func TestMetricsEndToEnd(t *testing.T) {
 		{"commonsd_http_request_duration_seconds", map[string]string{"route": "/api/v1/records/{slug}", "method": "GET", "status": "2xx"}, exactly(1)},
 		{"commonsd_http_request_duration_seconds", map[string]string{"route": "/api/v1/records", "method": "GET", "status": "2xx"}, exactly(1)},
 		{"commonsd_http_request_duration_seconds", map[string]string{"route": "/inbox", "method": "POST", "status": "4xx"}, exactly(1)},
-		{"commonsd_http_request_duration_seconds", map[string]string{"route": "/records/{slug}/inbox", "method": "POST", "status": "2xx"}, exactly(1)},
+		{"commonsd_http_request_duration_seconds", map[string]string{"route": "/records/{slug}/inbox", "method": "POST", "status": "2xx"}, exactly(3)},
 		{"commonsd_search_duration_seconds", map[string]string{}, atLeast(1)},
 		{"commonsd_inbox_refused_total", map[string]string{"reason": "signature"}, exactly(1)},
 		{"commonsd_inbox_refused_total", map[string]string{"reason": "date"}, exactly(0)},
-		{"commonsd_inbox_accepted_total", map[string]string{}, atLeast(2)},              // alice's Follow, B's Accept
-		{"commonsd_deliveries_total", map[string]string{"outcome": "sent"}, atLeast(2)}, // the Accept to alice, the Follow to B
-		{"commonsd_deliveries_total", map[string]string{"outcome": "gave_up"}, exactly(0)},
+		{"commonsd_inbox_accepted_total", map[string]string{}, atLeast(4)},                 // three Follows, B's Accept
+		{"commonsd_deliveries_total", map[string]string{"outcome": "sent"}, atLeast(3)},    // the Accepts to alice and bob, the Follow to B
+		{"commonsd_deliveries_total", map[string]string{"outcome": "retry"}, exactly(2)},   // to bob, to carol
+		{"commonsd_deliveries_total", map[string]string{"outcome": "gave_up"}, exactly(1)}, // to carol
+		{"commonsd_deliveries_total", map[string]string{"outcome": "refused"}, exactly(0)},
 		{"commonsd_peer_syncs_total", map[string]string{"peer": bHost, "outcome": "ok"}, atLeast(1)},
 		{"commonsd_peer_sync_lag_seconds", map[string]string{"peer": bHost}, atLeast(0)},
 		{"commonsd_records", map[string]string{"origin": "local"}, atLeast(1)},
 		{"commonsd_records", map[string]string{"origin": "remote"}, exactly(float64(local))},
 		{"commonsd_delivery_queue", map[string]string{}, atLeast(0)},
-		{"commonsd_delivery_inboxes", map[string]string{"state": "unreachable"}, exactly(0)},
+		{"commonsd_delivery_inboxes", map[string]string{"state": "unreachable"}, exactly(1)}, // carol's
 		{"commonsd_database_size_bytes", map[string]string{}, atLeast(4096)},
 		{"commonsd_store_up", map[string]string{}, exactly(1)},
 		{"process_resident_memory_bytes", map[string]string{}, atLeast(1)},
@@ -277,5 +289,32 @@ func TestReadyWhileMigrating(t *testing.T) {
 	eventually(t, time.Minute, func() bool { return get("/readyz") == http.StatusOK })
 	if got := get("/healthz"); got != http.StatusOK {
 		t.Errorf("/healthz once open: %d", got)
+	}
+}
+
+// TestMetricsStoreDown: a scrape while the store fails still answers,
+// with commonsd_store_up 0 and without the gauges it could not read.
+func TestMetricsStoreDown(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "commons.db"), BaseURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMetrics(Metrics{Token: testMetricsToken, Process: "down"}, db, nil)
+	ts := httptest.NewServer(metricsMux(m))
+	defer ts.Close()
+	fams, status := scrapeMetrics(t, ts.URL+"/metrics", "")
+	if v, ok := metricValue(fams, "commonsd_store_up", nil); status != http.StatusOK || !ok || v != 1 {
+		t.Fatalf("open store: status %d, commonsd_store_up %v (present %v)", status, v, ok)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fams, status = scrapeMetrics(t, ts.URL+"/metrics", "")
+	if v, ok := metricValue(fams, "commonsd_store_up", map[string]string{"process": "down"}); status != http.StatusOK || !ok || v != 0 {
+		t.Errorf("closed store: status %d, commonsd_store_up %v (present %v)", status, v, ok)
+	}
+	if _, ok := metricValue(fams, "commonsd_database_size_bytes", nil); ok {
+		t.Error("closed store: commonsd_database_size_bytes present")
 	}
 }
