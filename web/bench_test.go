@@ -54,3 +54,35 @@ func BenchmarkRecordGetHandler(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRecordGetMetrics is BenchmarkRecordGetHandler without and
+// with the metrics, alternately, to measure what they cost on the fast
+// path.
+//
+//	go test ./web -run '^$' -bench RecordGetMetrics -benchmem -cpu 2 -count 5
+func BenchmarkRecordGetMetrics(b *testing.B) {
+	s := newTestServer(b, nil, nil)
+	s.create(b, "osm")
+	for _, on := range []bool{false, true} {
+		opts := Options{Directory: s.db, BaseURL: s.URL, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+		name := "off"
+		if on {
+			withMetrics(testMetricsToken)(&opts)
+			name = "on"
+		}
+		h := New(opts)
+		b.Run(name, func(b *testing.B) {
+			r := httptest.NewRequest(http.MethodGet, "/api/v1/records/osm", nil)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, r)
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d", w.Code)
+					}
+				}
+			})
+		})
+	}
+}

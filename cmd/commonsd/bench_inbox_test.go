@@ -41,9 +41,9 @@ type inboxBench struct {
 // newInboxBench starts an instance and n remote actors, each on its own
 // loopback server, and has each send one activity so that the instance
 // fetches and caches its key, as it would for a busy remote server.
-func newInboxBench(b *testing.B, n int) *inboxBench {
+func newInboxBench(b *testing.B, n int, edit ...func(*Config)) *inboxBench {
 	b.Helper()
-	a := benchInstance(b, 0, false)
+	a := benchInstance(b, 0, false, edit...)
 	base := a.cfg.Server.BaseURL
 	ib := &inboxBench{a: a, inbox: base + "/inbox", object: base + "/records/openstreetmap"}
 	for i := range n {
@@ -123,8 +123,16 @@ func (ib *inboxBench) stored(b *testing.B) int {
 // BenchmarkInboxVerify is the ceiling: one bare RSA-2048 verification.
 //
 //	go test ./cmd/commonsd -run '^$' -bench 'InboxHandler|InboxVerify' -cpu 2 -benchtime 20000x
-func BenchmarkInboxHandler(b *testing.B) {
-	ib := newInboxBench(b, 20)
+func BenchmarkInboxHandler(b *testing.B) { benchInboxHandler(b) }
+
+// BenchmarkInboxHandlerMetrics is BenchmarkInboxHandler with the metrics
+// on (served with a token): its difference from it is their cost.
+func BenchmarkInboxHandlerMetrics(b *testing.B) {
+	benchInboxHandler(b, func(c *Config) { c.Metrics.Token = "a-metrics-token-for-benchmarks" })
+}
+
+func benchInboxHandler(b *testing.B, edit ...func(*Config)) {
+	ib := newInboxBench(b, 20, edit...)
 	posts := ib.sign(b, 0, b.N)
 	reqs := make([]*http.Request, b.N)
 	for i, p := range posts {

@@ -24,14 +24,14 @@ import (
 // benchInstance starts an instance of the demo directory on loopback, as
 // newInstance does for tests, with a quiet log. It runs its federation
 // workers only if run is set.
-func benchInstance(b *testing.B, workers int, run bool) *app {
+func benchInstance(b *testing.B, workers int, run bool, edit ...func(*Config)) *app {
 	b.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return benchInstanceLog(b, workers, run, logger)
+	return benchInstanceLog(b, workers, run, logger, edit...)
 }
 
 // benchInstanceLog is benchInstance with the given logger.
-func benchInstanceLog(b *testing.B, workers int, run bool, logger *slog.Logger) *app {
+func benchInstanceLog(b *testing.B, workers int, run bool, logger *slog.Logger, edit ...func(*Config)) *app {
 	b.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	cfg := DefaultConfig()
@@ -42,6 +42,9 @@ func benchInstanceLog(b *testing.B, workers int, run bool, logger *slog.Logger) 
 	cfg.Federation.InboxRate = 0 // the load comes from one address
 	if workers > 0 {
 		cfg.Federation.DeliveryWorkers = workers
+	}
+	for _, e := range edit {
+		e(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := newApp(ctx, cfg, logger)
