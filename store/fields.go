@@ -39,7 +39,7 @@ type derived struct {
 	sortName string
 	nameKeys string         // the names and the slug, compacted, one a line
 	facets   string         // "facet\tvalue\n" lines, facets in commons.Facets order
-	text     [nTiers]string // full text by tier, NFC, then the hyphenated words joined
+	text     [nTiers]string // full text by tier: each word once as written (NFC), then the joined words
 	alt      [nTiers]string // stems and camel-case parts by tier (analysis.Terms)
 	lens     [nTiers]int    // words by tier
 	words    []string       // the folded words of every tier, for the vocabulary
@@ -92,24 +92,18 @@ func derive(r *commons.Record) derived {
 	terms.Reset()
 	for t, parts := range tiers {
 		terms.NextField()
-		texts := make([]string, len(parts))
-		for i, p := range parts {
-			texts[i] = p.text
+		for _, p := range parts {
 			if p.phrase {
 				terms.AddPhrase(p.text, p.lang, langs)
 			} else {
 				terms.Add(p.text, p.lang, langs)
 			}
 		}
-		text := norm.NFC.String(strings.Join(texts, "\n"))
-		d.lens[t] = countWords(text)
-		if extra := terms.Extra(); extra != "" {
-			text += "\n" + extra
-		}
-		d.text[t] = text
+		d.lens[t] = terms.Count()
+		d.text[t] = terms.Text()
 		d.alt[t] = terms.Alt()
 	}
-	terms.Words(func(w string) { d.words = append(d.words, w) })
+	d.words = slices.Clone(terms.Words())
 	keys := []string{analysis.Compact(r.Slug)}
 	for _, k := range r.Name.Languages() {
 		if c := analysis.Compact(r.Name[k]); c != "" && !slices.Contains(keys, c) {
@@ -220,31 +214,6 @@ func parseFacets(s string, fn func(facet int, value string)) {
 	}
 }
 
-// isWordRune reports whether c belongs to a word. FTS5's unicode61 tokenizer
-// treats letters, digits and private-use characters as token characters and
-// everything else as a separator; this is the same rule.
-func isWordRune(c rune) bool {
-	return unicode.IsLetter(c) || unicode.IsDigit(c) || unicode.IsNumber(c) || unicode.Is(unicode.Co, c)
-}
-
-// countWords counts the words of s as the tokenizer splits them.
-func countWords(s string) int {
-	n, in := 0, false
-	for _, c := range s {
-		var w bool
-		if c < utf8.RuneSelf {
-			w = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-		} else {
-			w = isWordRune(c)
-		}
-		if w && !in {
-			n++
-		}
-		in = w
-	}
-	return n
-}
-
 // maxQueryWords caps the words of a query; more are ignored.
 const maxQueryWords = 10
 
@@ -262,13 +231,20 @@ func ftsPattern(word string) string {
 
 // foldKey returns s folded for sorting: lower case, without diacritics, so
 // that "État" sorts with "etat" and before "Europe".
+// folders keeps the transformers of foldKey: building one costs more than
+// folding a name.
+var folders = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
+
 func foldKey(s string) string {
 	if isASCII(s) {
 		return strings.ToLower(strings.TrimSpace(s))
 	}
-	// A chain keeps buffers, so each call builds its own.
-	folder := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	// A chain keeps buffers, so each goroutine takes its own.
+	folder := folders.Get().(transform.Transformer)
 	out, _, err := transform.String(folder, s)
+	folders.Put(folder)
 	if err != nil {
 		out = s
 	}

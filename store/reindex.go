@@ -28,6 +28,7 @@ func (db *DB) reindexText(ctx context.Context) (int, error) {
 		}
 		w := db.newRecordWriter(ctx, tx, seq)
 		defer w.close()
+		w.bulk = true
 		for _, r := range all {
 			rec, err := decodeRecord(r.doc)
 			if err != nil {
@@ -41,6 +42,9 @@ func (db *DB) reindexText(ctx context.Context) (int, error) {
 			if err := w.insertText(r.pk, &d); err != nil {
 				return fmt.Errorf("record %d: %w", r.pk, err)
 			}
+		}
+		if err := w.flushTerms(); err != nil {
+			return err
 		}
 		n = len(all)
 		_, err = tx.ExecContext(ctx, `DELETE FROM meta WHERE key = 'reindex_text'`)

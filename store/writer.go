@@ -28,7 +28,15 @@ type recordWriter struct {
 	// is written again.
 	vocab *analysis.Vocabulary
 	terms map[string]bool
+	// pending are the new words not yet written to search_terms; a bulk
+	// writer writes them termBatch at a time and at flushTerms, the others
+	// with each record.
+	pending []string
+	bulk    bool
 }
+
+// termBatch is the number of words one INSERT into search_terms writes.
+const termBatch = 64
 
 func (db *DB) newRecordWriter(ctx context.Context, tx *sql.Tx, seq int64) *recordWriter {
 	return &recordWriter{ctx: ctx, tx: tx, seq: seq, base: db.base, stmts: map[string]*sql.Stmt{},
@@ -263,14 +271,47 @@ func (w *recordWriter) insertText(pk int64, d *derived) error {
 			return fmt.Errorf("index record text: %w", err)
 		}
 	}
-	for _, word := range d.words {
-		if w.terms[word] || w.vocab != nil && w.vocab.Has(word) {
-			continue
+	if w.vocab != nil {
+		w.pending = w.vocab.AppendUnknown(w.pending, d.words, w.terms)
+	} else {
+		for _, word := range d.words {
+			if !w.terms[word] {
+				w.terms[word] = true
+				w.pending = append(w.pending, word)
+			}
 		}
-		w.terms[word] = true
-		if err := w.exec(`INSERT INTO search_terms (term, seq) VALUES (?, ?) ON CONFLICT DO NOTHING`, word, w.seq); err != nil {
-			return fmt.Errorf("index record words: %w", err)
+	}
+	for len(w.pending) >= termBatch {
+		if err := w.writeTerms(w.pending[:termBatch]); err != nil {
+			return err
 		}
+		w.pending = w.pending[termBatch:]
+	}
+	if !w.bulk {
+		return w.flushTerms()
+	}
+	return nil
+}
+
+// flushTerms writes the pending words of the vocabulary. A bulk writer
+// calls it before its transaction commits.
+func (w *recordWriter) flushTerms() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	err := w.writeTerms(w.pending)
+	w.pending = w.pending[:0]
+	return err
+}
+
+func (w *recordWriter) writeTerms(words []string) error {
+	args := make([]any, 0, 2*len(words))
+	for _, word := range words {
+		args = append(args, word, w.seq)
+	}
+	if err := w.exec(`INSERT INTO search_terms (term, seq) VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(words)-1)+
+		` ON CONFLICT DO NOTHING`, args...); err != nil {
+		return fmt.Errorf("index record words: %w", err)
 	}
 	return nil
 }

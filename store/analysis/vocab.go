@@ -90,6 +90,20 @@ func (v *Vocabulary) Has(w string) bool {
 	return v.set[w]
 }
 
+// AppendUnknown appends to dst the words that are neither in the
+// vocabulary nor in seen, adding them to seen, and returns dst.
+func (v *Vocabulary) AppendUnknown(dst, words []string, seen map[string]bool) []string {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	for _, w := range words {
+		if !seen[w] && !v.set[w] {
+			seen[w] = true
+			dst = append(dst, w)
+		}
+	}
+	return dst
+}
+
 // Len returns the number of words.
 func (v *Vocabulary) Len() int {
 	v.mu.RLock()
