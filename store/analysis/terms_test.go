@@ -11,7 +11,7 @@ import (
 // strings, nothing remembered but stems.
 type refTerms struct {
 	words map[string]bool
-	toks  []Token            // reused by add
+	toks  []Token               // reused by add
 	memo  map[refStemKey]string // stems this refTerms computed, kept across Reset
 	extra []string
 	alt   []string
