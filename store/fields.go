@@ -2,6 +2,7 @@ package store
 
 import (
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -47,8 +48,26 @@ type derived struct {
 }
 
 // termsPool keeps the analysis buffers of derive: an import derives
-// records on every core.
-var termsPool = sync.Pool{New: func() any { return new(analysis.Terms) }}
+// records on every core. Unlike a sync.Pool, it keeps them across garbage
+// collections, so what they remember of words lasts a whole import; it
+// keeps one for each core at most.
+var termsPool = make(chan *analysis.Terms, runtime.GOMAXPROCS(0))
+
+func getTerms() *analysis.Terms {
+	select {
+	case t := <-termsPool:
+		return t
+	default:
+		return new(analysis.Terms)
+	}
+}
+
+func putTerms(t *analysis.Terms) {
+	select {
+	case termsPool <- t:
+	default:
+	}
+}
 
 // derive computes the derived fields of a normalised record. Each text is
 // analysed in its own language; texts without one (slug, keywords,
@@ -87,8 +106,8 @@ func derive(r *commons.Record) derived {
 	for _, k := range r.Description.Languages() {
 		tiers[tierDesc] = append(tiers[tierDesc], part{r.Description[k], k, false})
 	}
-	terms := termsPool.Get().(*analysis.Terms)
-	defer termsPool.Put(terms)
+	terms := getTerms()
+	defer putTerms(terms)
 	terms.Reset()
 	for t, parts := range tiers {
 		terms.NextField()

@@ -28,14 +28,16 @@ type recordWriter struct {
 	// is written again.
 	vocab *analysis.Vocabulary
 	terms map[string]bool
-	// pending are the new words not yet written to search_terms; a bulk
-	// writer writes them termBatch at a time and at flushTerms, the others
-	// with each record.
+	// pending are the new words not yet written to search_terms: a bulk
+	// writer writes them all at flushTerms, the others with each record.
 	pending []string
 	bulk    bool
 }
 
 // termBatch is the number of words one INSERT into search_terms writes.
+// A statement of several rows opens a statement journal, which makes FTS5
+// write out its pending terms: so a bulk writer writes the vocabulary
+// after all the text, and a writer of a few records one row at a time.
 const termBatch = 64
 
 func (db *DB) newRecordWriter(ctx context.Context, tx *sql.Tx, seq int64) *recordWriter {
@@ -281,27 +283,29 @@ func (w *recordWriter) insertText(pk int64, d *derived) error {
 			}
 		}
 	}
-	for len(w.pending) >= termBatch {
-		if err := w.writeTerms(w.pending[:termBatch]); err != nil {
-			return err
+	if w.bulk {
+		return nil
+	}
+	for _, word := range w.pending {
+		if err := w.exec(`INSERT INTO search_terms (term, seq) VALUES (?, ?) ON CONFLICT DO NOTHING`, word, w.seq); err != nil {
+			return fmt.Errorf("index record words: %w", err)
 		}
-		w.pending = w.pending[termBatch:]
 	}
-	if !w.bulk {
-		return w.flushTerms()
-	}
+	w.pending = w.pending[:0]
 	return nil
 }
 
 // flushTerms writes the pending words of the vocabulary. A bulk writer
 // calls it before its transaction commits.
 func (w *recordWriter) flushTerms() error {
-	if len(w.pending) == 0 {
-		return nil
+	for len(w.pending) > 0 {
+		n := min(len(w.pending), termBatch)
+		if err := w.writeTerms(w.pending[:n]); err != nil {
+			return err
+		}
+		w.pending = w.pending[n:]
 	}
-	err := w.writeTerms(w.pending)
-	w.pending = w.pending[:0]
-	return err
+	return nil
 }
 
 func (w *recordWriter) writeTerms(words []string) error {
