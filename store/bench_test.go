@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -335,6 +336,7 @@ func BenchmarkMemory100k(b *testing.B) {
 		searchEveryKind(b, db)
 		reportMemory(b)
 		b.ReportMetric(float64(before)/(1<<20), "rss-before-MB")
+		writeHeapProfile(b)
 		db.Close()
 	}
 }
@@ -368,6 +370,25 @@ func BenchmarkMemoryImport100k(b *testing.B) {
 		searchEveryKind(b, db)
 		reportMemory(b)
 		db.Close()
+	}
+}
+
+// writeHeapProfile writes the heap in use to the file the environment
+// variable COMMONS_HEAP_PROFILE names, if any: what holds the memory of an
+// open database (go tool pprof -sample_index=inuse_space).
+func writeHeapProfile(b *testing.B) {
+	path := os.Getenv("COMMONS_HEAP_PROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
 	}
 }
 

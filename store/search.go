@@ -313,7 +313,7 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 		var fail uint32
 		for a := active; a != 0; a &= a - 1 {
 			f := bits.TrailingZeros32(a)
-			if !acceptsAny(accept, r.values(f)) {
+			if !acceptsAny(accept, ix.rowValues(r, f)) {
 				fail |= 1 << f
 			}
 		}
@@ -321,21 +321,21 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 			// Multi-select: a record that fails one facet's filter only
 			// counts for that facet's other values.
 			if s.facets && fail&(fail-1) == 0 {
-				for _, v := range r.values(bits.TrailingZeros32(fail)) {
+				for _, v := range ix.rowValues(r, bits.TrailingZeros32(fail)) {
 					counts[v]++
 				}
 			}
 			return
 		}
 		if s.facets {
-			for _, v := range r.vals {
+			for _, v := range ix.allValues(r) {
 				counts[v]++
 			}
 		}
 		total++
 		k := sortKey{pk: int64(pk), name: r.name, updated: r.updated, seq: r.seq}
 		if s.order == orderRelevance {
-			k.score = score(uint32(pk), r, pl, kept, idf, &avg, s.compact)
+			k.score = score(uint32(pk), r, ix.nameKeys(r), pl, kept, idf, &avg, s.compact)
 		}
 		if s.after == nil || s.order.before(s.after, &k) {
 			top.push(k)
@@ -380,7 +380,7 @@ const (
 // BM25F over the tiers, each word's tiers weighted by the best way it
 // matched there (planAlt.weight), plus a share when every word is in one
 // tier (a stand-in for proximity), plus the name bonuses.
-func score(pk uint32, r *irow, pl *plan, kept []bool, idf []float64, avg *[nTiers]float64, compact string) float64 {
+func score(pk uint32, r *irow, keys []byte, pl *plan, kept []bool, idf []float64, avg *[nTiers]float64, compact string) float64 {
 	total := 0.0
 	var inTier [nTiers]int
 	words := 0
@@ -421,18 +421,18 @@ func score(pk uint32, r *irow, pl *plan, kept []bool, idf []float64, avg *[nTier
 	if compact == "" || r.heads&(1<<(compact[0]%64)) == 0 {
 		return total
 	}
-	return total + nameBonus(r.keys, compact)
+	return total + nameBonus(keys, compact)
 }
 
-// nameBonus is the bonus of a record whose name keys (irow.keys) are the
-// compacted query, or begin with it.
-func nameBonus(keys, compact string) float64 {
+// nameBonus is the bonus of a record whose name keys (index.nameKeys) are
+// the compacted query, or begin with it.
+func nameBonus(keys []byte, compact string) float64 {
 	if compact == "" {
 		return 0
 	}
 	bonus := 0.0
 	for i := 0; i < len(keys); {
-		j := strings.Index(keys[i:], compact)
+		j := bytesIndex(keys[i:], compact)
 		if j < 0 {
 			break
 		}
@@ -447,6 +447,17 @@ func nameBonus(keys, compact string) float64 {
 		i = j + 1
 	}
 	return bonus
+}
+
+// bytesIndex is strings.Index for a byte slice, without a copy.
+func bytesIndex(b []byte, sub string) int {
+	n := len(sub)
+	for i := 0; i+n <= len(b); i++ {
+		if b[i] == sub[0] && string(b[i:i+n]) == sub {
+			return i
+		}
+	}
+	return -1
 }
 
 // facetCounts lists each facet's values by count, then value; values a

@@ -2,8 +2,6 @@ package analysis
 
 import (
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	snowball "github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/danish"
@@ -64,18 +62,21 @@ func HasStemmer(tag string) bool {
 // each with its index in a Terms' stems; stemmerOf maps a language to it.
 var (
 	stemmerOrder = []string{"da", "de", "en", "es", "fi", "fr", "ga", "hu", "it", "nl", "no", "pt", "ro", "sv"}
+	stemFuncs    [nStemmers]func(*snowball.Env) bool
 	stemmerOf    = func() map[string]int {
 		m := map[string]int{}
 		for i, l := range stemmerOrder {
 			m[l] = i
 		}
 		m["nb"], m["nn"] = m["no"], m["no"]
+		for i, l := range stemmerOrder {
+			stemFuncs[i] = stemmers[l]
+		}
 		if len(stemmerOrder) != nStemmers {
 			panic("analysis: nStemmers is not len(stemmerOrder)")
 		}
 		return m
 	}()
-	stemCaches [nStemmers]stemCache
 )
 
 // nStemmers is len(stemmerOrder).
@@ -94,18 +95,6 @@ func stemmerIndex(tag string) int {
 	return -1
 }
 
-// stemCaches remember stems, by stemmer: a directory's texts use a few
-// tens of thousands of words, and a stem costs a microsecond. Reads take
-// no lock (imports stem on every core at once). Each stops growing at
-// maxStemCache entries; a Terms remembers the stems it needs itself, so
-// these serve queries and the first records of an import.
-type stemCache struct {
-	m    sync.Map // word → stem
-	size atomic.Int64
-}
-
-const maxStemCache = 20_000
-
 // Stem returns the stem of a folded word in a language (a BCP 47 tag), or
 // the word itself when the language has no stemmer. Stems are folded too.
 func Stem(tag, word string) string {
@@ -117,21 +106,14 @@ func Stem(tag, word string) string {
 }
 
 // stemWith stems a folded word of 3 bytes or more by the stemmer of index l.
+// A stem costs about a microsecond: a query stems its few words afresh, and
+// Terms remembers the stems of the words it indexes.
 func stemWith(l int, word string) string {
-	c := &stemCaches[l]
-	if s, ok := c.m.Load(word); ok {
-		return s.(string)
-	}
 	env := snowball.NewEnv(word)
-	stemmers[stemmerOrder[l]](env)
+	stemFuncs[l](env)
 	s := Fold(env.Current())
 	if s == "" {
 		s = word
-	}
-	if c.size.Load() < maxStemCache {
-		if _, loaded := c.m.LoadOrStore(word, s); !loaded {
-			c.size.Add(1)
-		}
 	}
 	return s
 }
