@@ -112,6 +112,20 @@ func newIndex() *index {
 func (ix *index) apply(rows []indexRow) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	// Grow the rows and the arenas once, to their size: growing by
+	// doubling would leave up to half of each unused.
+	keys, maxPK := 0, int64(0)
+	for i := range rows {
+		keys += len(rows[i].nameKeys)
+		maxPK = max(maxPK, rows[i].pk)
+	}
+	if n := int(min(maxPK, 1<<31)) + 1; n > cap(ix.rows) && len(rows) > 1 {
+		ix.rows = slices.Grow(ix.rows, n-len(ix.rows))
+	}
+	if len(rows) > 1 {
+		ix.keys = slices.Grow(ix.keys, keys)
+		ix.vals = slices.Grow(ix.vals, 8*len(rows))
+	}
 	for i := range rows {
 		ix.put(&rows[i])
 	}
