@@ -44,6 +44,7 @@ type derived struct {
 	alt      [nTiers]string // stems and camel-case parts by tier (analysis.Terms)
 	lens     [nTiers]int    // words by tier
 	words    []string       // the folded words of every tier, for the vocabulary
+	langs    string         // the languages of the texts (base tags), sorted, space-separated
 	values   [][]string     // facet values, by facet index
 }
 
@@ -123,6 +124,7 @@ func derive(r *commons.Record) derived {
 		d.alt[t] = terms.Alt()
 	}
 	d.words = slices.Clone(terms.Words())
+	d.langs = textLanguages(r)
 	keys := []string{analysis.Compact(r.Slug)}
 	for _, k := range r.Name.Languages() {
 		if c := analysis.Compact(r.Name[k]); c != "" && !slices.Contains(keys, c) {
@@ -143,6 +145,21 @@ func derive(r *commons.Record) derived {
 	}
 	d.facets = b.String()
 	return d
+}
+
+// textLanguages returns the languages of a record's names, summaries and
+// descriptions, base tags ("pt" for "pt-BR"), sorted and space-separated.
+func textLanguages(r *commons.Record) string {
+	var ls []string
+	for _, t := range []commons.Text{r.Name, r.Summary, r.Description} {
+		for k := range t {
+			if l := analysis.Base(k); l != "" && !slices.Contains(ls, l) {
+				ls = append(ls, l)
+			}
+		}
+	}
+	slices.Sort(ls)
+	return strings.Join(ls, " ")
 }
 
 // facetValues returns the record's value of every facet, by facet index.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -35,6 +36,7 @@ type index struct {
 	live    int
 	sumLen  [nTiers]int64 // over live rows, for the average lengths of BM25
 	values  valueDict
+	langs   langDict
 	keys    []byte   // the rows' name keys
 	vals    []uint32 // the rows' facet value ids
 	garbage int      // bytes of keys and vals no row refers to
@@ -48,6 +50,7 @@ type irow struct {
 	seq     int64                // change sequence of the last write, to order writes of one millisecond
 	keyOff  uint32               // index.keys[keyOff:keyOff+keyLen]: names and slug compacted, one a line (derived.nameKeys)
 	valOff  uint32               // index.vals[valOff+off[f]:valOff+off[f+1]] are facet f's value ids (see valueDict)
+	langs   uint32               // the languages of the record's texts (langDict bits)
 	keyLen  uint16               //
 	off     [maxFacets + 1]uint8 //
 	lens    [nTiers]uint16
@@ -100,6 +103,31 @@ func (d *valueDict) id(facet int, v string) uint32 {
 	d.names = append(d.names, v)
 	return id
 }
+
+// langDict gives each language of the records' texts a bit, the first 32
+// languages met; the others share none (a search in them weighs no record
+// more).
+type langDict struct{ bits map[string]uint32 }
+
+// mask returns the bits of space-separated languages.
+func (d *langDict) mask(langs string) uint32 {
+	var m uint32
+	for l := range strings.FieldsSeq(langs) {
+		b, ok := d.bits[l]
+		if !ok && len(d.bits) < 32 {
+			if d.bits == nil {
+				d.bits = map[string]uint32{}
+			}
+			b = 1 << len(d.bits)
+			d.bits[strings.Clone(l)] = b
+		}
+		m |= b
+	}
+	return m
+}
+
+// bit returns the bit of a language, 0 if it has none.
+func (d *langDict) bit(lang string) uint32 { return d.bits[lang] }
 
 func newIndex() *index {
 	if len(commons.Facets) > maxFacets {
@@ -154,7 +182,7 @@ func (ix *index) put(r *indexRow) {
 		ix.garbage += int(old.keyLen) + 4*int(old.off[nFacets])
 	}
 	keys := r.nameKeys[:min(len(r.nameKeys), 0xffff)]
-	nr := irow{name: r.sortName, heads: keyHeads(keys), updated: r.updated, seq: r.seq, state: rowPresent,
+	nr := irow{name: r.sortName, heads: keyHeads(keys), updated: r.updated, seq: r.seq, state: rowPresent, langs: ix.langs.mask(r.langs),
 		keyOff: uint32(len(ix.keys)), keyLen: uint16(len(keys)), valOff: uint32(len(ix.vals))}
 	ix.keys = append(ix.keys, keys...)
 	if !r.deleted {

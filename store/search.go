@@ -26,12 +26,13 @@ type search struct {
 	remote  bool                // include remote records
 	facets  bool                // count facet values
 	print   uint32              // fingerprint, for cursors
+	lang    string              // the reader's language, a base tag
 }
 
 // parseSearch validates a filter, naming each bad field.
 func parseSearch(f commons.RecordFilter) (*search, error) {
 	s := &search{query: analysis.ParseQuery(f.Query, maxQueryWords),
-		limit: f.Limit, remote: f.IncludeRemote, facets: f.WithFacets}
+		limit: f.Limit, remote: f.IncludeRemote, facets: f.WithFacets, lang: analysis.Base(f.Language)}
 	var compact strings.Builder
 	for _, w := range s.query {
 		s.words = append(s.words, w.Word)
@@ -138,7 +139,7 @@ func (db *DB) SearchRecords(ctx context.Context, f commons.RecordFilter) (*commo
 	}
 	// The match sets of every word's alternatives in every tier, read in
 	// parallel: a set missing from the cache costs a scan of its FTS5 lists.
-	pl := newPlan(s.query, db.vocab.Load())
+	pl := newPlan(s.query, db.vocab.Load(), s.lang)
 	if err := pl.read(ctx, db); err != nil {
 		return nil, fmt.Errorf("search records: %w", ctxErr(ctx, err))
 	}
@@ -219,7 +220,7 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 		strong := make([]uint64, words)
 		for _, a := range w.alts {
 			dst := u
-			if a.weight > weightFuzzy {
+			if max(a.weight, a.uiWeight) > weightFuzzy {
 				dst = strong
 			}
 			for _, t := range a.sets {
@@ -300,6 +301,7 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 	if s.facets {
 		counts = make([]int32, len(ix.values.names))
 	}
+	ui := ix.langs.bit(s.lang) // 0 without a reader's language
 	top := topK{order: s.order, k: s.limit + 1}
 	total := 0
 	visit := func(pk int) {
@@ -335,7 +337,7 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 		total++
 		k := sortKey{pk: int64(pk), name: r.name, updated: r.updated, seq: r.seq}
 		if s.order == orderRelevance {
-			k.score = score(uint32(pk), r, ix.nameKeys(r), pl, kept, idf, &avg, s.compact)
+			k.score = score(uint32(pk), r, ix.nameKeys(r), r.langs&ui != 0, pl, kept, idf, &avg, s.compact)
 		}
 		if s.after == nil || s.order.before(s.after, &k) {
 			top.push(k)
@@ -380,7 +382,7 @@ const (
 // BM25F over the tiers, each word's tiers weighted by the best way it
 // matched there (planAlt.weight), plus a share when every word is in one
 // tier (a stand-in for proximity), plus the name bonuses.
-func score(pk uint32, r *irow, keys []byte, pl *plan, kept []bool, idf []float64, avg *[nTiers]float64, compact string) float64 {
+func score(pk uint32, r *irow, keys []byte, ui bool, pl *plan, kept []bool, idf []float64, avg *[nTiers]float64, compact string) float64 {
 	total := 0.0
 	var inTier [nTiers]int
 	words := 0
@@ -393,8 +395,8 @@ func score(pk uint32, r *irow, keys []byte, pl *plan, kept []bool, idf []float64
 		var tw [nTiers]float64
 		for t := range nTiers {
 			for _, a := range w.alts {
-				if a.weight > tw[t] && a.sets[t].has(pk) {
-					tw[t] = a.weight
+				if aw := a.weightIn(ui); aw > tw[t] && a.sets[t].has(pk) {
+					tw[t] = aw
 				}
 			}
 			best = max(best, tw[t])

@@ -174,8 +174,8 @@ func (w *recordWriter) insert(r *commons.Record, enc *encoded, actor string) err
 	// journal makes FTS5 flush its pending terms at every statement, which
 	// makes an import of 10,000 records several times slower.
 	s, err := w.stmt(`INSERT INTO records (id, slug, origin, local, doc, version, hash, created, updated,
-		received_at, seq, sort_name, name_keys, facets, len_name, len_meta, len_desc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		received_at, seq, sort_name, name_keys, facets, len_name, len_meta, len_desc, text_langs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (w *recordWriter) insert(r *commons.Record, enc *encoded, actor string) err
 	}
 	res, err := s.ExecContext(w.ctx, r.ID, r.Slug, p.Origin, p.Origin == w.base, string(doc), p.Version, p.Hash,
 		millis(p.Created), millis(p.Updated), received, w.seq, d.sortName, d.nameKeys, d.facets,
-		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc])
+		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], d.langs)
 	if isUnique(err) {
 		return commons.Errorf(commons.ECONFLICT, "a record with the id %s exists", r.ID)
 	} else if err != nil {
@@ -212,9 +212,9 @@ func (w *recordWriter) update(cur *storedRecord, r *commons.Record, enc *encoded
 	doc, d := enc.doc, &enc.d
 	p := &r.Provenance
 	if err := w.exec(`UPDATE records SET doc = ?, version = ?, hash = ?, updated = ?, seq = ?,
-		sort_name = ?, name_keys = ?, facets = ?, len_name = ?, len_meta = ?, len_desc = ? WHERE pk = ?`,
+		sort_name = ?, name_keys = ?, facets = ?, len_name = ?, len_meta = ?, len_desc = ?, text_langs = ? WHERE pk = ?`,
 		string(doc), p.Version, p.Hash, millis(p.Updated), w.seq, d.sortName, d.nameKeys, d.facets,
-		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], cur.pk); err != nil {
+		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], d.langs, cur.pk); err != nil {
 		return fmt.Errorf("update record: %w", err)
 	}
 	if err := w.deleteText(cur.pk); err != nil {
