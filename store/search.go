@@ -144,6 +144,9 @@ func (db *DB) SearchRecords(ctx context.Context, f commons.RecordFilter) (*commo
 		return nil, fmt.Errorf("search records: %w", ctxErr(ctx, err))
 	}
 	res := ix.evaluate(s, pl)
+	if err := db.rankByProximity(ctx, s, pl, &res); err != nil {
+		return nil, fmt.Errorf("search records: %w", ctxErr(ctx, err))
+	}
 	page := &commons.RecordPage{Total: res.total, Records: []*commons.Record{}}
 	if len(res.page) > s.limit {
 		page.Next = encodeCursor(s.order, s.print, &res.page[s.limit-1])
@@ -180,7 +183,8 @@ type evaluation struct {
 	kept   []bool // by query word: searched (not left out for want of matches)
 	weak   []bool // by query word: matched only within typing distance, in compounds or split
 	total  int
-	page   []sortKey // up to limit+1 keys after the cursor, in order
+	page   []sortKey // up to limit+1 keys after the cursor, in order (proximityTop more with top)
+	top    []sortKey // for proximity: the proximityTop best keys, the cursor aside
 	facets map[string][]commons.FacetCount
 }
 
@@ -303,6 +307,11 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 	}
 	ui := ix.langs.bit(s.lang) // 0 without a reader's language
 	top := topK{order: s.order, k: s.limit + 1}
+	prox := s.order == orderRelevance && pl.proximityWords(kept) != nil
+	best := topK{order: s.order, k: proximityTop}
+	if prox {
+		top.k += proximityTop
+	}
 	total := 0
 	visit := func(pk int) {
 		if pk >= n {
@@ -338,6 +347,9 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 		k := sortKey{pk: int64(pk), name: r.name, updated: r.updated, seq: r.seq}
 		if s.order == orderRelevance {
 			k.score = score(uint32(pk), r, ix.nameKeys(r), r.langs&ui != 0, pl, kept, idf, &avg, s.compact)
+			if prox {
+				best.push(k)
+			}
 		}
 		if s.after == nil || s.order.before(s.after, &k) {
 			top.push(k)
@@ -356,6 +368,9 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 		}
 	}
 	ev := evaluation{kept: kept, weak: weak, total: total, page: top.sorted()}
+	if prox {
+		ev.top = best.sorted()
+	}
 	if s.facets {
 		ev.facets = ix.facetCounts(counts, s)
 	}
