@@ -18,7 +18,7 @@ import (
 // the others: the order is that of the score with the bonus, whatever the
 // cursor.
 const (
-	proximityTop    = 32
+	proximityTop    = 16
 	weightProximity = 0.3 // the score of a record with every pair adjacent grows by this share
 )
 
@@ -56,12 +56,34 @@ func (w *planWord) matches(word, tag string) bool {
 	return slices.Contains(w.stems, analysis.Stem(tag, word))
 }
 
-// proximity returns how close the words are in the record's texts, from 0
-// to 1: for each pair of consecutive query words, 1 when some text has
-// them next to each other in order, less when one or two words apart or
-// in the other order, 0 when further apart; the mean over the pairs. Stop
-// words do not count as words apart ("terms of service").
-func proximity(r *commons.Record, words []*planWord) float64 {
+// pairTiers returns the tiers in which the record (pk) has two
+// consecutive words: only their texts can have them close.
+func pairTiers(pk uint32, words []*planWord) (tiers [nTiers]bool, any bool) {
+	var in [nTiers]uint64 // by tier, a bit per word
+	for i, w := range words {
+		for t := range nTiers {
+			for _, a := range w.alts {
+				if a.sets[t].has(pk) {
+					in[t] |= 1 << i
+					break
+				}
+			}
+		}
+	}
+	for t := range nTiers {
+		if in[t]&(in[t]>>1) != 0 {
+			tiers[t], any = true, true
+		}
+	}
+	return tiers, any
+}
+
+// proximity returns how close the words are in the record's texts of the
+// tiers, from 0 to 1: for each pair of consecutive query words, 1 when
+// some text has them next to each other in order, less when one or two
+// words apart or in the other order, 0 when further apart; the mean over
+// the pairs. Stop words do not count as words apart ("terms of service").
+func proximity(r *commons.Record, words []*planWord, tiers [nTiers]bool) float64 {
 	best := make([]float64, len(words)-1)
 	last := make([]int, len(words))
 	var toks []analysis.Token
@@ -91,13 +113,22 @@ func proximity(r *commons.Record, words []*planWord) float64 {
 			}
 		}
 	}
-	for _, t := range []commons.Text{r.Name, r.Summary, r.Description} {
+	texts := func(t commons.Text) {
 		for _, k := range t.Languages() {
 			text(t[k], k)
 		}
 	}
-	for _, k := range r.Keywords {
-		text(k, "")
+	if tiers[tierName] {
+		texts(r.Name)
+	}
+	if tiers[tierMeta] {
+		texts(r.Summary)
+		for _, k := range r.Keywords {
+			text(k, "")
+		}
+	}
+	if tiers[tierDesc] {
+		texts(r.Description)
 	}
 	sum := 0.0
 	for _, b := range best {
@@ -129,9 +160,14 @@ func (db *DB) rankByProximity(ctx context.Context, s *search, pl *plan, ev *eval
 	if words == nil || len(ev.top) == 0 {
 		return nil
 	}
-	pks := make([]int64, len(ev.top))
+	// Only the records with two consecutive words in one tier are read.
+	var pks []int64
+	tiers := make([][nTiers]bool, len(ev.top))
 	for i, k := range ev.top {
-		pks[i] = k.pk
+		var ok bool
+		if tiers[i], ok = pairTiers(uint32(k.pk), words); ok {
+			pks = append(pks, k.pk)
+		}
 	}
 	recs, err := db.sharedRecords(ctx, pks)
 	if err != nil {
@@ -141,10 +177,13 @@ func (db *DB) rankByProximity(ctx context.Context, s *search, pl *plan, ev *eval
 	var page []sortKey
 	for i, k := range ev.top {
 		inTop[k.pk] = true
-		if recs[i] != nil {
-			if f := proximity(recs[i], words); f > 0 {
-				k.score *= 1 + weightProximity*f
+		if len(pks) > 0 && pks[0] == k.pk {
+			if r := recs[0]; r != nil {
+				if f := proximity(r, words, tiers[i]); f > 0 {
+					k.score *= 1 + weightProximity*f
+				}
 			}
+			pks, recs = pks[1:], recs[1:]
 		}
 		if s.after == nil || s.order.before(s.after, &k) {
 			page = append(page, k)
