@@ -118,8 +118,12 @@ func parseSearch(f commons.RecordFilter) (*search, error) {
 // with, then BM25F over the tiers, a match in the name weighing more than
 // one in keywords or summary, more than one in the description, and a
 // word as typed more than a stem, more than a typo or compound; words
-// all in the same tier count more. termCache explains why scoring
-// happens in memory rather than in FTS5.
+// all in the same tier count more. In a record with a text in the
+// reader's language (RecordFilter.Language), matches through that
+// language count more (plan.go). With several words, the proximityTop best
+// records are ranked again by how close the words are in their texts
+// (proximity.go). termCache explains why scoring happens in memory
+// rather than in FTS5.
 // Sorts: relevance (the default with words), name (folded; the default
 // without words), updated (newest first, and of one millisecond the last
 // written first); other ties go by record.
