@@ -71,11 +71,10 @@ func (t *Terms) Reset() {
 // empty, Words goes on.
 func (t *Terms) NextField() {
 	t.field++
-	if t.field == 0 { // wrapped: forget every mark
-		t.raws, t.infos = nil, nil
+	if t.field == 0 { // wrapped: forget every mark (a word may then be in Words twice)
+		t.raws = make(map[string]*rawInfo, 1024)
+		t.infos = make(map[string]*wordInfo, 2048)
 		t.field = 1
-		t.Reset()
-		return
 	}
 	t.text = t.text[:0]
 	t.count = 0

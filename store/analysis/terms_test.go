@@ -219,3 +219,24 @@ func TestTermsEqualsReference(t *testing.T) {
 		}
 	}
 }
+
+// Joins returns, for refTerms, the words a text writes with hyphens, joined: "Nutri-Score"
+// → "nutriscore", "street-level" → "streetlevel", up to four parts.
+func Joins(toks []Token) []string {
+	var out []string
+	for i := 0; i < len(toks); i++ {
+		j := i + 1
+		for j < len(toks) && toks[j].Joined && j-i < 4 {
+			j++
+		}
+		if j-i > 1 {
+			var b strings.Builder
+			for _, t := range toks[i:j] {
+				b.WriteString(t.Word)
+			}
+			out = append(out, b.String())
+			i = j - 1
+		}
+	}
+	return out
+}

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -163,25 +162,4 @@ func CamelParts(raw string) []string {
 		return nil
 	}
 	return append(parts, Fold(string(rs[start:])))
-}
-
-// Joins returns the words a text writes with hyphens, joined: "Nutri-Score"
-// → "nutriscore", "street-level" → "streetlevel", up to four parts.
-func Joins(toks []Token) []string {
-	var out []string
-	for i := 0; i < len(toks); i++ {
-		j := i + 1
-		for j < len(toks) && toks[j].Joined && j-i < 4 {
-			j++
-		}
-		if j-i > 1 {
-			var b strings.Builder
-			for _, t := range toks[i:j] {
-				b.WriteString(t.Word)
-			}
-			out = append(out, b.String())
-			i = j - 1
-		}
-	}
-	return out
 }
