@@ -131,15 +131,21 @@ func BenchmarkSearch100k(b *testing.B) {
 	if _, err := db.index(ctx); err != nil {
 		b.Fatal(err)
 	}
-	for _, kind := range []string{"one-word", "one-word-zipf", "two-word", "prefix", "typo", "none"} {
+	// A kind ending in "-fr" searches as a reader of French would (the
+	// language of an HTML page): matches through French count more.
+	for _, kind := range []string{"one-word", "one-word-zipf", "two-word", "two-word-fr", "prefix", "typo", "typo-fr", "none"} {
 		for _, cache := range []string{"warm", "cold", "warmed-up"} {
 			if kind == "none" && cache != "warm" {
 				continue
 			}
 			b.Run(kind+"/"+cache, func(b *testing.B) {
-				qs := benchQueries(kind, b.N)
+				base, lang := kind, ""
+				if k, ok := strings.CutSuffix(kind, "-fr"); ok {
+					base, lang = k, "fr"
+				}
+				qs := benchQueries(base, b.N)
 				filter := func(i int) commons.RecordFilter {
-					f := commons.RecordFilter{Query: qs[i], WithFacets: true, IncludeRemote: true}
+					f := commons.RecordFilter{Query: qs[i], WithFacets: true, IncludeRemote: true, Language: lang}
 					if i%4 == 3 { // a quarter of the searches also filter
 						f.Filters = map[string][]string{commons.FacetKind: {"software", "data"}, commons.FacetCountry: {"FR"}}
 					}
