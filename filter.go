@@ -37,6 +37,10 @@ type RecordFilter struct {
 	Cursor        string              // opaque, from RecordPage.Next
 	Limit         int                 // 1..MaxLimit; 0 means 20
 	WithFacets    bool                // also count facet values over the whole result
+	// Language is the reader's language (a BCP 47 tag; "" when unknown):
+	// query words matched through its analysis, in records with a text in
+	// it, count more than through other languages.
+	Language string
 }
 
 // RecordPage is one page of search results.

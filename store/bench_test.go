@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,15 +131,21 @@ func BenchmarkSearch100k(b *testing.B) {
 	if _, err := db.index(ctx); err != nil {
 		b.Fatal(err)
 	}
-	for _, kind := range []string{"one-word", "one-word-zipf", "two-word", "prefix", "typo", "none"} {
+	// A kind ending in "-fr" searches as a reader of French would (the
+	// language of an HTML page): matches through French count more.
+	for _, kind := range []string{"one-word", "one-word-zipf", "two-word", "two-word-fr", "prefix", "typo", "typo-fr", "none"} {
 		for _, cache := range []string{"warm", "cold", "warmed-up"} {
 			if kind == "none" && cache != "warm" {
 				continue
 			}
 			b.Run(kind+"/"+cache, func(b *testing.B) {
-				qs := benchQueries(kind, b.N)
+				base, lang := kind, ""
+				if k, ok := strings.CutSuffix(kind, "-fr"); ok {
+					base, lang = k, "fr"
+				}
+				qs := benchQueries(base, b.N)
 				filter := func(i int) commons.RecordFilter {
-					f := commons.RecordFilter{Query: qs[i], WithFacets: true, IncludeRemote: true}
+					f := commons.RecordFilter{Query: qs[i], WithFacets: true, IncludeRemote: true, Language: lang}
 					if i%4 == 3 { // a quarter of the searches also filter
 						f.Filters = map[string][]string{commons.FacetKind: {"software", "data"}, commons.FacetCountry: {"FR"}}
 					}
@@ -335,6 +342,7 @@ func BenchmarkMemory100k(b *testing.B) {
 		searchEveryKind(b, db)
 		reportMemory(b)
 		b.ReportMetric(float64(before)/(1<<20), "rss-before-MB")
+		writeHeapProfile(b)
 		db.Close()
 	}
 }
@@ -368,6 +376,25 @@ func BenchmarkMemoryImport100k(b *testing.B) {
 		searchEveryKind(b, db)
 		reportMemory(b)
 		db.Close()
+	}
+}
+
+// writeHeapProfile writes the heap in use to the file the environment
+// variable COMMONS_HEAP_PROFILE names, if any: what holds the memory of an
+// open database (go tool pprof -sample_index=inuse_space).
+func writeHeapProfile(b *testing.B) {
+	path := os.Getenv("COMMONS_HEAP_PROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
 	}
 }
 

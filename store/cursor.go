@@ -130,6 +130,7 @@ func (s *search) fingerprint() uint32 {
 	h := fnv.New32a()
 	w := func(str string) { h.Write([]byte(str)); h.Write([]byte{0}) }
 	w(string(s.order))
+	w(s.lang)
 	for _, word := range s.words {
 		w(word)
 	}

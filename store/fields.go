@@ -2,6 +2,7 @@ package store
 
 import (
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -39,16 +40,35 @@ type derived struct {
 	sortName string
 	nameKeys string         // the names and the slug, compacted, one a line
 	facets   string         // "facet\tvalue\n" lines, facets in commons.Facets order
-	text     [nTiers]string // full text by tier, NFC, then the hyphenated words joined
+	text     [nTiers]string // full text by tier: each word once as written (NFC), then the joined words
 	alt      [nTiers]string // stems and camel-case parts by tier (analysis.Terms)
 	lens     [nTiers]int    // words by tier
 	words    []string       // the folded words of every tier, for the vocabulary
+	langs    string         // the languages of the texts (base tags), sorted, space-separated
 	values   [][]string     // facet values, by facet index
 }
 
 // termsPool keeps the analysis buffers of derive: an import derives
-// records on every core.
-var termsPool = sync.Pool{New: func() any { return new(analysis.Terms) }}
+// records on every core. Unlike a sync.Pool, it keeps them across garbage
+// collections, so what they remember of words lasts a whole import; it
+// keeps one for each core at most.
+var termsPool = make(chan *analysis.Terms, runtime.GOMAXPROCS(0))
+
+func getTerms() *analysis.Terms {
+	select {
+	case t := <-termsPool:
+		return t
+	default:
+		return new(analysis.Terms)
+	}
+}
+
+func putTerms(t *analysis.Terms) {
+	select {
+	case termsPool <- t:
+	default:
+	}
+}
 
 // derive computes the derived fields of a normalised record. Each text is
 // analysed in its own language; texts without one (slug, keywords,
@@ -87,29 +107,24 @@ func derive(r *commons.Record) derived {
 	for _, k := range r.Description.Languages() {
 		tiers[tierDesc] = append(tiers[tierDesc], part{r.Description[k], k, false})
 	}
-	terms := termsPool.Get().(*analysis.Terms)
-	defer termsPool.Put(terms)
+	terms := getTerms()
+	defer putTerms(terms)
 	terms.Reset()
 	for t, parts := range tiers {
 		terms.NextField()
-		texts := make([]string, len(parts))
-		for i, p := range parts {
-			texts[i] = p.text
+		for _, p := range parts {
 			if p.phrase {
 				terms.AddPhrase(p.text, p.lang, langs)
 			} else {
 				terms.Add(p.text, p.lang, langs)
 			}
 		}
-		text := norm.NFC.String(strings.Join(texts, "\n"))
-		d.lens[t] = countWords(text)
-		if extra := terms.Extra(); extra != "" {
-			text += "\n" + extra
-		}
-		d.text[t] = text
+		d.lens[t] = terms.Count()
+		d.text[t] = terms.Text()
 		d.alt[t] = terms.Alt()
 	}
-	terms.Words(func(w string) { d.words = append(d.words, w) })
+	d.words = slices.Clone(terms.Words())
+	d.langs = textLanguages(r)
 	keys := []string{analysis.Compact(r.Slug)}
 	for _, k := range r.Name.Languages() {
 		if c := analysis.Compact(r.Name[k]); c != "" && !slices.Contains(keys, c) {
@@ -130,6 +145,21 @@ func derive(r *commons.Record) derived {
 	}
 	d.facets = b.String()
 	return d
+}
+
+// textLanguages returns the languages of a record's names, summaries and
+// descriptions, base tags ("pt" for "pt-BR"), sorted and space-separated.
+func textLanguages(r *commons.Record) string {
+	var ls []string
+	for _, t := range []commons.Text{r.Name, r.Summary, r.Description} {
+		for k := range t {
+			if l := analysis.Base(k); l != "" && !slices.Contains(ls, l) {
+				ls = append(ls, l)
+			}
+		}
+	}
+	slices.Sort(ls)
+	return strings.Join(ls, " ")
 }
 
 // facetValues returns the record's value of every facet, by facet index.
@@ -220,31 +250,6 @@ func parseFacets(s string, fn func(facet int, value string)) {
 	}
 }
 
-// isWordRune reports whether c belongs to a word. FTS5's unicode61 tokenizer
-// treats letters, digits and private-use characters as token characters and
-// everything else as a separator; this is the same rule.
-func isWordRune(c rune) bool {
-	return unicode.IsLetter(c) || unicode.IsDigit(c) || unicode.IsNumber(c) || unicode.Is(unicode.Co, c)
-}
-
-// countWords counts the words of s as the tokenizer splits them.
-func countWords(s string) int {
-	n, in := 0, false
-	for _, c := range s {
-		var w bool
-		if c < utf8.RuneSelf {
-			w = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-		} else {
-			w = isWordRune(c)
-		}
-		if w && !in {
-			n++
-		}
-		in = w
-	}
-	return n
-}
-
 // maxQueryWords caps the words of a query; more are ignored.
 const maxQueryWords = 10
 
@@ -262,13 +267,20 @@ func ftsPattern(word string) string {
 
 // foldKey returns s folded for sorting: lower case, without diacritics, so
 // that "État" sorts with "etat" and before "Europe".
+// folders keeps the transformers of foldKey: building one costs more than
+// folding a name.
+var folders = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
+
 func foldKey(s string) string {
 	if isASCII(s) {
 		return strings.ToLower(strings.TrimSpace(s))
 	}
-	// A chain keeps buffers, so each call builds its own.
-	folder := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	// A chain keeps buffers, so each goroutine takes its own.
+	folder := folders.Get().(transform.Transformer)
 	out, _, err := transform.String(folder, s)
+	folders.Put(folder)
 	if err != nil {
 		out = s
 	}

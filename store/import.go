@@ -65,6 +65,7 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 	err := db.write(ctx, func(tx *sql.Tx, seq int64) error {
 		w := db.newRecordWriter(ctx, tx, seq)
 		defer w.close()
+		w.bulk = true
 		if len(rs) >= bulkRecords {
 			var err error
 			if grew, err = w.growCache(); err != nil {
@@ -116,7 +117,7 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 		if res.Created+res.Updated == 0 {
 			return errNoChange
 		}
-		return nil
+		return w.flushTerms()
 	})
 	if grew {
 		db.shrinkCacheLater()

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -23,23 +25,34 @@ func (s *searchIndex) drop()           { s.p.Store(nil) }
 // name, facet values and words per full-text tier. Counting facets over a
 // match set of 100,000 records takes a few milliseconds here; a GROUP BY
 // over json_each would take seconds.
+//
+// The rows' name keys and facet values live in two arenas, rows holding
+// offsets: a string or slice of its own per row would cost a header and an
+// allocation each. A row rewritten leaves its old bytes behind, until they
+// are half the arena and put compacts it.
 type index struct {
-	mu     sync.RWMutex
-	rows   []irow // by pk; pks are dense (AUTOINCREMENT, never reused)
-	live   int
-	sumLen [nTiers]int64 // over live rows, for the average lengths of BM25
-	values valueDict
+	mu      sync.RWMutex
+	rows    []irow // by pk; pks are dense (AUTOINCREMENT, never reused)
+	live    int
+	sumLen  [nTiers]int64 // over live rows, for the average lengths of BM25
+	values  valueDict
+	langs   langDict
+	keys    []byte   // the rows' name keys
+	vals    []uint32 // the rows' facet value ids
+	garbage int      // bytes of keys and vals no row refers to
 }
 
 // irow is one record in the index.
 type irow struct {
 	name    string               // folded, for SortName
-	keys    string               // names and slug compacted, one a line (derived.nameKeys)
 	heads   uint64               // a bit for the first byte of each key (keyHeads)
 	updated int64                // Unix milliseconds
 	seq     int64                // change sequence of the last write, to order writes of one millisecond
-	vals    []uint32             // facet value ids (see valueDict), grouped by facet
-	off     [maxFacets + 1]uint8 // vals[off[f]:off[f+1]] are facet f's
+	keyOff  uint32               // index.keys[keyOff:keyOff+keyLen]: names and slug compacted, one a line (derived.nameKeys)
+	valOff  uint32               // index.vals[valOff+off[f]:valOff+off[f+1]] are facet f's value ids (see valueDict)
+	langs   uint32               // the languages of the record's texts (langDict bits)
+	keyLen  uint16               //
+	off     [maxFacets + 1]uint8 //
 	lens    [nTiers]uint16
 	state   uint8
 }
@@ -53,8 +66,20 @@ const (
 func (r *irow) live() bool  { return r.state&rowLive != 0 }
 func (r *irow) local() bool { return r.state&rowLocal != 0 }
 
-// values returns the ids of the row's values of facet f.
-func (r *irow) values(f int) []uint32 { return r.vals[r.off[f]:r.off[f+1]] }
+// rowValues returns the ids of the row's values of facet f.
+func (ix *index) rowValues(r *irow, f int) []uint32 {
+	return ix.vals[r.valOff+uint32(r.off[f]) : r.valOff+uint32(r.off[f+1])]
+}
+
+// allValues returns the ids of the row's values of every facet.
+func (ix *index) allValues(r *irow) []uint32 {
+	return ix.vals[r.valOff : r.valOff+uint32(r.off[nFacets])]
+}
+
+// nameKeys returns the row's name keys.
+func (ix *index) nameKeys(r *irow) []byte {
+	return ix.keys[r.keyOff : r.keyOff+uint32(r.keyLen)]
+}
 
 // valueDict numbers facet values, all facets in one space, so that counting
 // a record's values is one loop over one array. Values are never forgotten:
@@ -79,6 +104,31 @@ func (d *valueDict) id(facet int, v string) uint32 {
 	return id
 }
 
+// langDict gives each language of the records' texts a bit, the first 32
+// languages met; the others share none (a search in them weighs no record
+// more).
+type langDict struct{ bits map[string]uint32 }
+
+// mask returns the bits of space-separated languages.
+func (d *langDict) mask(langs string) uint32 {
+	var m uint32
+	for l := range strings.FieldsSeq(langs) {
+		b, ok := d.bits[l]
+		if !ok && len(d.bits) < 32 {
+			if d.bits == nil {
+				d.bits = map[string]uint32{}
+			}
+			b = 1 << len(d.bits)
+			d.bits[strings.Clone(l)] = b
+		}
+		m |= b
+	}
+	return m
+}
+
+// bit returns the bit of a language, 0 if it has none.
+func (d *langDict) bit(lang string) uint32 { return d.bits[lang] }
+
 func newIndex() *index {
 	if len(commons.Facets) > maxFacets {
 		panic("store: more facets than maxFacets")
@@ -90,6 +140,20 @@ func newIndex() *index {
 func (ix *index) apply(rows []indexRow) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	// Grow the rows and the arenas once, to their size: growing by
+	// doubling would leave up to half of each unused.
+	keys, maxPK := 0, int64(0)
+	for i := range rows {
+		keys += len(rows[i].nameKeys)
+		maxPK = max(maxPK, rows[i].pk)
+	}
+	if n := int(min(maxPK, 1<<31)) + 1; n > cap(ix.rows) && len(rows) > 1 {
+		ix.rows = slices.Grow(ix.rows, n-len(ix.rows))
+	}
+	if len(rows) > 1 {
+		ix.keys = slices.Grow(ix.keys, keys)
+		ix.vals = slices.Grow(ix.vals, 8*len(rows))
+	}
 	for i := range rows {
 		ix.put(&rows[i])
 	}
@@ -114,7 +178,13 @@ func (ix *index) put(r *indexRow) {
 			ix.sumLen[t] -= int64(old.lens[t])
 		}
 	}
-	nr := irow{name: r.sortName, keys: r.nameKeys, heads: keyHeads(r.nameKeys), updated: r.updated, seq: r.seq, state: rowPresent}
+	if old.state != 0 {
+		ix.garbage += int(old.keyLen) + 4*int(old.off[nFacets])
+	}
+	keys := r.nameKeys[:min(len(r.nameKeys), 0xffff)]
+	nr := irow{name: r.sortName, heads: keyHeads(keys), updated: r.updated, seq: r.seq, state: rowPresent, langs: ix.langs.mask(r.langs),
+		keyOff: uint32(len(ix.keys)), keyLen: uint16(len(keys)), valOff: uint32(len(ix.vals))}
+	ix.keys = append(ix.keys, keys...)
 	if !r.deleted {
 		nr.state |= rowLive
 	}
@@ -128,14 +198,15 @@ func (ix *index) put(r *indexRow) {
 	parseFacets(r.facets, func(f int, v string) {
 		perFacet[f] = append(perFacet[f], ix.values.id(f, v))
 	})
+	n := 0
 	for f := range nFacets {
-		nr.off[f] = uint8(len(nr.vals))
-		nr.vals = append(nr.vals, perFacet[f]...)
-		if len(nr.vals) > 0xff {
-			nr.vals = nr.vals[:nr.off[f]] // more values than a record may hold
+		nr.off[f] = uint8(n)
+		if n+len(perFacet[f]) <= 0xff { // else more values than a record may hold
+			ix.vals = append(ix.vals, perFacet[f]...)
+			n += len(perFacet[f])
 		}
 	}
-	nr.off[nFacets] = uint8(len(nr.vals))
+	nr.off[nFacets] = uint8(n)
 	*old = nr
 	if nr.live() {
 		ix.live++
@@ -143,6 +214,26 @@ func (ix *index) put(r *indexRow) {
 			ix.sumLen[t] += int64(nr.lens[t])
 		}
 	}
+	if ix.garbage > 1<<20 && ix.garbage > (len(ix.keys)+4*len(ix.vals))/2 {
+		ix.compact()
+	}
+}
+
+// compact copies the arenas without the bytes no row refers to.
+func (ix *index) compact() {
+	keys := make([]byte, 0, len(ix.keys)-min(len(ix.keys), ix.garbage))
+	vals := make([]uint32, 0, len(ix.vals))
+	for i := range ix.rows {
+		r := &ix.rows[i]
+		if r.state == 0 {
+			continue
+		}
+		k, v := ix.nameKeys(r), ix.allValues(r)
+		r.keyOff, r.valOff = uint32(len(keys)), uint32(len(vals))
+		keys = append(keys, k...)
+		vals = append(vals, v...)
+	}
+	ix.keys, ix.vals, ix.garbage = keys, slices.Clip(vals), 0
 }
 
 // keyHeads has a bit for the first byte of each name key, modulo 64: a

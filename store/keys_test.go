@@ -44,7 +44,7 @@ func TestLinkExistingOnUpgrade(t *testing.T) {
 		`DROP TABLE copy_social`, `DROP TABLE relation_keys`, `DROP TABLE harvests`,
 		`DROP TABLE record_documents`, `DROP TABLE sessions`, `DROP TABLE login_failures`,
 		`DROP TABLE record_keys`, `DROP TABLE peers`, `ALTER TABLE records DROP COLUMN purged_at`,
-		`DROP TABLE search_terms`, `ALTER TABLE records DROP COLUMN name_keys`,
+		`DROP TABLE search_terms`, `ALTER TABLE records DROP COLUMN name_keys`, `ALTER TABLE records DROP COLUMN text_langs`,
 		`DELETE FROM schema_migrations WHERE version >= 3`,
 	} {
 		if _, err := raw.Exec(q); err != nil {

@@ -18,9 +18,18 @@ import (
 // less; a word within typing distance, a compound the word is inside, or
 // the word written apart counts least. So a record that has what was typed ranks above one that
 // has something like it.
+//
+// In a record with a text in the reader's language (RecordFilter.Language),
+// a word as typed counts a little more, and a stem of the query word by
+// that language's rules (or a word whose stem there is the query word)
+// counts between a word and a stem of another language: on a French page
+// "cartes" ranks the record that says "carte" in French above one that
+// says "cart" in English.
 const (
 	weightPhrase = 1.25 // words next to each other written together
+	weightUIWord = 1.1
 	weightWord   = 1.0
+	weightUIStem = 0.85
 	weightStem   = 0.7
 	weightFuzzy  = 0.4
 )
@@ -48,9 +57,19 @@ type planWord struct {
 }
 
 type planAlt struct {
-	weight  float64
-	pattern string
-	sets    [nTiers]*termSet
+	weight   float64
+	uiWeight float64 // the weight in a record with a text in the reader's language, when more
+	pattern  string
+	sets     [nTiers]*termSet
+}
+
+// weightIn returns the weight of a match in a record, ui telling whether
+// the record has a text in the reader's language.
+func (a *planAlt) weightIn(ui bool) float64 {
+	if ui && a.uiWeight > a.weight {
+		return a.uiWeight
+	}
+	return a.weight
 }
 
 func quote(w string) string { return `"` + strings.ReplaceAll(w, `"`, `""`) + `"` }
@@ -78,15 +97,28 @@ func stemPattern(word string, stems []string) string {
 }
 
 // newPlan analyses the query words. vocab (nil before the index is built)
-// gives the words within typing distance, the compounds and the splits.
-func newPlan(words []analysis.QueryWord, vocab *analysis.Vocabulary) *plan {
+// gives the words within typing distance, the compounds and the splits;
+// lang is the reader's language (a base tag, "" when unknown).
+func newPlan(words []analysis.QueryWord, vocab *analysis.Vocabulary, lang string) *plan {
 	p := &plan{words: make([]planWord, len(words))}
+	stemUI := lang != "" && analysis.HasStemmer(lang)
 	for i, qw := range words {
 		w := qw.Word
 		pw := planWord{word: w, stop: qw.Stop}
-		pw.alts = append(pw.alts, &planAlt{weight: weightWord, pattern: surfacePattern(w)})
+		surface := &planAlt{weight: weightWord, pattern: surfacePattern(w)}
+		if lang != "" {
+			surface.uiWeight = weightUIWord
+		}
+		pw.alts = append(pw.alts, surface)
 		stems := analysis.Stems(w)
 		pw.alts = append(pw.alts, &planAlt{weight: weightStem, pattern: stemPattern(w, stems)})
+		if stemUI && !qw.Stop {
+			var own []string
+			if s := analysis.Stem(lang, w); s != w {
+				own = []string{s}
+			}
+			pw.alts = append(pw.alts, &planAlt{uiWeight: weightUIStem, pattern: stemPattern(w, own)})
+		}
 		pw.stems = append([]string{w}, stems...)
 		if vocab != nil && !qw.Stop {
 			var fuzzy []string

@@ -329,6 +329,23 @@ func (db *DB) ExportRecords(ctx context.Context, includeRemote bool, fn func(*co
 // the same order, from the cache or in one query. Records deleted meanwhile
 // are left out.
 func (db *DB) recordsByPK(ctx context.Context, pks []int64) ([]*commons.Record, error) {
+	out, err := db.sharedRecords(ctx, pks)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]*commons.Record, 0, len(out))
+	for _, r := range out {
+		if r != nil {
+			recs = append(recs, cloneRecord(r))
+		}
+	}
+	return recs, nil
+}
+
+// sharedRecords returns the live records with the pks, by pk (nil for a
+// record that is not live), as the record cache shares them: the caller
+// must not change them.
+func (db *DB) sharedRecords(ctx context.Context, pks []int64) ([]*commons.Record, error) {
 	out := make([]*commons.Record, len(pks))
 	var missing []any
 	for i, pk := range pks {
@@ -375,11 +392,5 @@ func (db *DB) recordsByPK(ctx context.Context, pks []int64) ([]*commons.Record, 
 			}
 		}
 	}
-	recs := make([]*commons.Record, 0, len(out))
-	for _, r := range out {
-		if r != nil {
-			recs = append(recs, cloneRecord(r))
-		}
-	}
-	return recs, nil
+	return out, nil
 }

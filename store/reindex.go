@@ -28,19 +28,23 @@ func (db *DB) reindexText(ctx context.Context) (int, error) {
 		}
 		w := db.newRecordWriter(ctx, tx, seq)
 		defer w.close()
+		w.bulk = true
 		for _, r := range all {
 			rec, err := decodeRecord(r.doc)
 			if err != nil {
 				return fmt.Errorf("record %d: %w", r.pk, err)
 			}
 			d := derive(rec)
-			if err := w.exec(`UPDATE records SET name_keys = ?, len_name = ?, len_meta = ?, len_desc = ?, seq = ? WHERE pk = ?`,
-				d.nameKeys, d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], seq, r.pk); err != nil {
+			if err := w.exec(`UPDATE records SET name_keys = ?, len_name = ?, len_meta = ?, len_desc = ?, text_langs = ?, seq = ? WHERE pk = ?`,
+				d.nameKeys, d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], d.langs, seq, r.pk); err != nil {
 				return fmt.Errorf("record %d: %w", r.pk, err)
 			}
 			if err := w.insertText(r.pk, &d); err != nil {
 				return fmt.Errorf("record %d: %w", r.pk, err)
 			}
+		}
+		if err := w.flushTerms(); err != nil {
+			return err
 		}
 		n = len(all)
 		_, err = tx.ExecContext(ctx, `DELETE FROM meta WHERE key = 'reindex_text'`)

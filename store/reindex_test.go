@@ -36,8 +36,8 @@ func TestReindexTextOnUpgrade(t *testing.T) {
 	}
 	for _, q := range []string{
 		`DELETE FROM records_name`, `DELETE FROM records_meta`, `DELETE FROM records_desc`,
-		`DELETE FROM search_terms`, `UPDATE records SET name_keys = ''`,
-		`INSERT INTO meta (key, value) VALUES ('reindex_text', 1)`,
+		`DELETE FROM search_terms`, `UPDATE records SET name_keys = '', text_langs = ''`,
+		`INSERT INTO meta (key, value) VALUES ('reindex_text', 1) ON CONFLICT (key) DO NOTHING`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -56,6 +56,10 @@ func TestReindexTextOnUpgrade(t *testing.T) {
 		if got := slugs(mustSearch(t, db, commons.RecordFilter{Query: q})); !slices.Equal(got, want) {
 			t.Errorf("after the upgrade, %q finds %v, want %v", q, got, want)
 		}
+	}
+	var langs string
+	if err := db.r.QueryRowContext(ctx, `SELECT text_langs FROM records WHERE slug = 'osm'`).Scan(&langs); err != nil || langs != "en" {
+		t.Errorf("the languages of the texts after the upgrade: %q, %v; want en", langs, err)
 	}
 	var n int
 	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = 'reindex_text'`).Scan(&n); err != nil || n != 0 {

@@ -26,12 +26,13 @@ type search struct {
 	remote  bool                // include remote records
 	facets  bool                // count facet values
 	print   uint32              // fingerprint, for cursors
+	lang    string              // the reader's language, a base tag
 }
 
 // parseSearch validates a filter, naming each bad field.
 func parseSearch(f commons.RecordFilter) (*search, error) {
 	s := &search{query: analysis.ParseQuery(f.Query, maxQueryWords),
-		limit: f.Limit, remote: f.IncludeRemote, facets: f.WithFacets}
+		limit: f.Limit, remote: f.IncludeRemote, facets: f.WithFacets, lang: analysis.Base(f.Language)}
 	var compact strings.Builder
 	for _, w := range s.query {
 		s.words = append(s.words, w.Word)
@@ -117,8 +118,12 @@ func parseSearch(f commons.RecordFilter) (*search, error) {
 // with, then BM25F over the tiers, a match in the name weighing more than
 // one in keywords or summary, more than one in the description, and a
 // word as typed more than a stem, more than a typo or compound; words
-// all in the same tier count more. termCache explains why scoring
-// happens in memory rather than in FTS5.
+// all in the same tier count more. In a record with a text in the
+// reader's language (RecordFilter.Language), matches through that
+// language count more (plan.go). With several words, the proximityTop best
+// records are ranked again by how close the words are in their texts
+// (proximity.go). termCache explains why scoring happens in memory
+// rather than in FTS5.
 // Sorts: relevance (the default with words), name (folded; the default
 // without words), updated (newest first, and of one millisecond the last
 // written first); other ties go by record.
@@ -138,11 +143,14 @@ func (db *DB) SearchRecords(ctx context.Context, f commons.RecordFilter) (*commo
 	}
 	// The match sets of every word's alternatives in every tier, read in
 	// parallel: a set missing from the cache costs a scan of its FTS5 lists.
-	pl := newPlan(s.query, db.vocab.Load())
+	pl := newPlan(s.query, db.vocab.Load(), s.lang)
 	if err := pl.read(ctx, db); err != nil {
 		return nil, fmt.Errorf("search records: %w", ctxErr(ctx, err))
 	}
 	res := ix.evaluate(s, pl)
+	if err := db.rankByProximity(ctx, s, pl, &res); err != nil {
+		return nil, fmt.Errorf("search records: %w", ctxErr(ctx, err))
+	}
 	page := &commons.RecordPage{Total: res.total, Records: []*commons.Record{}}
 	if len(res.page) > s.limit {
 		page.Next = encodeCursor(s.order, s.print, &res.page[s.limit-1])
@@ -179,7 +187,8 @@ type evaluation struct {
 	kept   []bool // by query word: searched (not left out for want of matches)
 	weak   []bool // by query word: matched only within typing distance, in compounds or split
 	total  int
-	page   []sortKey // up to limit+1 keys after the cursor, in order
+	page   []sortKey // up to limit+1 keys after the cursor, in order (proximityTop more with top)
+	top    []sortKey // for proximity: the proximityTop best keys, the cursor aside
 	facets map[string][]commons.FacetCount
 }
 
@@ -219,7 +228,7 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 		strong := make([]uint64, words)
 		for _, a := range w.alts {
 			dst := u
-			if a.weight > weightFuzzy {
+			if max(a.weight, a.uiWeight) > weightFuzzy {
 				dst = strong
 			}
 			for _, t := range a.sets {
@@ -300,7 +309,13 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 	if s.facets {
 		counts = make([]int32, len(ix.values.names))
 	}
+	ui := ix.langs.bit(s.lang) // 0 without a reader's language
 	top := topK{order: s.order, k: s.limit + 1}
+	prox := s.order == orderRelevance && pl.proximityWords(kept) != nil
+	best := topK{order: s.order, k: proximityTop}
+	if prox {
+		top.k += proximityTop
+	}
 	total := 0
 	visit := func(pk int) {
 		if pk >= n {
@@ -313,7 +328,7 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 		var fail uint32
 		for a := active; a != 0; a &= a - 1 {
 			f := bits.TrailingZeros32(a)
-			if !acceptsAny(accept, r.values(f)) {
+			if !acceptsAny(accept, ix.rowValues(r, f)) {
 				fail |= 1 << f
 			}
 		}
@@ -321,21 +336,24 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 			// Multi-select: a record that fails one facet's filter only
 			// counts for that facet's other values.
 			if s.facets && fail&(fail-1) == 0 {
-				for _, v := range r.values(bits.TrailingZeros32(fail)) {
+				for _, v := range ix.rowValues(r, bits.TrailingZeros32(fail)) {
 					counts[v]++
 				}
 			}
 			return
 		}
 		if s.facets {
-			for _, v := range r.vals {
+			for _, v := range ix.allValues(r) {
 				counts[v]++
 			}
 		}
 		total++
 		k := sortKey{pk: int64(pk), name: r.name, updated: r.updated, seq: r.seq}
 		if s.order == orderRelevance {
-			k.score = score(uint32(pk), r, pl, kept, idf, &avg, s.compact)
+			k.score = score(uint32(pk), r, ix.nameKeys(r), r.langs&ui != 0, pl, kept, idf, &avg, s.compact)
+			if prox {
+				best.push(k)
+			}
 		}
 		if s.after == nil || s.order.before(s.after, &k) {
 			top.push(k)
@@ -354,6 +372,9 @@ func (ix *index) evaluate(s *search, pl *plan) evaluation {
 		}
 	}
 	ev := evaluation{kept: kept, weak: weak, total: total, page: top.sorted()}
+	if prox {
+		ev.top = best.sorted()
+	}
 	if s.facets {
 		ev.facets = ix.facetCounts(counts, s)
 	}
@@ -380,7 +401,7 @@ const (
 // BM25F over the tiers, each word's tiers weighted by the best way it
 // matched there (planAlt.weight), plus a share when every word is in one
 // tier (a stand-in for proximity), plus the name bonuses.
-func score(pk uint32, r *irow, pl *plan, kept []bool, idf []float64, avg *[nTiers]float64, compact string) float64 {
+func score(pk uint32, r *irow, keys []byte, ui bool, pl *plan, kept []bool, idf []float64, avg *[nTiers]float64, compact string) float64 {
 	total := 0.0
 	var inTier [nTiers]int
 	words := 0
@@ -393,8 +414,8 @@ func score(pk uint32, r *irow, pl *plan, kept []bool, idf []float64, avg *[nTier
 		var tw [nTiers]float64
 		for t := range nTiers {
 			for _, a := range w.alts {
-				if a.weight > tw[t] && a.sets[t].has(pk) {
-					tw[t] = a.weight
+				if aw := a.weightIn(ui); aw > tw[t] && a.sets[t].has(pk) {
+					tw[t] = aw
 				}
 			}
 			best = max(best, tw[t])
@@ -421,18 +442,18 @@ func score(pk uint32, r *irow, pl *plan, kept []bool, idf []float64, avg *[nTier
 	if compact == "" || r.heads&(1<<(compact[0]%64)) == 0 {
 		return total
 	}
-	return total + nameBonus(r.keys, compact)
+	return total + nameBonus(keys, compact)
 }
 
-// nameBonus is the bonus of a record whose name keys (irow.keys) are the
-// compacted query, or begin with it.
-func nameBonus(keys, compact string) float64 {
+// nameBonus is the bonus of a record whose name keys (index.nameKeys) are
+// the compacted query, or begin with it.
+func nameBonus(keys []byte, compact string) float64 {
 	if compact == "" {
 		return 0
 	}
 	bonus := 0.0
 	for i := 0; i < len(keys); {
-		j := strings.Index(keys[i:], compact)
+		j := bytesIndex(keys[i:], compact)
 		if j < 0 {
 			break
 		}
@@ -447,6 +468,17 @@ func nameBonus(keys, compact string) float64 {
 		i = j + 1
 	}
 	return bonus
+}
+
+// bytesIndex is strings.Index for a byte slice, without a copy.
+func bytesIndex(b []byte, sub string) int {
+	n := len(sub)
+	for i := 0; i+n <= len(b); i++ {
+		if b[i] == sub[0] && string(b[i:i+n]) == sub {
+			return i
+		}
+	}
+	return -1
 }
 
 // facetCounts lists each facet's values by count, then value; values a

@@ -77,9 +77,10 @@ type indexRow struct {
 	nameKeys string
 	facets   string
 	lens     [nTiers]int
+	langs    string // derived.langs
 }
 
-const indexRowColumns = `pk, seq, local, deleted_at IS NOT NULL, updated, sort_name, name_keys, facets, len_name, len_meta, len_desc`
+const indexRowColumns = `pk, seq, local, deleted_at IS NOT NULL, updated, sort_name, name_keys, facets, len_name, len_meta, len_desc, text_langs`
 
 // scanIndexRows reads the rows of a query selecting indexRowColumns.
 func scanIndexRows(rows *sql.Rows) ([]indexRow, error) {
@@ -88,7 +89,7 @@ func scanIndexRows(rows *sql.Rows) ([]indexRow, error) {
 	for rows.Next() {
 		var r indexRow
 		if err := rows.Scan(&r.pk, &r.seq, &r.local, &r.deleted, &r.updated, &r.sortName, &r.nameKeys, &r.facets,
-			&r.lens[tierName], &r.lens[tierMeta], &r.lens[tierDesc]); err != nil {
+			&r.lens[tierName], &r.lens[tierMeta], &r.lens[tierDesc], &r.langs); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -128,7 +129,7 @@ func (db *DB) syncChanges(ctx context.Context) error {
 	// the changed rows are all the caches need.
 	cols := indexRowColumns
 	if db.idx.load() == nil {
-		cols = `pk, seq, 0, 0, 0, '', '', '', 0, 0, 0`
+		cols = `pk, seq, 0, 0, 0, '', '', '', 0, 0, 0, ''`
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+cols+` FROM records WHERE seq > ?`, applied)
 	if err != nil {

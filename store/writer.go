@@ -28,7 +28,17 @@ type recordWriter struct {
 	// is written again.
 	vocab *analysis.Vocabulary
 	terms map[string]bool
+	// pending are the new words not yet written to search_terms: a bulk
+	// writer writes them all at flushTerms, the others with each record.
+	pending []string
+	bulk    bool
 }
+
+// termBatch is the number of words one INSERT into search_terms writes.
+// A statement of several rows opens a statement journal, which makes FTS5
+// write out its pending terms: so a bulk writer writes the vocabulary
+// after all the text, and a writer of a few records one row at a time.
+const termBatch = 64
 
 func (db *DB) newRecordWriter(ctx context.Context, tx *sql.Tx, seq int64) *recordWriter {
 	return &recordWriter{ctx: ctx, tx: tx, seq: seq, base: db.base, stmts: map[string]*sql.Stmt{},
@@ -164,8 +174,8 @@ func (w *recordWriter) insert(r *commons.Record, enc *encoded, actor string) err
 	// journal makes FTS5 flush its pending terms at every statement, which
 	// makes an import of 10,000 records several times slower.
 	s, err := w.stmt(`INSERT INTO records (id, slug, origin, local, doc, version, hash, created, updated,
-		received_at, seq, sort_name, name_keys, facets, len_name, len_meta, len_desc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		received_at, seq, sort_name, name_keys, facets, len_name, len_meta, len_desc, text_langs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -176,7 +186,7 @@ func (w *recordWriter) insert(r *commons.Record, enc *encoded, actor string) err
 	}
 	res, err := s.ExecContext(w.ctx, r.ID, r.Slug, p.Origin, p.Origin == w.base, string(doc), p.Version, p.Hash,
 		millis(p.Created), millis(p.Updated), received, w.seq, d.sortName, d.nameKeys, d.facets,
-		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc])
+		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], d.langs)
 	if isUnique(err) {
 		return commons.Errorf(commons.ECONFLICT, "a record with the id %s exists", r.ID)
 	} else if err != nil {
@@ -202,9 +212,9 @@ func (w *recordWriter) update(cur *storedRecord, r *commons.Record, enc *encoded
 	doc, d := enc.doc, &enc.d
 	p := &r.Provenance
 	if err := w.exec(`UPDATE records SET doc = ?, version = ?, hash = ?, updated = ?, seq = ?,
-		sort_name = ?, name_keys = ?, facets = ?, len_name = ?, len_meta = ?, len_desc = ? WHERE pk = ?`,
+		sort_name = ?, name_keys = ?, facets = ?, len_name = ?, len_meta = ?, len_desc = ?, text_langs = ? WHERE pk = ?`,
 		string(doc), p.Version, p.Hash, millis(p.Updated), w.seq, d.sortName, d.nameKeys, d.facets,
-		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], cur.pk); err != nil {
+		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], d.langs, cur.pk); err != nil {
 		return fmt.Errorf("update record: %w", err)
 	}
 	if err := w.deleteText(cur.pk); err != nil {
@@ -263,14 +273,49 @@ func (w *recordWriter) insertText(pk int64, d *derived) error {
 			return fmt.Errorf("index record text: %w", err)
 		}
 	}
-	for _, word := range d.words {
-		if w.terms[word] || w.vocab != nil && w.vocab.Has(word) {
-			continue
+	if w.vocab != nil {
+		w.pending = w.vocab.AppendUnknown(w.pending, d.words, w.terms)
+	} else {
+		for _, word := range d.words {
+			if !w.terms[word] {
+				w.terms[word] = true
+				w.pending = append(w.pending, word)
+			}
 		}
-		w.terms[word] = true
+	}
+	if w.bulk {
+		return nil
+	}
+	for _, word := range w.pending {
 		if err := w.exec(`INSERT INTO search_terms (term, seq) VALUES (?, ?) ON CONFLICT DO NOTHING`, word, w.seq); err != nil {
 			return fmt.Errorf("index record words: %w", err)
 		}
+	}
+	w.pending = w.pending[:0]
+	return nil
+}
+
+// flushTerms writes the pending words of the vocabulary. A bulk writer
+// calls it before its transaction commits.
+func (w *recordWriter) flushTerms() error {
+	for len(w.pending) > 0 {
+		n := min(len(w.pending), termBatch)
+		if err := w.writeTerms(w.pending[:n]); err != nil {
+			return err
+		}
+		w.pending = w.pending[n:]
+	}
+	return nil
+}
+
+func (w *recordWriter) writeTerms(words []string) error {
+	args := make([]any, 0, 2*len(words))
+	for _, word := range words {
+		args = append(args, word, w.seq)
+	}
+	if err := w.exec(`INSERT INTO search_terms (term, seq) VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(words)-1)+
+		` ON CONFLICT DO NOTHING`, args...); err != nil {
+		return fmt.Errorf("index record words: %w", err)
 	}
 	return nil
 }

@@ -248,11 +248,12 @@ func (s *server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, s.base+"/actor", http.StatusFound)
 		return nil
 	}
-	page, err := s.search(r)
+	asJSON := negotiate(r.Header.Get("Accept"), pageOffers) == mediaJSON
+	page, err := s.search(r, !asJSON)
 	if err != nil {
 		return err
 	}
-	if negotiate(r.Header.Get("Accept"), pageOffers) == mediaJSON {
+	if asJSON {
 		s.writePage(w, r, page)
 		return nil
 	}

@@ -8,13 +8,15 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/commons-directory/commons"
 )
 
 // handleRecordSearch answers GET /api/v1/records: one page of matching
 // records with facet counts, and a Link to the next page.
 func (s *server) handleRecordSearch(w http.ResponseWriter, r *http.Request) error {
-	page, err := s.search(r)
+	page, err := s.search(r, false)
 	if err != nil {
 		return err
 	}
@@ -22,10 +24,16 @@ func (s *server) handleRecordSearch(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// search parses the request's search parameters and runs the search.
-func (s *server) search(r *http.Request) (*commons.RecordPage, error) {
+// search parses the request's search parameters and runs the search. The
+// reader's language is the page's for an HTML page, else searchLanguage.
+func (s *server) search(r *http.Request, html bool) (*commons.RecordPage, error) {
 	f, err := parseFilter(r.URL.Query())
 	if err != nil {
+		return nil, err
+	}
+	if html {
+		f.Language = pageLanguage(r)
+	} else if f.Language, err = searchLanguage(r); err != nil {
 		return nil, err
 	}
 	page, err := s.timeSearch(r.Context(), f)
@@ -108,6 +116,30 @@ func parseFilter(q url.Values) (commons.RecordFilter, error) {
 		return f, err
 	}
 	return f, nil
+}
+
+// searchLanguage returns the reader's language of an API search, whose
+// matches through that language count more: the lang parameter (any
+// language tag), else the first language of Accept-Language, else none.
+func searchLanguage(r *http.Request) (string, error) {
+	if v := r.URL.Query().Get("lang"); v != "" {
+		t, err := language.Parse(v)
+		if err != nil {
+			return "", invalidParam("lang", "%q is not a language tag such as fr or pt-BR", v)
+		}
+		b, _ := t.Base()
+		return b.String(), nil
+	}
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil {
+		return "", nil // a header is no parameter: a bad one counts as none
+	}
+	for _, t := range tags {
+		if b, conf := t.Base(); conf != language.No && t != language.Und {
+			return b.String(), nil
+		}
+	}
+	return "", nil
 }
 
 // splitList flattens repeated and comma-separated values, dropping empty

@@ -48,6 +48,7 @@ func (s *server) searchWithin(r *http.Request, facet, value string) (*commons.Re
 		f.Filters = map[string][]string{}
 	}
 	f.Filters[facet] = []string{value}
+	f.Language = pageLanguage(r)
 	return s.timeSearch(r.Context(), f)
 }
 

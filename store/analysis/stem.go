@@ -2,8 +2,6 @@ package analysis
 
 import (
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	snowball "github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/danish"
@@ -60,50 +58,62 @@ func HasStemmer(tag string) bool {
 	return ok
 }
 
-// stemCaches remember stems, by language: a directory's texts use a few
-// tens of thousands of words, and a stem costs a microsecond. Reads take
-// no lock (imports stem on every core at once). Each stops growing at
-// maxStemCache entries.
-var stemCaches = func() map[string]*stemCache {
-	m := map[string]*stemCache{}
-	for lang := range stemmers {
-		m[lang] = &stemCache{}
-	}
-	return m
-}()
+// stemmerOrder lists the distinct stemmers (Norwegian has three tags),
+// each with its index in a Terms' stems; stemmerOf maps a language to it.
+var (
+	stemmerOrder = []string{"da", "de", "en", "es", "fi", "fr", "ga", "hu", "it", "nl", "no", "pt", "ro", "sv"}
+	stemFuncs    [nStemmers]func(*snowball.Env) bool
+	stemmerOf    = func() map[string]int {
+		m := map[string]int{}
+		for i, l := range stemmerOrder {
+			m[l] = i
+		}
+		m["nb"], m["nn"] = m["no"], m["no"]
+		for i, l := range stemmerOrder {
+			stemFuncs[i] = stemmers[l]
+		}
+		if len(stemmerOrder) != nStemmers {
+			panic("analysis: nStemmers is not len(stemmerOrder)")
+		}
+		return m
+	}()
+)
 
-type stemCache struct {
-	m    sync.Map // word → stem
-	size atomic.Int64
-}
+// nStemmers is len(stemmerOrder).
+const nStemmers = 14
 
-const maxStemCache = 100_000
-
-// Stem returns the stem of a folded word in a language (a BCP 47 tag), or
-// the word itself when the language has no stemmer. Stems are folded too.
-func Stem(tag, word string) string {
+// stemmerIndex returns the index of the stemmer of a language (a BCP 47
+// tag) in stemmerOrder, or -1.
+func stemmerIndex(tag string) int {
 	lang := tag
 	if len(tag) != 2 {
 		lang = Base(tag)
 	}
-	fn, ok := stemmers[lang]
-	if !ok || len(word) < 3 {
+	if i, ok := stemmerOf[lang]; ok {
+		return i
+	}
+	return -1
+}
+
+// Stem returns the stem of a folded word in a language (a BCP 47 tag), or
+// the word itself when the language has no stemmer. Stems are folded too.
+func Stem(tag, word string) string {
+	l := stemmerIndex(tag)
+	if l < 0 || len(word) < 3 {
 		return word
 	}
-	c := stemCaches[lang]
-	if s, ok := c.m.Load(word); ok {
-		return s.(string)
-	}
+	return stemWith(l, word)
+}
+
+// stemWith stems a folded word of 3 bytes or more by the stemmer of index l.
+// A stem costs about a microsecond: a query stems its few words afresh, and
+// Terms remembers the stems of the words it indexes.
+func stemWith(l int, word string) string {
 	env := snowball.NewEnv(word)
-	fn(env)
+	stemFuncs[l](env)
 	s := Fold(env.Current())
 	if s == "" {
 		s = word
-	}
-	if c.size.Load() < maxStemCache {
-		if _, loaded := c.m.LoadOrStore(word, s); !loaded {
-			c.size.Add(1)
-		}
 	}
 	return s
 }

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -50,17 +49,37 @@ func isElision(lang, w string) bool {
 	return false
 }
 
+// maxElision is the length in bytes of the longest elided word.
+var maxElision = func() int {
+	n := 0
+	for w := range anyElision {
+		n = max(n, len(w))
+	}
+	return n
+}()
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == 'ʼ' }
 
 // Tokens splits a text in a language (a BCP 47 tag; "" when unknown) into
 // its words. A word followed by an apostrophe and a letter is marked
 // Elided when it elides in the language; the English "s" of "France's" is
 // marked too.
-func Tokens(text, tag string) []Token { return appendTokens(nil, text, tag) }
+func Tokens(text, tag string) []Token { return appendTokens(nil, text, tag, true) }
 
-func appendTokens(out []Token, text, tag string) []Token {
+// appendTokens appends the tokens of a text to out. Without fold, Word is
+// left empty (but for elided words): the caller folds Raw itself.
+func appendTokens(out []Token, text, tag string, fold bool) []Token {
 	lang := Base(tag)
-	if !norm.NFC.IsNormalString(text) {
+	if !isASCII(text) && !norm.NFC.IsNormalString(text) {
 		text = norm.NFC.String(text) // "e" and a combining accent are one letter
 	}
 	i := 0
@@ -80,18 +99,23 @@ func appendTokens(out []Token, text, tag string) []Token {
 			i += n
 		}
 		raw := text[start:i]
-		t := Token{Raw: raw, Word: Fold(raw)}
+		t := Token{Raw: raw}
+		if fold {
+			t.Word = Fold(raw)
+		}
 		if prevEnd >= 0 && start-prevEnd == 1 && text[prevEnd] == '-' {
 			t.Joined = true
 		}
 		if i < len(text) {
 			if r, n := utf8.DecodeRuneInString(text[i:]); isApostrophe(r) && i+n < len(text) {
-				if next, _ := utf8.DecodeRuneInString(text[i+n:]); unicode.IsLetter(next) && isElision(lang, t.Word) {
-					t.Elided = true
+				if next, _ := utf8.DecodeRuneInString(text[i+n:]); unicode.IsLetter(next) && len(raw) <= 2*maxElision { // accents take two bytes
+					if w := Fold(raw); isElision(lang, w) {
+						t.Word, t.Elided = w, true
+					}
 				}
 			}
 		}
-		if t.Word == "s" && start > 0 && (lang == "en" || lang == "") {
+		if (raw == "s" || raw == "S") && start > 0 && (lang == "en" || lang == "") {
 			if r, _ := utf8.DecodeLastRuneInString(text[:start]); isApostrophe(r) {
 				t.Elided = true
 			}
@@ -138,25 +162,4 @@ func CamelParts(raw string) []string {
 		return nil
 	}
 	return append(parts, Fold(string(rs[start:])))
-}
-
-// Joins returns the words a text writes with hyphens, joined: "Nutri-Score"
-// → "nutriscore", "street-level" → "streetlevel", up to four parts.
-func Joins(toks []Token) []string {
-	var out []string
-	for i := 0; i < len(toks); i++ {
-		j := i + 1
-		for j < len(toks) && toks[j].Joined && j-i < 4 {
-			j++
-		}
-		if j-i > 1 {
-			var b strings.Builder
-			for _, t := range toks[i:j] {
-				b.WriteString(t.Word)
-			}
-			out = append(out, b.String())
-			i = j - 1
-		}
-	}
-	return out
 }

@@ -23,10 +23,13 @@ type Vocabulary struct {
 	cache map[string][]string // "t:word", "c:word" → answers, until the next Add
 }
 
+// vocabWord is a word of a length class. Its runes are decoded only for
+// the words the letter mask lets through: keeping them would cost more
+// than the word itself.
 type vocabWord struct {
 	word  string
-	runes []rune
 	mask  uint64 // letterMask
+	first rune
 }
 
 // letterMask has a bit for each letter in w (letters beyond z share bits).
@@ -70,7 +73,7 @@ func (v *Vocabulary) Add(words ...string) {
 		for len(v.byLen) <= len(rs) {
 			v.byLen = append(v.byLen, nil)
 		}
-		v.byLen[len(rs)] = append(v.byLen[len(rs)], vocabWord{w, rs, letterMask(rs)})
+		v.byLen[len(rs)] = append(v.byLen[len(rs)], vocabWord{word: w, mask: letterMask(rs), first: rs[0]})
 		if len(rs) >= minCompound {
 			v.long = append(v.long, w)
 		}
@@ -88,6 +91,20 @@ func (v *Vocabulary) Has(w string) bool {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	return v.set[w]
+}
+
+// AppendUnknown appends to dst the words that are neither in the
+// vocabulary nor in seen, adding them to seen, and returns dst.
+func (v *Vocabulary) AppendUnknown(dst, words []string, seen map[string]bool) []string {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	for _, w := range words {
+		if !seen[w] && !v.set[w] {
+			seen[w] = true
+			dst = append(dst, w)
+		}
+	}
+	return dst
 }
 
 // Len returns the number of words.
@@ -130,13 +147,18 @@ func (v *Vocabulary) Typos(w string, limit int) []string {
 			d    int
 		}
 		var hits []hit
+		var buf []rune
 		v.mu.RLock()
 		for n := max(1, len(rs)-k); n <= len(rs)+k && n < len(v.byLen); n++ {
 			for _, c := range v.byLen[n] {
-				if k == 1 && c.runes[0] != rs[0] || bits.OnesCount64(mask^c.mask) > 2*k {
+				if k == 1 && c.first != rs[0] || bits.OnesCount64(mask^c.mask) > 2*k {
 					continue
 				}
-				if d := Distance(rs, c.runes, k); d <= k && d > 0 && !strings.HasPrefix(c.word, w) {
+				buf = buf[:0]
+				for _, r := range c.word {
+					buf = append(buf, r)
+				}
+				if d := Distance(rs, buf, k); d <= k && d > 0 && !strings.HasPrefix(c.word, w) {
 					hits = append(hits, hit{c.word, d})
 				}
 			}
