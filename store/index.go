@@ -115,7 +115,7 @@ func (ix *index) put(r *indexRow) {
 		}
 	}
 	nr := irow{name: r.sortName, keys: r.nameKeys, heads: keyHeads(r.nameKeys), updated: r.updated, seq: r.seq, state: rowPresent}
-	if !r.deleted {
+	if !r.deleted && r.facets != programmeFacets {
 		nr.state |= rowLive
 	}
 	if r.local {
