@@ -162,7 +162,7 @@ func (f *Federation) Close() { f.keys.Close() }
 // ends, then waits for in-flight deliveries to finish.
 func (f *Federation) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery, f.runMaintenance, f.runSync, f.runCopies} {
+	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery, f.runMaintenance, f.runSync, f.runCopies, f.runCalls} {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()
 	}
