@@ -127,5 +127,3 @@ func (f *Federation) PostDueCalls(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
-
-
