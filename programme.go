@@ -21,7 +21,7 @@ type Programme struct {
 	Purposes    []string        `json:"purposes"` // FundingPurposes; empty: not stated
 	Amount      *Amount         `json:"amount,omitempty"`
 	CoFunding   *CoFunding      `json:"co_funding,omitempty"`
-	Status      string          `json:"status"` // ProgrammeStatuses
+	Status      string          `json:"status,omitempty"` // ProgrammeStatuses; empty when not stated
 	Calls       []ProgrammeCall `json:"calls"`
 	ApplyURL    string          `json:"apply_url,omitempty"`
 	SourceURL   string          `json:"source_url"`
@@ -153,11 +153,7 @@ func (p *Programme) validate(pr *problems) {
 		checkEnum(pr, "programme.co_funding.required", c.Required, CoFundingAnswers, true)
 		checkText(pr, "programme.co_funding.text", c.Text, MaxSummary)
 	}
-	if p.Status == "" {
-		pr.add("programme.status", "is required: one of %s", strings.Join(ProgrammeStatuses, ", "))
-	} else {
-		checkEnum(pr, "programme.status", p.Status, ProgrammeStatuses, true)
-	}
+	checkEnum(pr, "programme.status", p.Status, ProgrammeStatuses, false)
 	checkLen(pr, "programme.calls", len(p.Calls))
 	for i, c := range p.Calls {
 		f := fmt.Sprintf("programme.calls[%d]", i)

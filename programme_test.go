@@ -51,7 +51,7 @@ func TestValidateProgramme(t *testing.T) {
 		{"AmountCurrency", func(p *commons.Programme) { p.Amount.Currency = "" }, []string{"programme.amount.currency"}},
 		{"AmountOrder", func(p *commons.Programme) { p.Amount.Min = 60000 }, []string{"programme.amount.min"}},
 		{"CoFunding", func(p *commons.Programme) { p.CoFunding = &commons.CoFunding{Required: "maybe"} }, []string{"programme.co_funding.required"}},
-		{"StatusMissing", func(p *commons.Programme) { p.Status = "" }, []string{"programme.status"}},
+		{"StatusUnknown", func(p *commons.Programme) { p.Status = "paused" }, []string{"programme.status"}},
 		{"CallDeadline", func(p *commons.Programme) { p.Calls[0].Deadline = "1 Dec" }, []string{"programme.calls[0].deadline"}},
 		{"CallBackwards", func(p *commons.Programme) { p.Calls[0].Opens = "2027-01-01" }, []string{"programme.calls[0].deadline"}},
 		{"CallTitle", func(p *commons.Programme) { p.Calls[0].Title = nil }, []string{"programme.calls[0].title"}},
