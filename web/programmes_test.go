@@ -182,3 +182,38 @@ func TestProgrammesAPI(t *testing.T) {
 		expect(t, resp, b, 500)
 	}
 }
+
+// TestProgrammePages: the guided search answers with the programmes that
+// fit and why, in the page's language; a record page shows the
+// programmes that may fund it, a programme page the commons it may suit;
+// the funding feed carries programmes and their open calls.
+func TestProgrammePages(t *testing.T) {
+	s := newUIServer(t)
+	b := s.browser(t)
+	b.lang = "fr"
+	page := b.get("/funding/find?country=FR&kind=geodata&legal_form=association&purpose=maintenance", http.StatusOK)
+	wantIn(t, "find", page, `href="/funding/programmes/geo-fund"`, "Fonds des géodonnées ouvertes",
+		"<li>ouvert aux candidats des États membres de l’UE, dont France</li>", "<li>accepte cette forme juridique : Association</li>",
+		"<li>finance cet objet : Maintenance</li>")
+	wantNotIn(t, "find", page, "Old Fund")
+	wantIn(t, "find nothing", b.get("/funding/find?country=NO&kind=software", http.StatusOK), "Aucun programme ouvert ne correspond à ces réponses.")
+	b.get("/funding/find?legal_form=gmbh", http.StatusBadRequest)
+
+	all := b.get("/funding/programmes", http.StatusOK)
+	if i, j := strings.Index(all, "geo-fund"), strings.Index(all, "old-fund"); i < 0 || j < i {
+		t.Errorf("the list does not show the open programme, then the closed one (%d, %d)", i, j)
+	}
+	wantIn(t, "record", b.get("/records/osm", http.StatusOK), "Programmes qui pourraient financer ce commun", `href="/funding/programmes/geo-fund"`)
+	wantIn(t, "record without", b.get("/records/wikipedia", http.StatusOK), "Aucun programme répertorié ici ne correspond encore à ce commun.")
+
+	prog := b.get("/funding/programmes/geo-fund", http.StatusOK)
+	wantIn(t, "programme", prog, "Communs auxquels il peut convenir", `href="/records/osm"`, `href="/records/bano"`, "Spring round", "@geo-fund@")
+	wantNotIn(t, "programme", prog, `href="/records/wikipedia"`)
+	wantIn(t, "programme at its actor's URL", b.get("/records/geo-fund", http.StatusOK), "Communs auxquels il peut convenir")
+	b.get("/funding/programmes/osm", http.StatusNotFound)
+
+	feed := b.get("/funding.atom", http.StatusOK)
+	wantIn(t, "feed", feed, "Spring round", "Fonds des géodonnées ouvertes", s.URL+"/funding/programmes/geo-fund")
+	wantNotIn(t, "feed", feed, "Old round", "Old Fund")
+	wantNotIn(t, "feed for Norway", b.get("/funding.atom?country=NO", http.StatusOK), "Spring round")
+}

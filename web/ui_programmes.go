@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -277,4 +279,55 @@ func (s *server) recordProgrammes(r *http.Request, lang string, rec *commons.Rec
 		out = append(out, s.programmeCard(lang, m.Programme, m.NextDeadline, m.Reasons))
 	}
 	return out, nil
+}
+
+// programmeEntries are the funding feed's entries for the programmes
+// that fit the page's country and kind: one per programme, then one per
+// call still open, soonest deadline first; and the newest update.
+func (s *server) programmeEntries(r *http.Request, lang string) ([]fundingEntry, time.Time, error) {
+	q := r.URL.Query()
+	fq := commons.FundingQuery{Country: strings.ToUpper(q.Get("country")), Kind: q.Get("kind")}
+	if fq.Validate() != nil {
+		return nil, time.Time{}, nil // the page's own filters name what the directory holds; nothing fits
+	}
+	ps, err := s.dir.Programmes(r.Context())
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	today := s.today()
+	var newest time.Time
+	var out []fundingEntry
+	for _, m := range commons.MatchProgrammes(ps, fq, today) {
+		p, pr := m.Programme, m.Programme.Programme
+		if p.Provenance.Updated.After(newest) {
+			newest = p.Provenance.Updated
+		}
+		page := s.programmeURL(p)
+		updated := p.Provenance.Updated.UTC().Format(time.RFC3339)
+		name := textIn(p.Name, lang)
+		funder, _ := pr.Funder.Name.Get(lang)
+		sum := funder + " · " + translate(lang, "progkind."+pr.Kind)
+		if st := pr.Status; st != "" {
+			sum += " · " + translate(lang, "progstatus."+st)
+		}
+		out = append(out, fundingEntry{ID: p.ID, Title: atomText{Lang: name.Lang, Text: name.Text}, Updated: updated,
+			Link: []fundingLink{{Rel: "alternate", Href: page, Type: "text/html"}}, Summary: sum})
+		for _, c := range pr.Calls {
+			if c.Deadline != "" && c.Deadline < today {
+				continue
+			}
+			title := textIn(c.Title, lang)
+			csum := name.Text + " · " + funder
+			if c.Deadline != "" {
+				csum += " · " + translate(lang, "funding.deadline") + " " + formatDay(lang, c.Deadline)
+			}
+			links := []fundingLink{{Rel: "related", Href: page, Type: "text/html"}}
+			if c.URL != "" {
+				links = append([]fundingLink{{Rel: "alternate", Href: c.URL}}, links...)
+			}
+			out = append(out, fundingEntry{ID: p.ID + "#call-" + url.QueryEscape(c.Opens+"|"+c.Deadline+"|"+c.URL), Title: atomText{Lang: title.Lang, Text: title.Text},
+				Updated: updated, Link: links, Summary: csum})
+		}
+	}
+	return out, newest, nil
 }
