@@ -88,7 +88,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		"/records/osm/history", "/instances/peer.example/records/osm/history",
 		"/follow?target=" + url.QueryEscape(s.URL+"/records/osm"), "/records/nope", "/?lang=fr", "/records/osm?lang=de",
 		"/funding/programmes", "/funding/find?country=FR&kind=geodata", "/funding/programmes/geo-fund?lang=fr"}
-	private := []string{"/edit/new", "/records/osm/edit", "/account", "/ops", "/ops/users"}
+	private := []string{"/edit/new", "/records/osm/edit", "/account", "/ops", "/ops/users", "/records/geo-fund/edit"}
 	check := func(path string) {
 		for _, v := range axeViews {
 			setView(t, ctx, v.w, v.h, v.dark)

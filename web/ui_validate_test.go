@@ -61,6 +61,7 @@ func uiPageKinds(t *testing.T, s *testServer) map[string]string {
 		for name, p := range map[string]string{
 			"edit-new": "/edit/new", "edit": "/records/osm/edit", "delete": "/records/osm/delete", "post": "/records/osm/post",
 			"account": "/account", "ops": "/ops", "users": "/ops/users",
+			"edit-programme": "/records/geo-fund/edit", "new-programme": "/edit/new?programme=1",
 		} {
 			pages[lang+"-"+name] = b.get(p, http.StatusOK)
 		}
