@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/commons-directory/commons"
@@ -75,7 +77,7 @@ func nonNilReasons(rs []commons.MatchReason) []commons.MatchReason {
 // handleProgrammeList answers GET /api/v1/programmes: every programme the
 // directory holds, local and copies, by slug.
 func (s *server) handleProgrammeList(w http.ResponseWriter, r *http.Request) error {
-	ps, err := s.dir.Programmes(r.Context())
+	ps, err := s.programmes(r.Context())
 	if err != nil {
 		return err
 	}
@@ -115,7 +117,7 @@ func (s *server) handleFundingMatch(w http.ResponseWriter, r *http.Request) erro
 	if err := q.Validate(); err != nil {
 		return err
 	}
-	ps, err := s.dir.Programmes(r.Context())
+	ps, err := s.programmes(r.Context())
 	if err != nil {
 		return err
 	}
@@ -136,7 +138,7 @@ func (s *server) handleRecordProgrammes(w http.ResponseWriter, r *http.Request) 
 	if rec.Programme != nil {
 		return commons.Errorf(commons.ENOTFOUND, "%q is a funding programme, not a commons.", slug)
 	}
-	ps, err := s.dir.Programmes(r.Context())
+	ps, err := s.programmes(r.Context())
 	if err != nil {
 		return err
 	}
@@ -177,4 +179,35 @@ func (s *server) handleProgrammeCommons(w http.ResponseWriter, r *http.Request) 
 		Items []commonsMatchJSON `json:"items"`
 	}{out})
 	return nil
+}
+
+// programmeCache keeps the directory's programmes, read again only when
+// the store's change counter has moved, so that a record page, which
+// shows the programmes that may fund it, costs one read of that counter
+// rather than a scan of the records. Its zero value is ready to use.
+type programmeCache struct {
+	mu    sync.Mutex
+	seq   int64
+	ready bool
+	ps    []*commons.Record // shared, read only
+}
+
+// programmes returns every programme (shared: not to be changed).
+func (s *server) programmes(ctx context.Context) ([]*commons.Record, error) {
+	seq, err := s.dir.ChangeSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &s.progs
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ready && c.seq == seq {
+		return c.ps, nil
+	}
+	ps, err := s.dir.Programmes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.ps, c.seq, c.ready = ps, seq, true
+	return ps, nil
 }

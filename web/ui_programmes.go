@@ -143,7 +143,7 @@ func (s *server) handleFindPage(w http.ResponseWriter, r *http.Request) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}
-	ps, err := s.dir.Programmes(r.Context())
+	ps, err := s.programmes(r.Context())
 	if err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func (s *server) renderProgramme(w http.ResponseWriter, r *http.Request, p *comm
 
 // recordProgrammes are the cards of the programmes that may fund rec.
 func (s *server) recordProgrammes(r *http.Request, lang string, rec *commons.Record) ([]programmeCard, error) {
-	ps, err := s.dir.Programmes(r.Context())
+	ps, err := s.programmes(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +290,7 @@ func (s *server) programmeEntries(r *http.Request, lang string) ([]fundingEntry,
 	if fq.Validate() != nil {
 		return nil, time.Time{}, nil // the page's own filters name what the directory holds; nothing fits
 	}
-	ps, err := s.dir.Programmes(r.Context())
+	ps, err := s.programmes(r.Context())
 	if err != nil {
 		return nil, time.Time{}, err
 	}

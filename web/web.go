@@ -148,8 +148,9 @@ type server struct {
 	inboxLimits *limiter
 	noFast      bool // tests: every request through the router, to compare with serveFast
 	pages       *pages
-	funding     fundingCache // funding_cache.go
-	client      *http.Client // may be nil
+	funding     fundingCache   // funding_cache.go
+	progs       programmeCache // programmes.go
+	client      *http.Client   // may be nil
 	// crossOrigin refuses forms that browsers mark as sent from another
 	// site (Sec-Fetch-Site, Origin); checkForm also checks the token.
 	crossOrigin *http.CrossOriginProtection
