@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/commons-directory/commons"
 )
 
@@ -111,7 +109,7 @@ func (s *server) programmeCard(lang string, p *commons.Record, next string, reas
 	c := programmeCard{Name: textIn(p.Name, lang), Summary: textIn(p.Summary, lang), Funder: textIn(p.Programme.Funder.Name, lang),
 		URL: s.programmeURL(p), Kind: translate(lang, "progkind."+p.Programme.Kind), Next: next, Closed: p.Programme.Status == "closed"}
 	if p.Provenance.Origin == "" || p.IsLocal(s.base) {
-		c.URL = "/funding/programmes/" + url.PathEscape(p.Slug)
+		c.URL = "/funding/programmes/" + url.PathEscape(p.Slug) // ours: a path, like a record's
 	}
 	if st := p.Programme.Status; st != "" {
 		c.Status = translate(lang, "progstatus."+st)
@@ -163,7 +161,7 @@ func (s *server) handleFindPage(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range commons.MatchProgrammes(ps, q, s.today()) {
 		v.Cards = append(v.Cards, s.programmeCard(d.Lang, m.Programme, m.NextDeadline, m.Reasons))
 	}
-	if mux.CurrentRoute(r) != nil && r.URL.Path == "/funding/programmes" {
+	if r.URL.Path == "/funding/programmes" {
 		d.Title, v.Lead = d.T("programmes.title"), d.T("programmes.lead")
 		for _, p := range ps {
 			if p.Programme.Status == "closed" {
