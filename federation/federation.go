@@ -104,6 +104,7 @@ type Federation struct {
 	refusals  refusalLog // refusals.go
 
 	wakeInbox, wakeDeliver, wakePublish, wakeSync chan struct{}
+	wakeCalls                                     chan struct{}   // programmes.go
 	copyQueue                                     chan string     // copies to refresh (copies.go)
 	copyPending                                   map[string]bool // queued or being refreshed, under mu
 	syncing                                       sync.Mutex      // one reconciliation at a time
@@ -150,6 +151,7 @@ func New(o Options) *Federation {
 		wakeDeliver: make(chan struct{}, 1),
 		wakePublish: make(chan struct{}, 1),
 		wakeSync:    make(chan struct{}, 1),
+		wakeCalls:   make(chan struct{}, 1),
 		copyQueue:   make(chan string, 64),
 		copyPending: map[string]bool{},
 	}
@@ -191,9 +193,10 @@ func (f *Federation) runMaintenance(ctx context.Context) {
 	})
 }
 
-// RecordChanged wakes the publisher at once; without it the change is
-// found at the next poll. web calls it after every write.
-func (f *Federation) RecordChanged() { wake(f.wakePublish) }
+// RecordChanged wakes the publisher, and the job that posts programmes'
+// calls, at once; without it the change is found at the next poll. web
+// calls it after every write.
+func (f *Federation) RecordChanged() { wake(f.wakePublish); wake(f.wakeCalls) }
 
 func wake(c chan struct{}) {
 	select {

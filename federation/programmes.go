@@ -17,10 +17,11 @@ const ReminderLead = 14 * 24 * time.Hour
 // at for posts that are due.
 const callsInterval = time.Hour
 
-// runCalls posts the due announcements of the local programmes' calls,
-// hourly and at start.
+// runCalls posts the due announcements of the local programmes' calls:
+// at start, hourly (a reminder falls due as days pass), and when a record
+// was written (a programme's call may have become due).
 func (f *Federation) runCalls(ctx context.Context) {
-	every(ctx, callsInterval, nil, func(ctx context.Context) {
+	every(ctx, callsInterval, f.wakeCalls, func(ctx context.Context) {
 		if _, err := f.PostDueCalls(ctx); err != nil && ctx.Err() == nil {
 			f.log.Error("post programme calls", "err", err)
 		}

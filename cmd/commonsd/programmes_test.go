@@ -13,8 +13,7 @@ import (
 )
 
 // programmeBody is a programme open to EU commons, with a call that
-// opened in the past and closes in ten days: both its opening and its
-// two-week reminder are due.
+// opens in a month: nothing is due yet.
 func programmeBody(slug, name string) string {
 	now := time.Now().UTC()
 	return fmt.Sprintf(`{"slug": %q, "name": {"en": %q}, "countries": [{"code": "NL", "role": "origin"}],
@@ -22,7 +21,7 @@ func programmeBody(slug, name string) string {
 			"eligibility": {"countries": ["EU"], "kinds": ["software"]},
 			"calls": [{"title": {"en": "Spring call"}, "opens": %q, "deadline": %q}],
 			"source_url": "https://fund.example/", "checked": %q}}`,
-		slug, name, now.AddDate(0, 0, -20).Format(time.DateOnly), now.AddDate(0, 0, 10).Format(time.DateOnly), now.Format(time.DateOnly))
+		slug, name, now.AddDate(0, 1, 0).Format(time.DateOnly), now.AddDate(0, 2, 0).Format(time.DateOnly), now.Format(time.DateOnly))
 }
 
 // programmeSlugs lists the programmes an instance's API gives, as
@@ -50,7 +49,8 @@ func (in *instance) programmeSlugs(t *testing.T) []string {
 // programme reaches B by backfill when B follows A, and C through B with
 // A's proof; A's change and deletion follow; neither B nor C counts it as
 // a commons. A fediverse account that follows the programme hears of its
-// call opening and of the deadline, each once, even after a restart.
+// call opening and of the deadline as soon as the call is moved so that
+// both are due, each once, even after a restart.
 func TestProgrammesFederate(t *testing.T) {
 	dir := t.TempDir()
 	a := newInstanceWith(t, dir, openPeer("127.0.0.1:0"))
@@ -106,11 +106,22 @@ func TestProgrammesFederate(t *testing.T) {
 		t.Fatalf("Follow: %v %v", resp, err)
 	}
 	peer.WaitFor(t, time.Minute, "Accept", func(x map[string]any) bool { return x["type"] == "Accept" })
-
-	n, err := a.fed.PostDueCalls(ctx)
-	if err != nil || n != 2 {
-		t.Fatalf("PostDueCalls = %d, %v; want the opening and the reminder", n, err)
+	if n, err := a.fed.PostDueCalls(ctx); err != nil || n != 0 {
+		t.Fatalf("PostDueCalls before the call opens = %d, %v; want 0", n, err)
 	}
+
+	// The call now opened twenty days ago and closes in ten: the write
+	// wakes the job, which posts the opening and the reminder.
+	now := time.Now().UTC()
+	resp = a.api(t, "PATCH", "/api/v1/records/ngi-zero", "application/merge-patch+json",
+		fmt.Sprintf(`{"programme": {"calls": [{"title": {"en": "Spring call"}, "opens": %q, "deadline": %q}]}}`,
+			now.AddDate(0, 0, -20).Format(time.DateOnly), now.AddDate(0, 0, 10).Format(time.DateOnly)),
+		"If-Match", a.etag(t, "ngi-zero"))
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("move the call: %s %s", resp.Status, body)
+	}
+	resp.Body.Close()
 	for _, text := range []string{"is open until", "Two weeks left"} {
 		got := peer.WaitFor(t, time.Minute, text, func(x map[string]any) bool {
 			obj, _ := x["object"].(map[string]any)
