@@ -106,6 +106,17 @@ func TestProgrammesFederate(t *testing.T) {
 		t.Fatalf("Follow: %v %v", resp, err)
 	}
 	peer.WaitFor(t, time.Minute, "Accept", func(x map[string]any) bool { return x["type"] == "Accept" })
+	// Another account follows the topic of the kind the programme funds.
+	topicPeer := fedtest.NewPeer(t, "softwarefan")
+	topic := a.url + "/topics/software"
+	resp, err = topicPeer.Post(ctx, topic+"/inbox", map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       topicPeer.URL + "/follows/1", "type": "Follow", "actor": topicPeer.Actor, "object": topic,
+	})
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("Follow the topic: %v %v", resp, err)
+	}
+	topicPeer.WaitFor(t, time.Minute, "Accept", func(x map[string]any) bool { return x["type"] == "Accept" })
 	if n, err := a.fed.PostDueCalls(ctx); err != nil || n != 0 {
 		t.Fatalf("PostDueCalls before the call opens = %d, %v; want 0", n, err)
 	}
@@ -132,6 +143,11 @@ func TestProgrammesFederate(t *testing.T) {
 			t.Errorf("%s: signature: %v", text, got.Err)
 		}
 	}
+	// The topic announces the reminder to its followers.
+	topicPeer.WaitFor(t, time.Minute, "Announce of the reminder", func(x map[string]any) bool {
+		return x["type"] == "Announce" && x["actor"] == topic && strings.HasPrefix(fmt.Sprint(x["object"]), actorURL+"/posts/call-") &&
+			strings.HasSuffix(fmt.Sprint(x["object"]), "-reminder")
+	})
 	// Once: again, and after a restart on the same database, nothing is due.
 	if n, err := a.fed.PostDueCalls(ctx); err != nil || n != 0 {
 		t.Fatalf("PostDueCalls again = %d, %v; want 0", n, err)
