@@ -148,16 +148,48 @@ func (s *server) handleRecordProgrammes(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// suitedCommons lists the commons, local and copies, a programme may fund.
-func (s *server) suitedCommons(r *http.Request, p *commons.Record) ([]commons.CommonsMatch, error) {
+// maxSuited is how many of the commons a programme may suit its page and
+// the API list; the total is given beside.
+const maxSuited = 100
+
+// suitedCommons lists the commons, local and copies, a programme may
+// fund, by name: the first maxSuited, and how many there are.
+func (s *server) suitedCommons(r *http.Request, p *commons.Record) ([]commons.CommonsMatch, int, error) {
+	recs, err := s.applicants(r.Context())
+	if err != nil {
+		return nil, 0, err
+	}
+	ms := commons.CommonsFor(p, recs)
+	return ms[:min(len(ms), maxSuited)], len(ms), nil
+}
+
+// applicants returns what matching needs of every commons the directory
+// holds (slug, id, origin, names, kinds, countries, governance model),
+// read again only when the store has changed. Shared: read only.
+func (s *server) applicants(ctx context.Context) ([]*commons.Record, error) {
+	seq, err := s.dir.ChangeSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &s.progs
+	c.amu.Lock()
+	defer c.amu.Unlock()
+	if c.aready && c.aseq == seq {
+		return c.recs, nil
+	}
 	var recs []*commons.Record
-	if err := s.dir.ExportRecords(r.Context(), true, func(rec *commons.Record) error {
-		recs = append(recs, rec)
+	if err := s.dir.ExportRecords(ctx, true, func(rec *commons.Record) error {
+		a := &commons.Record{ID: rec.ID, Slug: rec.Slug, Name: rec.Name, Kinds: rec.Kinds, Countries: rec.Countries, Provenance: rec.Provenance}
+		if g := rec.Governance; g != nil && g.Model != "" {
+			a.Governance = &commons.Governance{Model: g.Model}
+		}
+		recs = append(recs, a)
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	return commons.CommonsFor(p, recs), nil
+	c.recs, c.aseq, c.aready = recs, seq, true
+	return recs, nil
 }
 
 // handleProgrammeCommons answers GET /api/v1/programmes/{slug}/commons:
@@ -167,7 +199,7 @@ func (s *server) handleProgrammeCommons(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	ms, err := s.suitedCommons(r, p)
+	ms, total, err := s.suitedCommons(r, p)
 	if err != nil {
 		return err
 	}
@@ -177,7 +209,8 @@ func (s *server) handleProgrammeCommons(w http.ResponseWriter, r *http.Request) 
 	}
 	s.writeJSON(w, r, http.StatusOK, mediaJSON, struct {
 		Items []commonsMatchJSON `json:"items"`
-	}{out})
+		Total int                `json:"total"`
+	}{out, total})
 	return nil
 }
 
@@ -190,6 +223,12 @@ type programmeCache struct {
 	seq   int64
 	ready bool
 	ps    []*commons.Record // shared, read only
+
+	// The commons, as much of them as matching needs (applicants).
+	amu    sync.Mutex
+	aseq   int64
+	aready bool
+	recs   []*commons.Record
 }
 
 // programmes returns every programme (shared: not to be changed).

@@ -155,8 +155,9 @@ func TestProgrammesAPI(t *testing.T) {
 			URL     string
 			Reasons []struct{ Code, Value string }
 		}
+		Total int
 	}
-	if err := json.Unmarshal(b, &cm); err != nil || len(cm.Items) != 1 || cm.Items[0].Slug != "osm" || !strings.HasSuffix(cm.Items[0].URL, "/records/osm") {
+	if err := json.Unmarshal(b, &cm); err != nil || len(cm.Items) != 1 || cm.Total != 1 || cm.Items[0].Slug != "osm" || !strings.HasSuffix(cm.Items[0].URL, "/records/osm") {
 		t.Errorf("always suits %s", b)
 	}
 	resp, b = s.do(t, req{Method: "GET", Route: "/api/v1/programmes/{slug}/commons", Path: "/api/v1/programmes/shut/commons"})
@@ -207,7 +208,8 @@ func TestProgrammePages(t *testing.T) {
 	wantIn(t, "record without", b.get("/records/wikipedia", http.StatusOK), "Aucun programme répertorié ici ne correspond encore à ce commun.")
 
 	prog := b.get("/funding/programmes/geo-fund", http.StatusOK)
-	wantIn(t, "programme", prog, "Communs auxquels il peut convenir", `href="/records/osm"`, `href="/records/bano"`, "Spring round", "@geo-fund@")
+	wantIn(t, "programme", prog, "Communs auxquels il peut convenir", `href="/records/osm"`, `href="/records/bano"`, "Spring round", "@geo-fund@",
+		"2 communs trouvés")
 	wantNotIn(t, "programme", prog, `href="/records/wikipedia"`)
 	wantIn(t, "programme at its actor's URL", b.get("/records/geo-fund", http.StatusOK), "Communs auxquels il peut convenir")
 	b.get("/funding/programmes/osm", http.StatusNotFound)

@@ -54,6 +54,7 @@ type programmeView struct {
 	CoFundText   localText
 	Calls        []programmeCallView
 	Suits        []suitView
+	SuitsTotal   int // Suits holds the first maxSuited
 	Follow       followView
 	Local        bool
 	HistoryURL   string
@@ -239,10 +240,11 @@ func (s *server) renderProgramme(w http.ResponseWriter, r *http.Request, p *comm
 		v.Calls = append(v.Calls, programmeCallView{Title: textIn(c.Title, d.Lang), Opens: c.Opens, Deadline: c.Deadline, URL: c.URL,
 			Past: c.Deadline != "" && c.Deadline < today})
 	}
-	suits, err := s.suitedCommons(r, p)
+	suits, total, err := s.suitedCommons(r, p)
 	if err != nil {
 		return err
 	}
+	v.SuitsTotal = total
 	for _, m := range suits {
 		sv := suitView{Name: textIn(m.Record.Name, d.Lang), URL: s.recordURL(m.Record)}
 		for _, why := range m.Reasons {
