@@ -218,6 +218,16 @@ func matchAll(programmes []*Record, a applicant, today string) []ProgrammeMatch 
 	return out
 }
 
+// Suits reports whether the programme p may fund the commons r (judged
+// from its countries, kinds and governance model), and why. A closed
+// programme, or a record that is itself a programme, suits never.
+func (p *Record) Suits(r *Record) ([]MatchReason, bool) {
+	if p.Programme == nil || r.Programme != nil {
+		return nil, false
+	}
+	return p.Programme.fits(recordApplicant(r))
+}
+
 // CommonsFor returns the records (not programmes) the programme may fund,
 // by name. A closed programme suits none.
 func CommonsFor(p *Record, records []*Record) []CommonsMatch {
@@ -226,10 +236,7 @@ func CommonsFor(p *Record, records []*Record) []CommonsMatch {
 	}
 	var out []CommonsMatch
 	for _, r := range records {
-		if r.Programme != nil {
-			continue
-		}
-		if why, ok := p.Programme.fits(recordApplicant(r)); ok {
+		if why, ok := p.Suits(r); ok {
 			out = append(out, CommonsMatch{Record: r, Reasons: why})
 		}
 	}

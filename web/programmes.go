@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -159,13 +161,24 @@ func (s *server) suitedCommons(r *http.Request, p *commons.Record) ([]commons.Co
 	if err != nil {
 		return nil, 0, err
 	}
-	ms := commons.CommonsFor(p, recs)
-	return ms[:min(len(ms), maxSuited)], len(ms), nil
+	// recs are sorted by name: keep the first maxSuited that fit, count the rest.
+	var ms []commons.CommonsMatch
+	n := 0
+	for _, r := range recs {
+		if why, ok := p.Suits(r); ok {
+			if n < maxSuited {
+				ms = append(ms, commons.CommonsMatch{Record: r, Reasons: why})
+			}
+			n++
+		}
+	}
+	return ms, n, nil
 }
 
 // applicants returns what matching needs of every commons the directory
-// holds (slug, id, origin, names, kinds, countries, governance model),
-// read again only when the store has changed. Shared: read only.
+// holds (slug, id, origin, names, kinds, countries, governance model), by
+// name as commons.CommonsFor orders them, read again only when the store
+// has changed. Shared: read only.
 func (s *server) applicants(ctx context.Context) ([]*commons.Record, error) {
 	seq, err := s.dir.ChangeSeq(ctx)
 	if err != nil {
@@ -187,6 +200,20 @@ func (s *server) applicants(ctx context.Context) ([]*commons.Record, error) {
 		return nil
 	}); err != nil {
 		return nil, err
+	}
+	type keyed struct {
+		key string
+		r   *commons.Record
+	}
+	ks := make([]keyed, len(recs))
+	for i, r := range recs {
+		ks[i] = keyed{strings.ToLower(r.Name.String()), r}
+	}
+	slices.SortFunc(ks, func(x, y keyed) int {
+		return cmp.Or(strings.Compare(x.key, y.key), strings.Compare(x.r.Slug, y.r.Slug), strings.Compare(x.r.ID, y.r.ID))
+	})
+	for i, k := range ks {
+		recs[i] = k.r
 	}
 	c.recs, c.aseq, c.aready = recs, seq, true
 	return recs, nil
