@@ -222,10 +222,27 @@ func matchAll(programmes []*Record, a applicant, today string) []ProgrammeMatch 
 // from its countries, kinds and governance model), and why. A closed
 // programme, or a record that is itself a programme, suits never.
 func (p *Record) Suits(r *Record) ([]MatchReason, bool) {
-	if p.Programme == nil || r.Programme != nil {
+	return p.SuitsApplicant(ApplicantOf(r))
+}
+
+// Applicant is what matching reads of a commons, computed once so that a
+// programme can be held against many commons quickly.
+type Applicant struct {
+	a         applicant
+	programme bool
+}
+
+// ApplicantOf is the applicant the record makes.
+func ApplicantOf(r *Record) Applicant {
+	return Applicant{a: recordApplicant(r), programme: r.Programme != nil}
+}
+
+// SuitsApplicant is Suits for an applicant computed beforehand.
+func (p *Record) SuitsApplicant(a Applicant) ([]MatchReason, bool) {
+	if p.Programme == nil || a.programme {
 		return nil, false
 	}
-	return p.Programme.fits(recordApplicant(r))
+	return p.Programme.fits(a.a)
 }
 
 // CommonsFor returns the records (not programmes) the programme may fund,

@@ -165,9 +165,9 @@ func (s *server) suitedCommons(r *http.Request, p *commons.Record) ([]commons.Co
 	var ms []commons.CommonsMatch
 	n := 0
 	for _, r := range recs {
-		if why, ok := p.Suits(r); ok {
+		if why, ok := p.SuitsApplicant(r.app); ok {
 			if n < maxSuited {
-				ms = append(ms, commons.CommonsMatch{Record: r, Reasons: why})
+				ms = append(ms, commons.CommonsMatch{Record: r.rec, Reasons: why})
 			}
 			n++
 		}
@@ -179,7 +179,7 @@ func (s *server) suitedCommons(r *http.Request, p *commons.Record) ([]commons.Co
 // holds (slug, id, origin, names, kinds, countries, governance model), by
 // name as commons.CommonsFor orders them, read again only when the store
 // has changed. Shared: read only.
-func (s *server) applicants(ctx context.Context) ([]*commons.Record, error) {
+func (s *server) applicants(ctx context.Context) ([]applicantRecord, error) {
 	seq, err := s.dir.ChangeSeq(ctx)
 	if err != nil {
 		return nil, err
@@ -212,11 +212,12 @@ func (s *server) applicants(ctx context.Context) ([]*commons.Record, error) {
 	slices.SortFunc(ks, func(x, y keyed) int {
 		return cmp.Or(strings.Compare(x.key, y.key), strings.Compare(x.r.Slug, y.r.Slug), strings.Compare(x.r.ID, y.r.ID))
 	})
+	out := make([]applicantRecord, len(ks))
 	for i, k := range ks {
-		recs[i] = k.r
+		out[i] = applicantRecord{k.r, commons.ApplicantOf(k.r)}
 	}
-	c.recs, c.aseq, c.aready = recs, seq, true
-	return recs, nil
+	c.recs, c.aseq, c.aready = out, seq, true
+	return out, nil
 }
 
 // handleProgrammeCommons answers GET /api/v1/programmes/{slug}/commons:
@@ -255,7 +256,13 @@ type programmeCache struct {
 	amu    sync.Mutex
 	aseq   int64
 	aready bool
-	recs   []*commons.Record
+	recs   []applicantRecord
+}
+
+// applicantRecord is a commons and what matching reads of it.
+type applicantRecord struct {
+	rec *commons.Record
+	app commons.Applicant
 }
 
 // programmes returns every programme (shared: not to be changed).

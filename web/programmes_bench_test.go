@@ -117,6 +117,11 @@ func BenchmarkProgrammes100k(b *testing.B) {
 			}
 		})
 	}
+	b.Run("cold/records/r000001", func(b *testing.B) {
+		for b.Loop() {
+			get(b, newHandler(), "/records/r000001")
+		}
+	})
 	b.Run("cold/funding/programmes/p00", func(b *testing.B) {
 		for b.Loop() {
 			get(b, newHandler(), "/funding/programmes/p00")
