@@ -41,6 +41,9 @@ type Record struct {
 	Relations     []Relation     `json:"relations"`
 	Logo          string         `json:"logo,omitempty"` // https URL of a square image
 
+	// Programme, when set, makes the record a funding programme.
+	Programme *Programme `json:"programme,omitempty"`
+
 	// Provenance is maintained by the store; what a client sends is ignored.
 	Provenance Provenance `json:"provenance"`
 }
@@ -200,6 +203,9 @@ func (r *Record) Normalize() {
 		if len(r.Funding.Channels) == 0 && len(r.Funding.Calls) == 0 && r.Funding.ManifestURL == "" {
 			r.Funding = nil
 		}
+	}
+	if r.Programme != nil {
+		r.Programme.normalize()
 	}
 	if r.Governance != nil && *r.Governance == (Governance{}) {
 		r.Governance = nil

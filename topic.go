@@ -20,10 +20,24 @@ func IsTopic(name string) bool {
 }
 
 // Topics returns the topics of a record: its kinds, then its countries.
+// A programme's are also the kinds of commons and the countries it is
+// open to, so that a topic's followers hear of its calls.
 func (r *Record) Topics() []string {
 	out := slices.Clone(r.Kinds)
+	var countries []string
+	if p := r.Programme; p != nil {
+		for _, k := range p.Eligibility.Kinds {
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+		countries = append(countries, p.Eligibility.Countries...)
+	}
 	for _, c := range r.Countries {
-		if t := strings.ToLower(c.Code); !slices.Contains(out, t) {
+		countries = append(countries, c.Code)
+	}
+	for _, c := range countries {
+		if t := strings.ToLower(c); !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}

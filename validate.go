@@ -15,6 +15,9 @@ import (
 
 // slugPattern is Mastodon's rule for remote usernames, lower-cased: a slug
 // is also the record actor's handle, slug@host.
+// currencyPattern is the form of an ISO 4217 code.
+var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+
 var slugPattern = regexp.MustCompile(`^[a-z0-9_]+([.-][a-z0-9_]+)*$`)
 
 // identifierPatterns check the identifier values whose syntax is fixed.
@@ -67,7 +70,7 @@ func (r *Record) Validate() error {
 	checkText(&p, "summary", r.Summary, MaxSummary)
 	checkText(&p, "description", r.Description, MaxDescription)
 
-	if len(r.Kinds) == 0 {
+	if len(r.Kinds) == 0 && r.Programme == nil {
 		p.add("kinds", "needs at least one of %s", strings.Join(Kinds, ", "))
 	}
 	checkEnumList(&p, "kinds", r.Kinds, Kinds)
@@ -108,9 +111,9 @@ func (r *Record) Validate() error {
 		checkEnum(&p, f+".applies_to", l.AppliesTo, LicenceScopes, false)
 	}
 
-	if r.Status == "" {
+	if r.Status == "" && r.Programme == nil {
 		p.add("status", "is required: one of %s", strings.Join(Statuses, ", "))
-	} else {
+	} else if r.Status != "" {
 		checkEnum(&p, "status", r.Status, Statuses, true)
 	}
 
@@ -193,6 +196,9 @@ func (r *Record) Validate() error {
 		}
 	}
 	checkURL(&p, "logo", r.Logo, false)
+	if r.Programme != nil {
+		r.Programme.validate(&p)
+	}
 	return p.err("the record is invalid")
 }
 

@@ -97,6 +97,11 @@ func TestRecordsAreValid(t *testing.T) {
 
 func TestForHome(t *testing.T) {
 	entries := mustRecords(t)
+	programmes, err := Programmes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries = append(entries, programmes...)
 	total := 0
 	for _, h := range Homes {
 		rs, err := ForHome(h)
@@ -115,7 +120,7 @@ func TestForHome(t *testing.T) {
 		t.Errorf("the homes share %d records; Records has %d", total, len(entries))
 	}
 
-	_, err := ForHome("xx")
+	_, err = ForHome("xx")
 	if code := commons.ErrorCode(err); code != commons.ENOTFOUND {
 		t.Errorf("ForHome(xx): code %q (%v); want %q", code, err, commons.ENOTFOUND)
 	}
@@ -187,5 +192,51 @@ func BenchmarkRecords(b *testing.B) {
 		if _, err := Records(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestProgrammes: at least ten real programmes from several countries and
+// the EU, each valid, with its source and the date its facts were taken,
+// and no record among them.
+func TestProgrammes(t *testing.T) {
+	entries, err := Programmes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) < 10 {
+		t.Errorf("%d demo programmes; want at least 10", len(entries))
+	}
+	records := map[string]bool{}
+	for _, e := range mustRecords(t) {
+		records[e.Record.Slug] = true
+	}
+	countries := map[string]bool{}
+	for _, e := range entries {
+		p := e.Record
+		if p.Programme == nil || p.Programme.SourceURL == "" || p.Programme.Checked == "" || p.Name["en"] == "" || p.Name["fr"] == "" {
+			t.Errorf("%s: not a programme with its source, check date and English and French names", p.Slug)
+			continue
+		}
+		if records[p.Slug] {
+			t.Errorf("%s is both a record and a programme", p.Slug)
+		}
+		for _, c := range p.Countries {
+			countries[c.Code] = true
+		}
+		if len(p.Programme.Eligibility.Countries) > 0 {
+			countries["restricted"] = true
+		}
+	}
+	for _, c := range []string{"NL", "DE", "AT", "FR", "restricted"} {
+		if !countries[c] {
+			t.Errorf("no demo programme from %s", c)
+		}
+	}
+	de, err := ForHome("de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(de, func(r *commons.Record) bool { return r.Slug == "prototype-fund" }) {
+		t.Error("the German demo instance lacks the Prototype Fund")
 	}
 }

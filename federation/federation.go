@@ -125,6 +125,7 @@ type Federation struct {
 	refusals  refusalLog // refusals.go
 
 	wakeInbox, wakeDeliver, wakePublish, wakeSync chan struct{}
+	wakeCalls                                     chan struct{}   // programmes.go
 	copyQueue                                     chan string     // copies to refresh (copies.go)
 	copyPending                                   map[string]bool // queued or being refreshed, under mu
 	syncing                                       sync.Mutex      // one reconciliation at a time
@@ -174,6 +175,7 @@ func New(o Options) *Federation {
 		wakeDeliver: make(chan struct{}, 1),
 		wakePublish: make(chan struct{}, 1),
 		wakeSync:    make(chan struct{}, 1),
+		wakeCalls:   make(chan struct{}, 1),
 		copyQueue:   make(chan string, 64),
 		copyPending: map[string]bool{},
 	}
@@ -186,7 +188,7 @@ func (f *Federation) Close() { f.keys.Close() }
 // ends, then waits for in-flight deliveries to finish.
 func (f *Federation) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery, f.runMaintenance, f.runSync, f.runCopies} {
+	for _, loop := range []func(context.Context){f.runInbox, f.runPublisher, f.runDelivery, f.runMaintenance, f.runSync, f.runCopies, f.runCalls} {
 		wg.Add(1)
 		go func() { defer wg.Done(); loop(ctx) }()
 	}
@@ -215,9 +217,10 @@ func (f *Federation) runMaintenance(ctx context.Context) {
 	})
 }
 
-// RecordChanged wakes the publisher at once; without it the change is
-// found at the next poll. web calls it after every write.
-func (f *Federation) RecordChanged() { wake(f.wakePublish) }
+// RecordChanged wakes the publisher, and the job that posts programmes'
+// calls, at once; without it the change is found at the next poll. web
+// calls it after every write.
+func (f *Federation) RecordChanged() { wake(f.wakePublish); wake(f.wakeCalls) }
 
 func wake(c chan struct{}) {
 	select {

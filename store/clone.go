@@ -41,5 +41,32 @@ func cloneRecord(r *commons.Record) *commons.Record {
 	}
 	c.Identifiers = slices.Clone(r.Identifiers)
 	c.Relations = slices.Clone(r.Relations)
+	if r.Programme != nil {
+		c.Programme = cloneProgramme(r.Programme)
+	}
+	return &c
+}
+
+func cloneProgramme(p *commons.Programme) *commons.Programme {
+	c := *p
+	c.Funder.Name = maps.Clone(p.Funder.Name)
+	c.Eligibility.Countries = slices.Clone(p.Eligibility.Countries)
+	c.Eligibility.Kinds = slices.Clone(p.Eligibility.Kinds)
+	c.Eligibility.LegalForms = slices.Clone(p.Eligibility.LegalForms)
+	c.Purposes = slices.Clone(p.Purposes)
+	if p.Amount != nil {
+		a := *p.Amount
+		a.Text = maps.Clone(a.Text)
+		c.Amount = &a
+	}
+	if p.CoFunding != nil {
+		f := *p.CoFunding
+		f.Text = maps.Clone(f.Text)
+		c.CoFunding = &f
+	}
+	c.Calls = slices.Clone(p.Calls)
+	for i := range c.Calls {
+		c.Calls[i].Title = maps.Clone(c.Calls[i].Title)
+	}
 	return &c
 }

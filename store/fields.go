@@ -31,6 +31,15 @@ const (
 // tierTables are the FTS5 tables of the tiers, by tier.
 var tierTables = [nTiers]string{"records_name", "records_meta", "records_desc"}
 
+// programmeFacets are the facets of a funding programme: a line of a
+// facet no record has, which parseFacets skips. notProgramme is the SQL
+// condition that leaves programmes out of the directory's lists.
+const (
+	programmeFacets = "programme\tyes\n"
+	notProgramme    = ` AND facets NOT LIKE 'programme%'`
+	isProgramme     = ` AND facets LIKE 'programme%'`
+)
+
 // nFacets is the number of facets, in the order of commons.Facets.
 var nFacets = len(commons.Facets)
 
@@ -133,6 +142,13 @@ func derive(r *commons.Record) derived {
 	}
 	d.nameKeys = strings.Join(keys, "\n")
 
+	if r.Programme != nil {
+		// A programme has no facet values: it is not in the directory's
+		// search; the marker leads its facets so that SQL can tell it.
+		d.values = make([][]string, nFacets)
+		d.facets = programmeFacets
+		return d
+	}
 	d.values = facetValues(r)
 	var b strings.Builder
 	for i, vs := range d.values {

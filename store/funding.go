@@ -13,7 +13,7 @@ import (
 func (db *DB) FundingRecords(ctx context.Context, fn func(*commons.Record) error) error {
 	// instr is a cheap first sieve (a document without funding has no such
 	// key), so that only funded documents are parsed as JSON.
-	rows, err := db.r.QueryContext(ctx, `SELECT doc FROM records WHERE deleted_at IS NULL
+	rows, err := db.r.QueryContext(ctx, `SELECT doc FROM records WHERE deleted_at IS NULL`+notProgramme+`
 		AND instr(doc, '"funding"') > 0
 		AND (json_array_length(doc, '$.funding.calls') > 0 OR json_array_length(doc, '$.funding.channels') > 0)
 		ORDER BY slug, origin`)
@@ -47,7 +47,7 @@ func (db *DB) FundingRecords(ctx context.Context, fn func(*commons.Record) error
 // more than limit records were written: reading every funded record is
 // then cheaper.
 func (db *DB) FundingChanges(ctx context.Context, after int64, limit int) (ids []string, recs []*commons.Record, ok bool, err error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, CASE WHEN deleted_at IS NULL AND instr(doc, '"funding"') > 0
+	rows, err := db.r.QueryContext(ctx, `SELECT id, CASE WHEN deleted_at IS NULL`+notProgramme+` AND instr(doc, '"funding"') > 0
 			AND (json_array_length(doc, '$.funding.calls') > 0 OR json_array_length(doc, '$.funding.channels') > 0)
 			THEN doc END
 		FROM records WHERE seq > ? LIMIT ?`, after, limit+1)
@@ -88,4 +88,30 @@ func (db *DB) ChangeSeq(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("read change sequence: %w", ctxErr(ctx, err))
 	}
 	return seq, nil
+}
+
+// Programmes returns every live funding programme, local and remote, in
+// slug order.
+func (db *DB) Programmes(ctx context.Context) ([]*commons.Record, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT doc FROM records WHERE deleted_at IS NULL`+isProgramme+` ORDER BY slug, origin`)
+	if err != nil {
+		return nil, fmt.Errorf("list programmes: %w", ctxErr(ctx, err))
+	}
+	defer rows.Close()
+	var out []*commons.Record
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("list programmes: %w", err)
+		}
+		r, err := decodeRecord(doc)
+		if err != nil {
+			return nil, fmt.Errorf("list programmes: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list programmes: %w", ctxErr(ctx, err))
+	}
+	return out, nil
 }

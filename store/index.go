@@ -185,7 +185,7 @@ func (ix *index) put(r *indexRow) {
 	nr := irow{name: r.sortName, heads: keyHeads(keys), updated: r.updated, seq: r.seq, state: rowPresent, langs: ix.langs.mask(r.langs),
 		keyOff: uint32(len(ix.keys)), keyLen: uint16(len(keys)), valOff: uint32(len(ix.vals))}
 	ix.keys = append(ix.keys, keys...)
-	if !r.deleted {
+	if !r.deleted && r.facets != programmeFacets {
 		nr.state |= rowLive
 	}
 	if r.local {

@@ -104,7 +104,7 @@ func (db *DB) Peers(ctx context.Context) ([]Peer, error) {
 
 // countByOriginHost counts live remote records by their origin's host.
 func (db *DB) countByOriginHost(ctx context.Context) (map[string]int, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT origin, count(*) FROM records WHERE local = 0 AND deleted_at IS NULL GROUP BY origin`)
+	rows, err := db.r.QueryContext(ctx, `SELECT origin, count(*) FROM records WHERE local = 0 AND deleted_at IS NULL`+notProgramme+` GROUP BY origin`)
 	if err != nil {
 		return nil, fmt.Errorf("count records by origin: %w", ctxErr(ctx, err))
 	}

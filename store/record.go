@@ -270,7 +270,7 @@ func (db *DB) recordHistory(ctx context.Context, where, slug string) ([]commons.
 
 // CountRecords returns how many live local and remote records there are.
 func (db *DB) CountRecords(ctx context.Context) (local, remote int, err error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT local, count(*) FROM records WHERE deleted_at IS NULL GROUP BY local`)
+	rows, err := db.r.QueryContext(ctx, `SELECT local, count(*) FROM records WHERE deleted_at IS NULL`+notProgramme+` GROUP BY local`)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count records: %w", err)
 	}
@@ -297,9 +297,9 @@ func (db *DB) CountRecords(ctx context.Context) (local, remote int, err error) {
 // includeRemote, in slug order (then origin), reading as it goes. An error
 // from fn stops the export and is returned as is.
 func (db *DB) ExportRecords(ctx context.Context, includeRemote bool, fn func(*commons.Record) error) error {
-	q := `SELECT doc FROM records WHERE deleted_at IS NULL AND local = 1 ORDER BY slug, origin`
+	q := `SELECT doc FROM records WHERE deleted_at IS NULL AND local = 1` + notProgramme + ` ORDER BY slug, origin`
 	if includeRemote {
-		q = `SELECT doc FROM records WHERE deleted_at IS NULL ORDER BY slug, origin`
+		q = `SELECT doc FROM records WHERE deleted_at IS NULL` + notProgramme + ` ORDER BY slug, origin`
 	}
 	rows, err := db.r.QueryContext(ctx, q)
 	if err != nil {

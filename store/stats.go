@@ -12,7 +12,7 @@ import (
 // "YYYY-MM" and a cumulative Count, oldest first.
 func (db *DB) RecordGrowth(ctx context.Context) ([]commons.FacetCount, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT strftime('%Y-%m', created / 1000, 'unixepoch') AS month, count(*)
-		FROM records WHERE deleted_at IS NULL GROUP BY month ORDER BY month`)
+		FROM records WHERE deleted_at IS NULL`+notProgramme+` GROUP BY month ORDER BY month`)
 	if err != nil {
 		return nil, fmt.Errorf("record growth: %w", err)
 	}

@@ -86,8 +86,9 @@ func TestBrowserAccessibility(t *testing.T) {
 	public := []string{"/", "/?q=map&kind=geodata", "/records/osm", "/records/bano", "/instances/peer.example/records/osm",
 		"/instances/peer.example", "/topics/geodata", "/topics/fr", "/about", "/stats", "/funding", "/login",
 		"/records/osm/history", "/instances/peer.example/records/osm/history",
-		"/follow?target=" + url.QueryEscape(s.URL+"/records/osm"), "/records/nope", "/?lang=fr", "/records/osm?lang=de"}
-	private := []string{"/edit/new", "/records/osm/edit", "/account", "/ops", "/ops/users"}
+		"/follow?target=" + url.QueryEscape(s.URL+"/records/osm"), "/records/nope", "/?lang=fr", "/records/osm?lang=de",
+		"/funding/programmes", "/funding/find?country=FR&kind=geodata", "/funding/programmes/geo-fund?lang=fr"}
+	private := []string{"/edit/new", "/records/osm/edit", "/account", "/ops", "/ops/users", "/records/geo-fund/edit"}
 	check := func(path string) {
 		for _, v := range axeViews {
 			setView(t, ctx, v.w, v.h, v.dark)

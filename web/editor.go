@@ -20,7 +20,11 @@ func (s *server) handleEditNew(w http.ResponseWriter, r *http.Request, u *common
 	d := s.newPage(w, r, "")
 	d.Title = d.T("edit.newtitle")
 	if r.Method != http.MethodPost {
-		f := buildForm(d.Lang, &commons.Record{}, nil, "")
+		rec := &commons.Record{}
+		if r.URL.Query().Get("programme") == "1" {
+			rec.Programme = &commons.Programme{}
+		}
+		f := buildForm(d.Lang, rec, nil, "")
 		f.New, f.Action = true, "/edit/new"
 		d.Body = f
 		return s.render(w, r, http.StatusOK, "edit", d)

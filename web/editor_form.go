@@ -55,6 +55,7 @@ type formView struct {
 	Links                                        []cell
 	Gov                                          []cell
 	Lists                                        []listView
+	Programme                                    *programmeForm    // a funding programme's part (editor_programme.go)
 	Errors                                       map[string]string // field path → message
 	Summary                                      []errItem         // every error, linking to its input
 }
@@ -120,6 +121,12 @@ func buildForm(lang string, rec *commons.Record, errs []commons.FieldError, extr
 			texts = append(texts, c.Title)
 		}
 	}
+	if rec.Programme != nil {
+		texts = append(texts, rec.Programme.Funder.Name)
+		for _, c := range rec.Programme.Calls {
+			texts = append(texts, c.Title)
+		}
+	}
 	for _, t := range texts {
 		for _, l := range t.Languages() {
 			if !slices.Contains(langs, l) {
@@ -177,10 +184,15 @@ func buildForm(lang string, rec *commons.Record, errs []commons.FieldError, extr
 	if rec.Funding != nil {
 		f.Manifest = rec.Funding.ManifestURL
 	}
-	for _, ld := range formLists {
+	lists := formLists
+	if rec.Programme != nil {
+		f.Programme = f.buildProgrammeForm(lang, rec.Programme, langs)
+		lists = append(slices.Clone(formLists), programmeCalls)
+	}
+	for _, ld := range lists {
 		ld.cols = listCols(ld, langs)
 		rows := listRows(rec, ld.path)
-		lv := listView{Path: ld.path, ID: fieldID(ld.path), Legend: translate(lang, "list."+ld.path), Error: f.Errors[ld.path]}
+		lv := listView{Path: ld.path, ID: fieldID(ld.path), Legend: listLegend(lang, ld.path), Error: f.Errors[ld.path]}
 		for _, c := range ld.cols {
 			lv.Cols = append(lv.Cols, colLabel(lang, ld.path, c.key))
 		}
@@ -283,6 +295,16 @@ func listRows(rec *commons.Record, path string) []map[string]string {
 		for _, rel := range rec.Relations {
 			out = append(out, map[string]string{"type": rel.Type, "target": rel.Target})
 		}
+	case "programme.calls":
+		if rec.Programme != nil {
+			for _, c := range rec.Programme.Calls {
+				row := map[string]string{"opens": c.Opens, "deadline": c.Deadline, "url": c.URL}
+				for l, t := range c.Title {
+					row["title."+l] = t
+				}
+				out = append(out, row)
+			}
+		}
 	}
 	return out
 }
@@ -341,7 +363,12 @@ func parseRecordForm(form url.Values) (*commons.Record, []commons.FieldError) {
 			textLangs = append(textLangs, l)
 		}
 	}
-	for _, ld := range formLists {
+	lists := formLists
+	if form.Get("programme") == "1" {
+		rec.Programme = parseProgrammeForm(form, textLangs, &bad)
+		lists = append(slices.Clone(formLists), programmeCalls)
+	}
+	for _, ld := range lists {
 		ld.cols = listCols(ld, textLangs)
 		n, _ := strconv.Atoi(form.Get("rows." + ld.path))
 		for i := range min(n, commons.MaxListItems+10) {
@@ -383,6 +410,14 @@ func addRow(rec *commons.Record, path string, v map[string]string) {
 		rec.Identifiers = append(rec.Identifiers, commons.Identifier{Scheme: v["scheme"], Value: v["value"]})
 	case "relations":
 		rec.Relations = append(rec.Relations, commons.Relation{Type: v["type"], Target: v["target"]})
+	case "programme.calls":
+		title := commons.Text{}
+		for k, t := range v {
+			if l, ok := strings.CutPrefix(k, "title."); ok && t != "" {
+				title[l] = t
+			}
+		}
+		rec.Programme.Calls = append(rec.Programme.Calls, commons.ProgrammeCall{Title: title, Opens: v["opens"], Deadline: v["deadline"], URL: v["url"]})
 	}
 }
 
@@ -399,7 +434,7 @@ func commaList(s string) []string {
 // fieldLabel names a field path for people: "countries[0].code" →
 // "Countries, row 1: Country code", "name.fr" → "Name (Français)".
 func fieldLabel(lang, path string) string {
-	for _, ld := range formLists {
+	for _, ld := range append(slices.Clone(formLists), programmeCalls) {
 		rest, ok := strings.CutPrefix(path, ld.path+"[")
 		if !ok {
 			continue
@@ -409,7 +444,7 @@ func fieldLabel(lang, path string) string {
 		if err != nil {
 			break
 		}
-		label := translate(lang, "list."+ld.path) + ", " + fmt.Sprintf(translate(lang, "edit.row"), n+1)
+		label := listLegend(lang, ld.path) + ", " + fmt.Sprintf(translate(lang, "edit.row"), n+1)
 		if col != "" {
 			label += translate(lang, "punct.colon") + colLabel(lang, ld.path, col)
 		}
@@ -442,7 +477,7 @@ func fieldLabel(lang, path string) string {
 // listCols are the columns of a list in a form whose texts are in langs:
 // a funding call's title has one column per language.
 func listCols(ld listDef, langs []string) []colDef {
-	if ld.path != "funding.calls" {
+	if ld.path != "funding.calls" && ld.path != "programme.calls" {
 		return ld.cols
 	}
 	var out []colDef
@@ -461,8 +496,23 @@ func listCols(ld listDef, langs []string) []colDef {
 // colLabel names a column of a list: "Title", or "Title (French)" for a
 // title in one language.
 func colLabel(lang, path, col string) string {
+	if path == "programme.calls" {
+		// A programme's call has the columns of a record's, and its opening.
+		if col == "opens" {
+			return translate(lang, "programme.opensat")
+		}
+		path = "funding.calls"
+	}
 	if base, l, ok := strings.Cut(col, "."); ok {
 		return translate(lang, "col."+path+"."+base) + " (" + languageLabel(lang, l) + ")"
 	}
 	return translate(lang, "col."+path+"."+col)
+}
+
+// listLegend names a list of the form.
+func listLegend(lang, path string) string {
+	if path == "programme.calls" {
+		return translate(lang, "programme.calls")
+	}
+	return translate(lang, "list."+path)
 }

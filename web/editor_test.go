@@ -281,3 +281,62 @@ func TestUIEditNeedsVersion(t *testing.T) {
 	edit.Set("version", strconv.Itoa(before.Provenance.Version))
 	b.post("/records/osm/edit", edit, http.StatusSeeOther)
 }
+
+// programmeFormValues is a valid form for a new funding programme.
+func programmeFormValues(slug string) url.Values {
+	return url.Values{
+		"slug": {slug}, "textlangs": {"en"}, "name.en": {"Civic Fund"}, "summary.en": {"Grants for civic tech."},
+		"programme": {"1"}, "programme.funder.name.en": {"Civic Foundation"}, "programme.funder.url": {"https://civic.example/"},
+		"programme.kind": {"grant"}, "programme.status": {"open"}, "programme.eligibility.countries": {"fr, eu"},
+		"programme.eligibility.kinds": {"software", "data"}, "programme.eligibility.legal_forms": {"association"},
+		"programme.purposes": {"maintenance"}, "programme.amount.min": {"1000"}, "programme.amount.max": {"20000"},
+		"programme.amount.currency": {"eur"}, "programme.co_funding.required": {"no"},
+		"programme.source_url": {"https://civic.example/fund"}, "programme.checked": {"2026-12-01"},
+		"rows.programme.calls": {"2"}, "programme.calls[0].title.en": {"Winter call"}, "programme.calls[0].deadline": {"2027-02-01"},
+		"programme.calls[0].url": {"https://civic.example/winter"},
+	}
+}
+
+// TestUIProgrammeEditor creates a programme through the form, shows an
+// error beside its field, and edits it without losing its programme part.
+func TestUIProgrammeEditor(t *testing.T) {
+	s := newUIServer(t)
+	b := s.browser(t)
+	b.login("ed")
+	wantIn(t, "list", b.get("/funding/programmes", http.StatusOK), `href="/edit/new?programme=1"`)
+	page := b.get("/edit/new?programme=1", http.StatusOK)
+	wantIn(t, "new programme form", page, `name="programme" value="1"`, `name="programme.kind"`, `name="programme.calls[0].opens"`)
+	checkHTML(t, "new programme form", page)
+
+	bad := programmeFormValues("civic-fund")
+	bad.Set("programme.kind", "")
+	bad.Set("programme.amount.max", "lots")
+	_, page = b.post("/edit/new", bad, http.StatusUnprocessableEntity)
+	wantIn(t, "errors", page, `id="ef-programme-amount-max"`)
+
+	resp, _ := b.post("/edit/new", programmeFormValues("civic-fund"), http.StatusSeeOther)
+	if loc := resp.Header.Get("Location"); loc != "/records/civic-fund?done=created" {
+		t.Fatalf("create redirects to %q", loc)
+	}
+	rec, err := s.db.Record(t.Context(), "civic-fund")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := rec.Programme
+	if p == nil || p.Kind != "grant" || strings.Join(p.Eligibility.Countries, ",") != "FR,EU" || strings.Join(p.Eligibility.Kinds, ",") != "software,data" ||
+		p.Amount.Currency != "EUR" || p.Amount.Max != 20000 || p.CoFunding.Required != "no" || len(p.Calls) != 1 || p.Calls[0].Deadline != "2027-02-01" ||
+		p.Funder.Name["en"] != "Civic Foundation" {
+		t.Fatalf("created programme %+v", p)
+	}
+	form := b.get("/records/civic-fund/edit", http.StatusOK)
+	wantIn(t, "edit form", form, `value="Civic Foundation"`, `value="FR, EU"`, `value="2027-02-01"`, `value="maintenance" checked`)
+
+	edit := programmeFormValues("civic-fund")
+	edit.Set("version", "1")
+	edit.Set("programme.calls[0].deadline", "2027-03-01")
+	b.post("/records/civic-fund/edit", edit, http.StatusSeeOther)
+	rec, err = s.db.Record(t.Context(), "civic-fund")
+	if err != nil || rec.Programme == nil || rec.Programme.Calls[0].Deadline != "2027-03-01" || rec.Provenance.Version != 2 {
+		t.Fatalf("edited programme %+v, %v", rec, err)
+	}
+}

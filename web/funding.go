@@ -233,6 +233,14 @@ func (s *server) handleFundingFeed(w http.ResponseWriter, r *http.Request) error
 			Summary: sum,
 		})
 	}
+	entries, at, err := s.programmeEntries(r, lang)
+	if err != nil {
+		return err
+	}
+	feed.Entries = append(feed.Entries, entries...)
+	if at.After(newest) {
+		newest = at
+	}
 	if newest.IsZero() {
 		newest = time.Unix(0, 0)
 	}

@@ -237,7 +237,7 @@ func TestOpenAPIRecordFields(t *testing.T) {
 	sp := loadSpec(t)
 	v, _ := sp.lookup("/components/schemas/RecordContent/properties")
 	props := v.(map[string]any)
-	b, err := json.Marshal(&commons.Record{Governance: &commons.Governance{}, Funding: &commons.Funding{}, Summary: commons.Text{"en": "x"}, Description: commons.Text{"en": "x"}, Logo: "x", ID: "x"})
+	b, err := json.Marshal(&commons.Record{Governance: &commons.Governance{}, Funding: &commons.Funding{}, Programme: &commons.Programme{}, Summary: commons.Text{"en": "x"}, Description: commons.Text{"en": "x"}, Logo: "x", ID: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,13 @@ func (s *server) router() *mux.Router {
 	r.Handle("/api/v1/records/{slug}/followers", s.handle(s.editor(s.handleRecordFollowers))).Methods(get, head)
 	r.Handle("/api/v1/records/{slug}/posts", s.handle(s.editor(s.handlePostCreate))).Methods(post)
 	r.Handle("/api/v1/records/{slug}/social", s.handle(s.handleSocial)).Methods(get, head)
+	r.Handle("/api/v1/records/{slug}/programmes", s.handle(s.handleRecordProgrammes)).Methods(get, head)
+
+	// Funding programmes (programmes.go).
+	r.Handle("/api/v1/programmes", s.handle(s.handleProgrammeList)).Methods(get, head)
+	r.Handle("/api/v1/programmes/{slug}", s.handle(s.handleProgrammeGet)).Methods(get, head)
+	r.Handle("/api/v1/programmes/{slug}/commons", s.handle(s.handleProgrammeCommons)).Methods(get, head)
+	r.Handle("/api/v1/funding/match", s.handle(s.handleFundingMatch)).Methods(get, head)
 
 	// Copies of other instances' records (copies.go), and any record by IRI.
 	r.Handle("/api/v1/lookup", s.handle(s.handleRecordLookup)).Methods(get, head)

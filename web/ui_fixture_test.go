@@ -73,6 +73,28 @@ func seedUIRecords(t testing.TB, s *testServer) {
 			Kinds: []string{"knowledge"}, Status: "stable", Countries: []commons.Country{{Code: "US", Role: "origin"}},
 			Licences: []commons.Licence{{Expression: "CC-BY-SA-4.0"}},
 		},
+		{
+			Slug: "geo-fund", Name: commons.Text{"en": "Open Geodata Fund", "fr": "Fonds des géodonnées ouvertes"},
+			Summary:     commons.Text{"en": "Grants for open geodata in Europe."},
+			Description: commons.Text{"en": "Grants for **open geodata** kept by communities."},
+			Countries:   []commons.Country{{Code: "NL", Role: "origin"}},
+			Programme: &commons.Programme{
+				Funder: commons.Funder{Name: commons.Text{"en": "Geo Foundation"}, URL: "https://geo.example/"}, Kind: "grant", Status: "open",
+				Eligibility: commons.Eligibility{Countries: []string{"EU"}, Kinds: []string{"geodata"}, LegalForms: []string{"foundation", "association"}},
+				Purposes:    []string{"maintenance", "community"},
+				Amount:      &commons.Amount{Min: 5000, Max: 50000, Currency: "EUR"}, CoFunding: &commons.CoFunding{Required: "no"},
+				Calls: []commons.ProgrammeCall{
+					{Title: commons.Text{"en": "Spring round"}, Opens: "2020-01-01", Deadline: soon, URL: "https://geo.example/spring"},
+					{Title: commons.Text{"en": "Old round"}, Deadline: "2020-06-01"},
+				},
+				ApplyURL: "https://geo.example/apply", SourceURL: "https://geo.example/fund", Checked: "2026-12-01",
+			},
+		},
+		{
+			Slug: "old-fund", Name: commons.Text{"en": "Old Fund"},
+			Programme: &commons.Programme{Funder: commons.Funder{Name: commons.Text{"en": "Old Foundation"}}, Kind: "prize", Status: "closed",
+				SourceURL: "https://old.example/", Checked: "2026-12-01"},
+		},
 	}
 	for _, r := range recs {
 		if err := s.db.CreateRecord(ctx, r, "ed"); err != nil {

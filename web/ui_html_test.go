@@ -116,7 +116,8 @@ func TestUIPagesHTML(t *testing.T) {
 	css := len(s.browser(t).get("/static/style.css", http.StatusOK))
 	public := []string{"/", "/?q=map&kind=geodata", "/records/osm", "/records/bano", "/topics/geodata", "/topics/fr",
 		"/about", "/stats", "/funding", "/funding?funder=NLnet", "/login",
-		"/follow?target=" + url.QueryEscape(s.URL+"/records/osm"), "/records/osm/history"}
+		"/follow?target=" + url.QueryEscape(s.URL+"/records/osm"), "/records/osm/history",
+		"/funding/programmes", "/funding/find?country=FR&kind=geodata&purpose=maintenance", "/funding/programmes/geo-fund"}
 	editorial := []string{"/edit/new", "/records/osm/edit", "/records/osm/delete", "/records/osm/post", "/account", "/ops", "/ops/users"}
 	for _, lang := range []string{"en", "fr", "de"} {
 		b := s.browser(t)

@@ -39,7 +39,8 @@ type recordView struct {
 	Harvested       string // a listed publiccode.yml fills the record: its last successful read
 	CanEdit         bool
 	EditURL         string
-	Calls           []callView // open: deadline today or later, or none
+	Programmes      []programmeCard // that may fund it (ui_programmes.go)
+	Calls           []callView      // open: deadline today or later, or none
 	PastCalls       []callView
 	JSONLD          template.JS // schema.org description, for a data block
 }
@@ -52,6 +53,9 @@ type relationView struct {
 // renderRecord writes the page of a local or remote record. ?tl= picks the
 // language of the record's texts when it has several.
 func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commons.Record) error {
+	if rec.Programme != nil {
+		return s.renderProgramme(w, r, rec)
+	}
 	d := s.newPage(w, r, "")
 	tl := d.Lang
 	if v := r.URL.Query().Get("tl"); v != "" && rec.Name[v] != "" {
@@ -119,6 +123,9 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 		d.Alternates = append(d.Alternates, alternate{mediaActivity, rec.ID, v.Follow.Handle})
 	}
 	d.Title = v.Name.Text
+	if v.Programmes, err = s.recordProgrammes(r, d.Lang, rec); err != nil {
+		return err
+	}
 	for _, tag := range rec.Name.Languages() {
 		if tag != v.Name.Lang {
 			v.TextLangs = append(v.TextLangs, langLink{Tag: tag, Name: autonym(tag), URL: "?tl=" + url.QueryEscape(tag) + "&lang=" + d.Lang})

@@ -32,6 +32,9 @@ func (s *server) uiRouter() *mux.Router {
 	r.Handle("/stats", page(s.handleStatsPage)).Methods(get, head)
 	r.Handle("/funding", page(s.handleFundingPage)).Methods(get, head)
 	r.Handle("/funding.atom", s.handle(s.handleFundingFeed)).Methods(get, head)
+	r.Handle("/funding/programmes", page(s.handleFindPage)).Methods(get, head) // ui_programmes.go
+	r.Handle("/funding/find", page(s.handleFindPage)).Methods(get, head)
+	r.Handle("/funding/programmes/{slug}", page(s.handleProgrammePage)).Methods(get, head)
 
 	// Signing in and out (session.go).
 	r.Handle("/login", page(s.handleLoginForm)).Methods(get, head)

@@ -140,7 +140,9 @@ func TestUIFunding(t *testing.T) {
 			Title string `xml:"title"`
 		} `xml:"entry"`
 	}
-	if err := xml.Unmarshal([]byte(feed), &f); err != nil || len(f.Entries) != 3 || f.Entries[0].Title != "Appel communs numériques" {
+	// The records' calls, then the funding programmes and their open calls.
+	if err := xml.Unmarshal([]byte(feed), &f); err != nil || len(f.Entries) != 5 || f.Entries[0].Title != "Appel communs numériques" ||
+		f.Entries[3].Title != "Open Geodata Fund" || f.Entries[4].Title != "Spring round" {
 		t.Errorf("feed entries %+v, %v", f.Entries, err)
 	}
 }

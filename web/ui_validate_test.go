@@ -48,6 +48,8 @@ func uiPageKinds(t *testing.T, s *testServer) map[string]string {
 			"funding": "/funding?kind=geodata", "login": "/login", "history": "/records/osm/history",
 			"remote-history": "/instances/peer.example/records/osm/history",
 			"follow":         "/follow?target=" + url.QueryEscape(s.URL+"/records/osm"),
+			"programmes":     "/funding/programmes", "find": "/funding/find?country=FR&kind=geodata&legal_form=association&purpose=maintenance",
+			"find-none": "/funding/find?country=NO&kind=software", "programme": "/funding/programmes/geo-fund",
 		} {
 			pages[lang+"-"+name] = b.get(p, http.StatusOK)
 		}
@@ -59,6 +61,7 @@ func uiPageKinds(t *testing.T, s *testServer) map[string]string {
 		for name, p := range map[string]string{
 			"edit-new": "/edit/new", "edit": "/records/osm/edit", "delete": "/records/osm/delete", "post": "/records/osm/post",
 			"account": "/account", "ops": "/ops", "users": "/ops/users",
+			"edit-programme": "/records/geo-fund/edit", "new-programme": "/edit/new?programme=1",
 		} {
 			pages[lang+"-"+name] = b.get(p, http.StatusOK)
 		}

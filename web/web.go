@@ -48,7 +48,8 @@ type Directory interface {
 	RecordGrowth(ctx context.Context) ([]commons.FacetCount, error)
 	FundingRecords(ctx context.Context, fn func(*commons.Record) error) error
 	FundingChanges(ctx context.Context, after int64, limit int) (ids []string, recs []*commons.Record, ok bool, err error)
-	ChangeSeq(ctx context.Context) (int64, error) // moves at every write; funding_cache.go
+	ChangeSeq(ctx context.Context) (int64, error)              // moves at every write; funding_cache.go
+	Programmes(ctx context.Context) ([]*commons.Record, error) // programmes.go
 	Authenticate(ctx context.Context, name, password string) (*commons.User, error)
 	Users(ctx context.Context) ([]*commons.User, error)
 	CreateUser(ctx context.Context, name, role, password string) (*commons.User, error)
@@ -157,8 +158,9 @@ type server struct {
 	stats       *serverStats // the routes' measurements (metrics.go)
 	noFast      bool         // tests: every request through the router, to compare with serveFast
 	pages       *pages
-	funding     fundingCache // funding_cache.go
-	client      *http.Client // may be nil
+	funding     fundingCache   // funding_cache.go
+	progs       programmeCache // programmes.go
+	client      *http.Client   // may be nil
 	// crossOrigin refuses forms that browsers mark as sent from another
 	// site (Sec-Fetch-Site, Origin); checkForm also checks the token.
 	crossOrigin *http.CrossOriginProtection
