@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -426,6 +427,7 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer, full bool) (in
 	excl := url.QueryEscape(strings.Join(exclude, ","))
 	var st syncStats
 	applied := 0
+	origins := map[string]bool{} // of the changes that altered what this instance holds
 	// The next page of the index is fetched while this one's documents
 	// are fetched and stored.
 	type fetched struct {
@@ -490,6 +492,14 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer, full bool) (in
 			f.log.Warn("record from a peer refused", "peer", p.Host, "record", rj.ID, "err", rj.Err)
 		}
 		applied += res.Applied()
+		if res.Applied() > 0 {
+			for _, c := range changes {
+				if c.Origin == "" {
+					c.Origin = origin
+				}
+				origins[c.Origin] = true
+			}
+		}
 		cursor = page.Cursor
 	}
 	if pending != nil {
@@ -512,6 +522,9 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer, full bool) (in
 	}
 	if applied > 0 {
 		f.log.Info("records synchronised", "peer", p.Host, "changed", applied, "requests", st.Requests, "bytes", st.Bytes)
+		if nerr := f.notice(context.WithoutCancel(ctx), p.Actor, slices.Sorted(maps.Keys(origins))); nerr != nil {
+			f.log.Warn("tell the peers of new records", "err", nerr)
+		}
 	}
 	return applied, err
 }

@@ -281,17 +281,43 @@ func (db *DB) NotePeerFollows(ctx context.Context, actor string, hosts []string)
 // RelayTargets returns the inboxes of the peers whose follow of this
 // instance is accepted and that should get a record of origin (a base
 // URL) passed on: not the origin itself, not the peer it came from (the
-// instance actor from), and not a peer that follows the origin itself.
+// instance actor from), not a peer that follows the origin itself, nor
+// a peer that has not said which instances it follows.
 func (db *DB) RelayTargets(ctx context.Context, origin, from string) ([]string, error) {
 	originHost := hostOf(origin)
+	return db.followerInboxes(ctx, from, func(p *Peer) bool {
+		return p.Host != originHost && len(p.Follows) > 0 && !slices.Contains(p.Follows, originHost)
+	})
+}
+
+// NoticeTargets returns the inboxes of the peers whose follow of this
+// instance is accepted, other than the instance actor from, that may lack
+// records of one of origins (base URLs): they do not follow that origin
+// themselves, as far as they said, and are not it.
+func (db *DB) NoticeTargets(ctx context.Context, origins []string, from string) ([]string, error) {
+	return db.followerInboxes(ctx, from, func(p *Peer) bool {
+		for _, o := range origins {
+			if h := hostOf(o); h != p.Host && !slices.Contains(p.Follows, h) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// followerInboxes returns the distinct inboxes of the peers whose follow
+// of this instance is accepted, but for the instance actor from, that
+// keep says to keep.
+func (db *DB) followerInboxes(ctx context.Context, from string, keep func(*Peer) bool) ([]string, error) {
 	ps, err := db.peerRows(ctx, `SELECT `+peerColumns+` FROM peers WHERE incoming = 'accepted' AND inbox <> '' ORDER BY host`)
 	if err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
 	var out []string
-	for _, p := range ps {
-		if p.Host == originHost || p.Actor == from || seen[p.Inbox] || slices.Contains(p.Follows, originHost) {
+	for i := range ps {
+		p := &ps[i]
+		if p.Actor == from || seen[p.Inbox] || !keep(p) {
 			continue
 		}
 		seen[p.Inbox] = true
