@@ -1,0 +1,414 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store"
+)
+
+// A federation of many instances in one process, on loopback, each
+// behind a handler that counts what it serves and receives.
+
+// traffic counts the requests and bytes every instance of a scaleNet
+// serves and receives, and, when docs is not nil, the record documents
+// each instance receives: in pages of record collections (not in their
+// index form), by the host that asked (its signature's key), and in
+// activities posted to its inboxes.
+type traffic struct {
+	mu       sync.Mutex
+	requests int64
+	bytes    int64
+	docs     map[string]map[string]int // receiving host → record IRI → documents
+}
+
+func (tr *traffic) reset() {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.requests, tr.bytes = 0, 0
+	if tr.docs != nil {
+		tr.docs = map[string]map[string]int{}
+	}
+}
+
+func (tr *traffic) totals() (requests, bytes int64) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.requests, tr.bytes
+}
+
+// most returns the largest number of documents of one record one instance
+// received, with the instance and the record, and the sum of all.
+func (tr *traffic) most() (n int, host, record string, total int) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for h, m := range tr.docs {
+		for id, c := range m {
+			total += c
+			if c > n {
+				n, host, record = c, h, id
+			}
+		}
+	}
+	return n, host, record, total
+}
+
+func (tr *traffic) countDoc(host, id string) {
+	m := tr.docs[host]
+	if m == nil {
+		m = map[string]int{}
+		tr.docs[host] = m
+	}
+	m[id]++
+}
+
+// countingWriter counts the bytes of a response and, when keep is set,
+// keeps them.
+type countingWriter struct {
+	http.ResponseWriter
+	n      int64
+	status int
+	keep   bool
+	buf    bytes.Buffer
+}
+
+func (c *countingWriter) WriteHeader(code int) {
+	c.status = code
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	if c.keep {
+		c.buf.Write(p)
+	}
+	return c.ResponseWriter.Write(p)
+}
+
+var keyIDPattern = regexp.MustCompile(`(?i)keyid="([^"]+)"`)
+
+// signerHost is the host of the key that signed r, or "".
+func signerHost(r *http.Request) string {
+	for _, h := range []string{"Signature-Input", "Signature", "Authorization"} {
+		if m := keyIDPattern.FindStringSubmatch(r.Header.Get(h)); m != nil {
+			if u, err := url.Parse(m[1]); err == nil {
+				return u.Host
+			}
+		}
+	}
+	return ""
+}
+
+// wrap counts what the instance at self serves and receives through h.
+func (tr *traffic) wrap(self string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		countDocs := tr.docs != nil
+		var in []byte
+		inbox := r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/inbox")
+		if countDocs && inbox {
+			in, _ = io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(in))
+		}
+		page := r.Method == http.MethodGet && r.URL.Path == "/actor/records" && r.URL.Query().Get("page") != "" &&
+			r.URL.Query().Get("form") == ""
+		cw := &countingWriter{ResponseWriter: w, status: http.StatusOK, keep: countDocs && page}
+		h.ServeHTTP(cw, r)
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		tr.requests++
+		tr.bytes += cw.n + max(r.ContentLength, 0)
+		if !countDocs {
+			return
+		}
+		if inbox {
+			var act struct {
+				Object json.RawMessage `json:"object"`
+			}
+			var obj struct {
+				ID     string          `json:"id"`
+				Type   string          `json:"type"`
+				Record json.RawMessage `json:"commonsRecord"`
+			}
+			if json.Unmarshal(in, &act) == nil && json.Unmarshal(act.Object, &obj) == nil && (obj.Record != nil || obj.Type == "Tombstone") {
+				tr.countDoc(self, obj.ID)
+			}
+			return
+		}
+		if page && cw.status == http.StatusOK {
+			body := cw.buf.Bytes()
+			if cw.Header().Get("Content-Encoding") == "gzip" {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					return
+				}
+				body, _ = io.ReadAll(zr)
+			}
+			var p struct {
+				Items []struct {
+					ID string `json:"id"`
+				} `json:"orderedItems"`
+			}
+			if json.Unmarshal(body, &p) == nil {
+				who := signerHost(r)
+				for _, it := range p.Items {
+					tr.countDoc(who, it.ID)
+				}
+			}
+		}
+	})
+}
+
+// scaleNode is one instance of a scaleNet.
+type scaleNode struct {
+	*app
+	url, host string
+	logs      *syncBuffer
+}
+
+// scaleNet is n instances with an open peer policy in this process, each
+// on its own loopback address, its federation workers running, holding
+// records local records each.
+type scaleNet struct {
+	nodes []*scaleNode
+	tr    *traffic
+}
+
+func newScaleNet(tb testing.TB, n, records int, countDocs bool) *scaleNet {
+	tb.Helper()
+	sn := &scaleNet{tr: &traffic{}}
+	if countDocs {
+		sn.tr.docs = map[string]map[string]int{}
+	}
+	dir := tb.TempDir()
+	ctx := context.Background()
+	for i := range n {
+		node := sn.start(tb, dir, fmt.Sprintf("127.0.1.%d:0", i+1))
+		if _, err := node.db.ImportRecords(ctx, benchRecords(records), store.ImportOptions{Actor: "scale"}); err != nil {
+			tb.Fatal(err)
+		}
+		sn.nodes = append(sn.nodes, node)
+	}
+	for _, node := range sn.nodes {
+		published(tb, node.app)
+	}
+	return sn
+}
+
+func (sn *scaleNet) start(tb testing.TB, dir, addr string) *scaleNode {
+	tb.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Listener.Close()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts.Listener = l
+	cfg := DefaultConfig()
+	cfg.Server.BaseURL = "http://" + l.Addr().String()
+	cfg.Server.Listen = l.Addr().String()
+	cfg.Store.Path = filepath.Join(dir, strings.NewReplacer(":", "_", ".", "_").Replace(l.Addr().String())+".db")
+	cfg.Federation.AllowPrivateAddresses = true
+	cfg.Federation.PeerPolicy = "open"
+	cfg.Federation.RetrySchedule = Durations{{200 * time.Millisecond}, {500 * time.Millisecond}, {time.Second}, {2 * time.Second}, {4 * time.Second}}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newApp(ctx, cfg, logger)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	node := &scaleNode{app: a, url: cfg.Server.BaseURL, host: l.Addr().String(), logs: logs}
+	ts.Config.Handler = sn.tr.wrap(node.host, a.handler)
+	ts.Start()
+	done := make(chan struct{})
+	go func() { a.fed.Run(ctx); close(done) }()
+	tb.Cleanup(func() {
+		cancel()
+		<-done
+		ts.Close()
+		a.Close()
+	})
+	return node
+}
+
+// published waits until a's publisher has gone through the whole history
+// (and so signed every local record), as it long has on a live instance
+// that peers later.
+func published(tb testing.TB, a *app) {
+	tb.Helper()
+	ctx := context.Background()
+	a.fed.RecordChanged()
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		cursor, err := a.db.PublishCursor(ctx)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, last, err := a.db.HistoryAfter(ctx, cursor, 1); err != nil {
+			tb.Fatal(err)
+		} else if last == cursor {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("the publisher did not catch up in 5 minutes")
+		}
+	}
+}
+
+// mesh makes every instance follow every other.
+func (sn *scaleNet) mesh(tb testing.TB) {
+	tb.Helper()
+	for _, a := range sn.nodes {
+		for _, b := range sn.nodes {
+			if a != b {
+				sn.follow(tb, a, b)
+			}
+		}
+	}
+}
+
+// star makes the first instance, the hub, follow every other, and every
+// other follow the hub.
+func (sn *scaleNet) star(tb testing.TB) {
+	tb.Helper()
+	hub := sn.nodes[0]
+	for _, spoke := range sn.nodes[1:] {
+		sn.follow(tb, hub, spoke)
+		sn.follow(tb, spoke, hub)
+	}
+}
+
+func (sn *scaleNet) follow(tb testing.TB, a, b *scaleNode) {
+	tb.Helper()
+	if _, err := a.fed.FollowPeer(context.Background(), b.url); err != nil {
+		tb.Fatalf("%s follows %s: %v", a.host, b.host, err)
+	}
+}
+
+// converged waits until every instance holds want remote records, and
+// fails after timeout.
+func (sn *scaleNet) converged(tb testing.TB, want int, timeout time.Duration) {
+	tb.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for _, node := range sn.nodes {
+		for {
+			_, remote, err := node.db.CountRecords(ctx)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if remote == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				tb.Fatalf("%s holds %d of %d remote records after %s; its log:\n%s", node.host, remote, want, timeout, node.logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// syncAll reconciles every instance with every peer it follows, from the
+// start of their collections: a forced full reconciliation round.
+func (sn *scaleNet) syncAll(tb testing.TB) {
+	tb.Helper()
+	ctx := context.Background()
+	for _, node := range sn.nodes {
+		ps, err := node.fed.Peers(ctx)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, p := range ps {
+			if p.Outgoing == commons.PeerAccepted {
+				if err := node.fed.SyncPeerFull(ctx, p.Host); err != nil {
+					tb.Fatalf("%s syncs %s: %v", node.host, p.Host, err)
+				}
+			}
+		}
+	}
+}
+
+// rename renames the local record slug of node and returns its IRI.
+func (node *scaleNode) rename(tb testing.TB, slug, name string) string {
+	tb.Helper()
+	ctx := context.Background()
+	r, err := node.db.Record(ctx, slug)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r.Name = commons.Text{"en": name}
+	if err := node.db.UpdateRecord(ctx, r, 0, "scale"); err != nil {
+		tb.Fatal(err)
+	}
+	node.fed.RecordChanged()
+	return r.ID
+}
+
+// holds reports whether node holds the record id under name.
+func (node *scaleNode) holds(id, name string) bool {
+	r, err := node.db.RecordByID(context.Background(), id)
+	return err == nil && r.Name["en"] == name
+}
+
+// maxDocs is how many times an instance may receive the document of one
+// record: in the pages of a backfill while it does not yet follow the
+// record's origin itself, then by its origin's live delivery or a hub's
+// relay.
+const maxDocs = 3
+
+// TestFederationAtScale: twelve instances in one process, in a mesh and
+// in a star through one hub, converge; no instance receives a record's
+// document more than a few times; a forced full reconciliation round of
+// the converged federation transfers no document; and a change on a spoke
+// reaches every other spoke through the hub without a reconciliation.
+func TestFederationAtScale(t *testing.T) {
+	const n, records = 12, 20
+	for _, shape := range []string{"mesh", "star"} {
+		t.Run(shape, func(t *testing.T) {
+			sn := newScaleNet(t, n, records, true)
+			if shape == "mesh" {
+				sn.mesh(t)
+			} else {
+				sn.star(t)
+			}
+			sn.converged(t, (n-1)*records, converge)
+			most, host, id, total := sn.tr.most()
+			t.Logf("%s of %d instances converged: %d documents received for %d records held, at most %d of one record by one instance", shape, n, total, n*(n-1)*records, most)
+			if most > maxDocs {
+				t.Fatalf("%s received the document of %s %d times (all instances: %d documents for %d records held)", host, id, most, total, n*(n-1)*records)
+			}
+			sn.tr.reset()
+			sn.syncAll(t)
+			if most, host, id, _ := sn.tr.most(); most > 0 {
+				t.Fatalf("a full reconciliation of the converged federation sent %s the document of %s", host, id)
+			}
+			_, bytes := sn.tr.totals()
+			t.Logf("%s of %d instances: a full reconciliation round moved %d bytes", shape, n, bytes)
+
+			// A change on one spoke reaches every other instance, live.
+			sn.tr.reset()
+			changed := sn.nodes[1].rename(t, "bench-000003", "Renamed at a spoke")
+			for _, node := range sn.nodes[2:] {
+				eventually(t, converge, func() bool { return node.holds(changed, "Renamed at a spoke") })
+			}
+			if most, host, id, _ := sn.tr.most(); most > 1 {
+				t.Fatalf("the change reached %s %d times as a document of %s", host, most, id)
+			}
+		})
+	}
+}
