@@ -412,3 +412,46 @@ func TestFederationAtScale(t *testing.T) {
 		})
 	}
 }
+
+// TestPeerListShowsSyncCost: `commonsd peer sync --full` and `peer list`
+// show, per peer, the records held and what the last reconciliation cost;
+// a full reconciliation of a peer whose records are all held fetches
+// only the index, no record document.
+func TestPeerListShowsSyncCost(t *testing.T) {
+	dir := t.TempDir()
+	a := newInstanceWith(t, dir, openPeer("127.0.0.1:0"))
+	b := newInstanceWith(t, dir, openPeer("127.0.0.2:0"))
+	b.create(t, "cost-one", "Cost one")
+	b.create(t, "cost-two", "Cost two")
+	a.follow(t, b)
+	eventually(t, converge, func() bool {
+		_, remote, err := a.db.CountRecords(context.Background())
+		return err == nil && remote == 2
+	})
+	e := &testEnv{t: t, url: a.url, vars: map[string]string{
+		"COMMONSD_SERVER_BASE_URL":                    a.url,
+		"COMMONSD_STORE_PATH":                         a.cfg.Store.Path,
+		"COMMONSD_LOG_LEVEL":                          "warn",
+		"COMMONSD_FEDERATION_ALLOW_PRIVATE_ADDRESSES": "true",
+		"COMMONSD_DEMO_LOAD_WHEN_EMPTY":               "false",
+	}}
+	bHost := strings.TrimPrefix(b.url, "http://")
+	out := e.mustRun("", "peer", "sync", "--full", bHost)
+	if want := "synchronised " + bHost + ": 1 requests, "; !strings.Contains(out, want) || !strings.HasSuffix(out, ", 0 record documents\n") {
+		t.Errorf("peer sync --full printed %q, want %q… and no record document", out, want)
+	}
+	out = e.mustRun("", "peer", "list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "RECORDS") || !strings.Contains(lines[0], "BEHIND") || !strings.Contains(lines[0], "BYTES") {
+		t.Fatalf("peer list printed:\n%s", out)
+	}
+	f := strings.Fields(lines[1])
+	// HOST OUT IN RECORDS LAST-SYNC(2 fields) BEHIND REQUESTS BYTES(2) DOCUMENTS …
+	if len(f) < 11 || f[0] != bHost || f[1] != "accepted" || f[3] != "2" || f[7] != "1" || f[10] != "0" {
+		t.Errorf("peer list row %q: want %s, accepted, 2 records, 1 request, 0 documents", lines[1], bHost)
+	}
+	p, err := a.db.Peer(context.Background(), bHost)
+	if err != nil || p.SyncRequests != 1 || p.SyncBytes <= 0 || p.SyncDocuments != 0 || p.LastSync.IsZero() {
+		t.Errorf("stored peer %+v, %v", p, err)
+	}
+}
