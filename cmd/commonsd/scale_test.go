@@ -455,3 +455,74 @@ func TestPeerListShowsSyncCost(t *testing.T) {
 		t.Errorf("stored peer %+v, %v", p, err)
 	}
 }
+
+// TestRecordCollectionIndex: the record collection's index form lists
+// versions without documents, exclude leaves out the records of the
+// hosts named, a large page travels gzip-compressed to a reader that
+// accepts it, and a bad parameter answers 400 naming it.
+func TestRecordCollectionIndex(t *testing.T) {
+	a := newInstanceWith(t, t.TempDir(), openPeer("127.0.0.1:0"))
+	for i := range 12 {
+		a.create(t, fmt.Sprintf("indexed-%02d", i), fmt.Sprintf("Indexed %d", i))
+	}
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	get := func(query string, gz bool) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", a.url+"/actor/records?"+query, nil)
+		req.Header.Set("Accept", "application/activity+json")
+		if gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	var page struct {
+		Form  string `json:"commonsForm"`
+		Items []map[string]any
+	}
+	resp, body := get("page=true&form=index", false)
+	if err := json.Unmarshal(body, &struct {
+		Form  *string           `json:"commonsForm"`
+		Items *[]map[string]any `json:"orderedItems"`
+	}{&page.Form, &page.Items}); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("index page: %s %v\n%s", resp.Status, err, body)
+	}
+	if page.Form != "index" || len(page.Items) != 12 {
+		t.Fatalf("index page: form %q, %d items; want index, 12", page.Form, len(page.Items))
+	}
+	for _, it := range page.Items {
+		if it["commonsRecord"] != nil || it["proof"] != nil || it["commonsVersion"] != float64(1) || it["commonsCursor"] == nil || len(fmt.Sprint(it["commonsHash"])) != 16 {
+			t.Fatalf("index item %v", it)
+		}
+	}
+	resp, body = get("page=true&form=index&exclude="+url.QueryEscape(strings.TrimPrefix(a.url, "http://")+",other.example"), false)
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "indexed-") {
+		t.Fatalf("page excluding its own host: %s\n%s", resp.Status, body)
+	}
+	resp, body = get("page=true", true)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("page with gzip accepted: %s, Content-Encoding %q, Vary %q", resp.Status, resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err := io.ReadAll(zr); err != nil || !strings.Contains(string(plain), `"commonsRecord"`) || len(plain) <= len(body) {
+		t.Fatalf("gzip page: %d bytes from %d, %v", len(plain), len(body), err)
+	}
+	for _, tt := range []struct{ query, name string }{
+		{"page=true&form=full", "form"},
+		{"page=true&exclude=a.example/path", "exclude"},
+		{"page=true&exclude=a.example,,b.example", "exclude"},
+	} {
+		resp, body := get(tt.query, false)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Header.Get("Content-Type"), "problem+json") || !strings.Contains(string(body), tt.name+":") {
+			t.Errorf("%s: %s %s\n%s", tt.query, resp.Status, resp.Header.Get("Content-Type"), body)
+		}
+	}
+}
