@@ -681,16 +681,12 @@ func (f *Federation) getCounted(ctx context.Context, iri string, limit int64, st
 	return body, nil
 }
 
-// fetch GETs iri, signed, and returns the body and the URL that finally
+// fetchCounted GETs iri, signed, and returns the body and the URL that finally
 // answered. Each redirect is checked against the domain blocks and signed
 // afresh for its own target.
-func (f *Federation) fetch(ctx context.Context, iri string, limit int64) ([]byte, string, error) {
-	return f.fetchCounted(ctx, iri, limit, nil)
-}
-
-// fetchCounted is fetch, adding the request and the bytes received to st
-// when it is not nil. It then asks for gzip itself, to count the bytes as
-// they travel.
+//
+// It adds the request and the bytes received to st when st is not nil,
+// and then asks for gzip itself, to count the bytes as they travel.
 func (f *Federation) fetchCounted(ctx context.Context, iri string, limit int64, st *syncStats) ([]byte, string, error) {
 	if blocked, err := f.db.DomainBlocked(ctx, host(iri)); err != nil {
 		return nil, "", err

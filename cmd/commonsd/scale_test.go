@@ -625,4 +625,9 @@ func benchScale(b *testing.B, shape string, n, records int) {
 		}
 	}
 	b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms-change")
+	if os.Getenv("COMMONSD_BENCH_LOGS") != "" {
+		for _, node := range sn.nodes {
+			b.Logf("warnings of %s:\n%s", node.host, node.logs.String())
+		}
+	}
 }
