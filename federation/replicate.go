@@ -531,7 +531,7 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer, full bool) (in
 
 // wantGap is how many records this instance holds already that a fetch
 // of documents may span rather than be split in two.
-const wantGap = 16
+const wantGap = 8
 
 // fetchWanted reads a page of the index form of p's record collection,
 // which starts after the cursor from, and fetches the documents of the
@@ -560,6 +560,10 @@ func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl 
 			want = append(want, i)
 		}
 	}
+	wanted := make(map[string]bool, len(want))
+	for _, i := range want {
+		wanted[entries[i].ID] = true
+	}
 	var docs []json.RawMessage
 	for len(want) > 0 {
 		n := 1
@@ -577,7 +581,16 @@ func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl 
 		if err != nil {
 			return nil, err
 		}
-		docs = append(docs, page.Items...)
+		// The records held already that the range spans are not read
+		// again (nor their proofs checked).
+		for _, raw := range page.Items {
+			var it struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(raw, &it) == nil && wanted[it.ID] {
+				docs = append(docs, raw)
+			}
+		}
 	}
 	return docs, nil
 }
