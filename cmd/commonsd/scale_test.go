@@ -416,6 +416,20 @@ func TestFederationAtScale(t *testing.T) {
 			if most, host, id, _ := sn.tr.most(); most > 1 {
 				t.Fatalf("the change reached %s %d times as a document of %s", host, most, id)
 			}
+
+			// So does a deletion.
+			ctx := context.Background()
+			gone := sn.nodes[1].url + "/records/bench-000004"
+			if err := sn.nodes[1].db.DeleteRecord(ctx, "bench-000004", 0, "scale"); err != nil {
+				t.Fatal(err)
+			}
+			sn.nodes[1].fed.RecordChanged()
+			for _, node := range sn.nodes[2:] {
+				eventually(t, converge, func() bool {
+					_, err := node.db.RecordByID(ctx, gone)
+					return commons.ErrorCode(err) == commons.EGONE
+				})
+			}
 		})
 	}
 }
