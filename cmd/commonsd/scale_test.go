@@ -121,7 +121,9 @@ func signerHost(r *http.Request) string {
 // wrap counts what the instance at self serves and receives through h.
 func (tr *traffic) wrap(self string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		countDocs := tr.docs != nil
+		tr.mu.Lock()
+		countDocs := tr.docs != nil // set once, before the servers start
+		tr.mu.Unlock()
 		var in []byte
 		inbox := r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/inbox")
 		if countDocs && inbox {
