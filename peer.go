@@ -31,6 +31,22 @@ type Peer struct {
 	LastContact time.Time `json:"last_contact,omitzero"` // last activity received from it
 	LastSync    time.Time `json:"last_sync,omitzero"`    // last completed reconciliation
 	LastError   string    `json:"last_error,omitempty"`  // of the last failed sync or delivery
+	// What the last reconciliation with the peer cost: the requests made,
+	// the bytes of the responses, and the record documents received.
+	SyncRequests  int   `json:"sync_requests"`
+	SyncBytes     int64 `json:"sync_bytes"`
+	SyncDocuments int   `json:"sync_documents"`
+}
+
+// Behind is how long ago the last completed reconciliation with the peer
+// was, at now: how far behind this instance's copy of its records may be
+// in the worst case (live deliveries usually keep it current). Zero when
+// none has completed.
+func (p *Peer) Behind(now time.Time) time.Duration {
+	if p.LastSync.IsZero() {
+		return 0
+	}
+	return now.Sub(p.LastSync).Round(time.Second)
 }
 
 // DomainBlock cuts a domain and its subdomains off: nothing from them is

@@ -209,8 +209,20 @@ func (f *Federation) sendAnswer(ctx context.Context, p *store.Peer, accept bool)
 }
 
 // SyncPeer reconciles this instance's copy of a followed peer's records
-// now and returns when done.
+// now, from where the last reconciliation stopped, and returns when done.
 func (f *Federation) SyncPeer(ctx context.Context, key string) error {
+	return f.syncPeerKey(ctx, key, false)
+}
+
+// SyncPeerFull reconciles this instance's copy of a followed peer's
+// records with the whole of the peer's collection, not only what changed
+// since the last reconciliation: the peer's versions are compared with
+// those held here, and the documents of the records that differ fetched.
+func (f *Federation) SyncPeerFull(ctx context.Context, key string) error {
+	return f.syncPeerKey(ctx, key, true)
+}
+
+func (f *Federation) syncPeerKey(ctx context.Context, key string, full bool) error {
 	p, err := f.db.Peer(ctx, key)
 	if err != nil {
 		return err
@@ -218,7 +230,7 @@ func (f *Federation) SyncPeer(ctx context.Context, key string) error {
 	if p.Outgoing != commons.PeerAccepted {
 		return commons.Errorf(commons.EPRECONDITION, "this instance does not follow %s (state %q): nothing to synchronise", p.Host, p.Outgoing)
 	}
-	_, err = f.syncPeer(ctx, p)
+	_, err = f.syncPeer(ctx, p, full)
 	return err
 }
 

@@ -112,6 +112,13 @@ func (f *Federation) process(ctx context.Context, it store.InboxItem) error {
 		return f.onDelete(ctx, act)
 	case "Block":
 		return f.onBlock(ctx, act)
+	case "Announce":
+		if isRelayedRecord(act) {
+			return f.onRelayed(ctx, act)
+		}
+		if act.Object == nil && act.ObjectID == act.Actor+"/records" {
+			return f.onNotice(ctx, act)
+		}
 	}
 	return nil
 }
@@ -169,22 +176,6 @@ func (f *Federation) onReplicaDelete(ctx context.Context, act *Activity) (bool, 
 		}
 	}
 	return true, f.applyReplica(ctx, p, c)
-}
-
-// applyReplica stores one change from a followed peer and notes that the
-// peer was heard from.
-func (f *Federation) applyReplica(ctx context.Context, p *store.Peer, c store.RemoteChange) error {
-	if err := f.db.TouchPeer(ctx, p.Actor, f.now()); err != nil {
-		return err
-	}
-	res, err := f.db.ApplyRemote(ctx, originOf(p.Actor), []store.RemoteChange{c}, f.now(), "", "")
-	if err != nil {
-		return err
-	}
-	if len(res.Rejected) > 0 {
-		return res.Rejected[0].Err
-	}
-	return nil
 }
 
 // onFollow records the follower and queues an Accept. Our actors never

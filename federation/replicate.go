@@ -1,13 +1,17 @@
 package federation
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,6 +119,15 @@ const (
 // records come as their origin signed them (FEP-8b32), so a new peer gets
 // the whole directory this instance holds and trusts each record only as
 // far as its origin's proof. Copies held without a proof are left out.
+//
+// Two parameters make reconciliation cheap. exclude=HOST,HOST leaves out
+// the records of those origins: the reader follows them itself. (A reader
+// whose signature verifies is remembered as following them, so that
+// relayed changes are not sent to it twice, see relay.) form=index lists
+// each record by id, version, updated time and content hash instead of
+// its document, for the reader to fetch documents only for what it lacks.
+// Pages of more than a few kilobytes are sent gzip-compressed to a reader
+// that accepts it.
 func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Request) error {
 	id := f.InstanceActorID() + "/records"
 	q := r.URL.Query()
@@ -139,7 +152,23 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 			return commons.Errorf(commons.EINVALID, "limit: %q must be a number from 1 to %d", l, maxRecordPage)
 		}
 	}
-	changes, err := f.db.Changes(r.Context(), store.ChangeQuery{After: since, AfterPK: sincePK, Limit: limit, Relayable: true, IncludeDeleted: true})
+	exclude, err := parseExclude(q.Get("exclude"))
+	if err != nil {
+		return err
+	}
+	index := false
+	switch form := q.Get("form"); form {
+	case "":
+	case "index":
+		index = true
+	default:
+		return commons.Errorf(commons.EINVALID, "form: %q is not a form of this collection (index, or none for documents)", form)
+	}
+	if len(exclude) > 0 {
+		f.notePeerFollows(r, exclude)
+	}
+	changes, err := f.db.Changes(r.Context(), store.ChangeQuery{After: since, AfterPK: sincePK, Limit: limit,
+		Relayable: true, IncludeDeleted: true, ExcludeHosts: exclude, IndexOnly: index})
 	if err != nil {
 		return err
 	}
@@ -147,6 +176,8 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 	cursor := formatCursor(since, sincePK)
 	for i, c := range changes {
 		switch {
+		case index:
+			items[i] = indexItem(c, formatCursor(c.Seq, c.PK))
 		case c.Signed != nil:
 			items[i] = json.RawMessage(c.Signed)
 		case c.Deleted:
@@ -159,22 +190,137 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 		}
 		cursor = formatCursor(c.Seq, c.PK)
 	}
-	next := ""
-	if len(changes) == limit {
-		next = fmt.Sprintf("%s?page=true&since=%s&limit=%d", id, cursor, limit)
+	pageURL := func(from string) string {
+		u := fmt.Sprintf("%s?page=true&since=%s&limit=%d", id, from, limit)
+		if index {
+			u += "&form=index"
+		}
+		if len(exclude) > 0 {
+			u += "&exclude=" + url.QueryEscape(strings.Join(exclude, ","))
+		}
+		return u
 	}
 	m := map[string]any{
-		"id": fmt.Sprintf("%s?page=true&since=%s&limit=%d", id, formatCursor(since, sincePK), limit), "type": "OrderedCollectionPage",
+		"id": pageURL(formatCursor(since, sincePK)), "type": "OrderedCollectionPage",
 		"partOf": id, "orderedItems": items, "commonsCursor": cursor,
 	}
-	if next != "" {
-		m["next"] = next
+	if len(changes) == limit {
+		m["next"] = pageURL(cursor)
+	}
+	if index {
+		m["commonsForm"] = "index"
 	}
 	body, err := marshal(withIntegrityContext(m))
 	if err != nil {
 		return err
 	}
-	return writeDoc(w, r, body, "")
+	return writePage(w, r, body)
+}
+
+// indexItem is a record in the index form of the record collection: its
+// id, version, updated time and the start of its content hash, or a
+// Tombstone with its id and deletion time.
+func indexItem(c store.Change, cursor string) map[string]any {
+	if c.Deleted {
+		return map[string]any{"id": c.ID, "type": "Tombstone", "deleted": stamp(c.Updated), "commonsCursor": cursor}
+	}
+	h := c.Hash
+	if len(h) > indexHashLen {
+		h = h[:indexHashLen]
+	}
+	return map[string]any{"id": c.ID, "commonsVersion": c.Version, "updated": stamp(c.Updated), "commonsHash": h, "commonsCursor": cursor}
+}
+
+// indexHashLen is how much of a record's content hash the index lists:
+// enough to tell two versions apart, not to stand for the document.
+const indexHashLen = 16
+
+// maxExclude bounds the hosts a reader may exclude from a page.
+const maxExclude = 1000
+
+// parseExclude reads the exclude parameter: hosts (with port), separated
+// by commas.
+func parseExclude(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	hosts := strings.Split(strings.ToLower(s), ",")
+	if len(hosts) > maxExclude {
+		return nil, commons.Errorf(commons.EINVALID, "exclude: at most %d hosts", maxExclude)
+	}
+	for _, h := range hosts {
+		if h == "" || strings.ContainsAny(h, "/?#@ \t") || normalHost(h, "https") == "" {
+			return nil, commons.Errorf(commons.EINVALID, "exclude: %q is not a host", h)
+		}
+	}
+	slices.Sort(hosts)
+	return slices.Compact(hosts), nil
+}
+
+// notePeerFollows remembers the hosts a peer excludes from its reading of
+// the record collection as the instances it follows itself, when the
+// request's signature is its own and verifies. Anything else is ignored:
+// the page is public.
+func (f *Federation) notePeerFollows(r *http.Request, hosts []string) {
+	if !is9421(r.Header) && r.Header.Get("Signature") == "" {
+		return
+	}
+	_, owner, err := verifyRequest(r.Context(), r, nil, f.now(), f.scheme(), f.resolveKey)
+	if err != nil || owner == "" {
+		return
+	}
+	if err := f.db.NotePeerFollows(r.Context(), owner, hosts); err != nil && r.Context().Err() == nil {
+		f.log.Warn("note the instances a peer follows", "peer", owner, "err", err)
+	}
+}
+
+// writePage writes a page of the record collection, compressed with gzip
+// when the reader accepts it and the page is worth it.
+func writePage(w http.ResponseWriter, r *http.Request, body []byte) error {
+	if len(body) < 1024 || !acceptsGzip(r) {
+		return writeDoc(w, r, body, "")
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return err
+	}
+	if _, err := zw.Write(body); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	h := w.Header()
+	h["Content-Type"] = hdrActivity
+	h["Cache-Control"] = hdrMaxAge60
+	h.Set("Vary", "Accept, Accept-Encoding")
+	h.Set("Content-Encoding", "gzip")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for _, part := range strings.Split(v, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+				continue
+			}
+			if v, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
+				if q, err := strconv.ParseFloat(v, 64); err == nil && q == 0 {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // A cursor of the record collection is "<seq>-<pk>": the store's change
@@ -205,29 +351,88 @@ type recordPage struct {
 	Items  []json.RawMessage `json:"orderedItems"`
 	Next   string            `json:"next"`
 	Cursor string            `json:"commonsCursor"`
+	Form   string            `json:"commonsForm"` // "index" when the items are indexEntries
+}
+
+// indexEntry is an item of the index form of a record collection page.
+type indexEntry struct {
+	ID      string    `json:"id"`
+	Type    string    `json:"type"` // Tombstone, or none for a live record
+	Version int       `json:"commonsVersion"`
+	Updated time.Time `json:"updated"`
+	Deleted time.Time `json:"deleted"`
+	Cursor  string    `json:"commonsCursor"` // of the record in the collection
+}
+
+// syncStats is what a reconciliation with a peer cost: the requests made,
+// the bytes received (as they travelled, compressed or not), and the
+// record documents among them.
+type syncStats struct {
+	Requests  int
+	Bytes     int64
+	Documents int
+}
+
+func (s *syncStats) add(o syncStats) {
+	s.Requests += o.Requests
+	s.Bytes += o.Bytes
+	s.Documents += o.Documents
 }
 
 // originOf is the base URL of the instance whose instance actor is actor.
 func originOf(actor string) string { return strings.TrimSuffix(actor, "/actor") }
 
+// syncExclude lists the hosts whose records this instance does not want
+// from the peer p: its own, and those of the other peers it follows,
+// whose own collections are the fresher source.
+func (f *Federation) syncExclude(ctx context.Context, p *store.Peer) ([]string, error) {
+	ps, err := f.db.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{strings.ToLower(f.host)}
+	for _, o := range ps {
+		if o.Outgoing == commons.PeerAccepted && o.Actor != p.Actor {
+			out = append(out, strings.ToLower(o.Host))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
 // syncPeer brings this instance's copy of a followed peer's records up to
 // date: it pages through the peer's record collection from the stored
-// cursor, storing each page and the cursor after it in one transaction, so
-// a reconciliation that stops resumes where it was. It returns how many
-// records changed.
-func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
+// cursor (from the start when full is set), storing each page and the
+// cursor after it in one transaction, so a reconciliation that stops
+// resumes where it was. It returns how many records changed.
+//
+// It reads the index form of the collection, without the records of
+// instances this one follows itself, and fetches the documents only of
+// the records it lacks or holds in an older state: a record crosses each
+// link once, and reconciling an unchanged peer costs a page of versions
+// (none at all from the stored cursor). A peer that does not know the
+// index form sends documents, which are read as before.
+func (f *Federation) syncPeer(ctx context.Context, p *store.Peer, full bool) (int, error) {
 	f.syncing.Lock()
 	defer f.syncing.Unlock()
 	origin := originOf(p.Actor)
 	cursor := p.SyncCursor
-	if cursor == "" {
+	if cursor == "" || full {
 		cursor = "0"
 	}
+	exclude, err := f.syncExclude(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	excl := url.QueryEscape(strings.Join(exclude, ","))
+	var st syncStats
 	applied := 0
-	// The next page is fetched while this one is stored: the peer reads
-	// and encodes while this instance writes.
+	origins := map[string]bool{} // of the changes that altered what this instance holds
+	// The next page of the index is fetched while this one's documents
+	// are fetched and stored.
 	type fetched struct {
 		page recordPage
+		st   syncStats
 		err  error
 	}
 	fetch := func(iri string) <-chan fetched {
@@ -237,16 +442,18 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 			return ch
 		}
 		go func() {
-			page, err := f.fetchRecordPage(ctx, iri)
-			ch <- fetched{page, err}
+			var st syncStats
+			page, err := f.fetchRecordPage(ctx, iri, &st)
+			ch <- fetched{page, st, err}
 		}()
 		return ch
 	}
-	pending := fetch(p.Actor + "/records?page=true&since=" + url.QueryEscape(cursor) + "&limit=" + strconv.Itoa(defaultRecordPage))
-	var err error
+	pending := fetch(p.Actor + "/records?page=true&since=" + url.QueryEscape(cursor) + "&limit=" + strconv.Itoa(maxRecordPage) +
+		"&form=index&exclude=" + excl)
 	for pending != nil && err == nil {
 		got := <-pending
 		pending = nil
+		st.add(got.st)
 		if err = got.err; err != nil {
 			break
 		}
@@ -254,8 +461,15 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 		if page.Next != "" && len(page.Items) > 0 {
 			pending = fetch(page.Next)
 		}
-		changes := make([]store.RemoteChange, 0, len(page.Items))
-		for _, raw := range page.Items {
+		docs := page.Items
+		if page.Form == "index" {
+			if docs, err = f.fetchWanted(ctx, p, cursor, excl, page.Items, &st); err != nil {
+				break
+			}
+		}
+		st.Documents += len(docs)
+		changes := make([]store.RemoteChange, 0, len(docs))
+		for _, raw := range docs {
 			c, ok, cerr := f.pageItem(ctx, origin, raw)
 			if cerr != nil {
 				f.log.Warn("record from a peer skipped", "peer", p.Host, "err", cerr)
@@ -267,6 +481,9 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 		if page.Cursor == "" {
 			page.Cursor = cursor
 		}
+		if len(changes) == 0 && page.Cursor == cursor && !full {
+			continue // nothing new: no write
+		}
 		var res *store.RemoteResult
 		if res, err = f.db.ApplyRemote(ctx, origin, changes, f.now(), p.Actor, page.Cursor); err != nil {
 			break
@@ -275,10 +492,19 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 			f.log.Warn("record from a peer refused", "peer", p.Host, "record", rj.ID, "err", rj.Err)
 		}
 		applied += res.Applied()
+		if res.Applied() > 0 {
+			for _, c := range changes {
+				if c.Origin == "" {
+					c.Origin = origin
+				}
+				origins[c.Origin] = true
+			}
+		}
 		cursor = page.Cursor
 	}
 	if pending != nil {
-		<-pending // let the prefetch finish before returning
+		got := <-pending // let the prefetch finish before returning
+		st.add(got.st)
 	}
 	msg := ""
 	if err != nil {
@@ -286,6 +512,7 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 	}
 	if _, uerr := f.db.UpdatePeer(context.WithoutCancel(ctx), p.Actor, func(sp *store.Peer) error {
 		sp.LastError = msg
+		sp.SyncRequests, sp.SyncBytes, sp.SyncDocuments = st.Requests, st.Bytes, st.Documents
 		if err == nil {
 			sp.LastSync = f.now()
 		}
@@ -294,12 +521,81 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer) (int, error) {
 		err = uerr
 	}
 	if applied > 0 {
-		f.log.Info("records synchronised", "peer", p.Host, "changed", applied)
+		f.log.Info("records synchronised", "peer", p.Host, "changed", applied, "requests", st.Requests, "bytes", st.Bytes)
+		if nerr := f.notice(context.WithoutCancel(ctx), p.Actor, slices.Sorted(maps.Keys(origins))); nerr != nil {
+			f.log.Warn("tell the peers of new records", "err", nerr)
+		}
 	}
 	if !errors.Is(err, context.Canceled) {
 		f.opts.Metrics.PeerSynced(p.Host, err)
 	}
 	return applied, err
+}
+
+// wantGap is how many records this instance holds already that a fetch
+// of documents may span rather than be split in two.
+const wantGap = 8
+
+// fetchWanted reads a page of the index form of p's record collection,
+// which starts after the cursor from, and fetches the documents of the
+// records this instance lacks or holds in an older state, in as few
+// ranges of the collection as it takes.
+func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl string, items []json.RawMessage, st *syncStats) ([]json.RawMessage, error) {
+	entries := make([]indexEntry, len(items))
+	ids := make([]string, len(items))
+	for i, raw := range items {
+		if err := json.Unmarshal(raw, &entries[i]); err != nil || entries[i].ID == "" || entries[i].Cursor == "" {
+			return nil, commons.Errorf(commons.EINVALID, "index of the record collection of %s: item %d is not an index entry", p.Host, i)
+		}
+		ids[i] = entries[i].ID
+	}
+	held, err := f.db.Held(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var want []int
+	for i, e := range entries {
+		if strings.HasPrefix(e.ID, f.base+"/") {
+			continue
+		}
+		h, ok := held[e.ID]
+		if store.Wants(h, ok, e.Type == "Tombstone", e.Version, e.Updated) {
+			want = append(want, i)
+		}
+	}
+	wanted := make(map[string]bool, len(want))
+	for _, i := range want {
+		wanted[entries[i].ID] = true
+	}
+	var docs []json.RawMessage
+	for len(want) > 0 {
+		n := 1
+		for n < len(want) && want[n]-want[n-1] <= wantGap {
+			n++
+		}
+		first, last := want[0], want[n-1]
+		want = want[n:]
+		since := from
+		if first > 0 {
+			since = entries[first-1].Cursor
+		}
+		iri := fmt.Sprintf("%s/records?page=true&since=%s&limit=%d&exclude=%s", p.Actor, url.QueryEscape(since), last-first+1, excl)
+		page, err := f.fetchRecordPage(ctx, iri, st)
+		if err != nil {
+			return nil, err
+		}
+		// The records held already that the range spans are not read
+		// again (nor their proofs checked).
+		for _, raw := range page.Items {
+			var it struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(raw, &it) == nil && wanted[it.ID] {
+				docs = append(docs, raw)
+			}
+		}
+	}
+	return docs, nil
 }
 
 // pageItem reads one item of a peer's record page: a record of the peer
@@ -346,10 +642,11 @@ func (f *Federation) pageItem(ctx context.Context, peer string, raw json.RawMess
 	return c, true, nil
 }
 
-// fetchRecordPage GETs one page of a record collection, signed.
-func (f *Federation) fetchRecordPage(ctx context.Context, iri string) (recordPage, error) {
+// fetchRecordPage GETs one page of a record collection, signed, and
+// counts it in st.
+func (f *Federation) fetchRecordPage(ctx context.Context, iri string, st *syncStats) (recordPage, error) {
 	var page recordPage
-	body, err := f.getLimited(ctx, iri, maxRecordPageBytes)
+	body, err := f.getCounted(ctx, iri, maxRecordPageBytes, st)
 	if err != nil {
 		return page, err
 	}
@@ -369,7 +666,13 @@ func (f *Federation) fetchRecordPage(ctx context.Context, iri string) (recordPag
 // server cannot present a document under another server's name, by a
 // redirect or by an id it made up.
 func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([]byte, error) {
-	body, served, err := f.fetch(ctx, iri, limit)
+	return f.getCounted(ctx, iri, limit, nil)
+}
+
+// getCounted is getLimited, adding the requests made and the bytes
+// received to st when it is not nil.
+func (f *Federation) getCounted(ctx context.Context, iri string, limit int64, st *syncStats) ([]byte, error) {
+	body, served, err := f.fetchCounted(ctx, iri, limit, st)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +683,7 @@ func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([
 	if sameOrigin(id, served) {
 		return body, nil
 	}
-	body, served2, err := f.fetch(ctx, id, limit)
+	body, served2, err := f.fetchCounted(ctx, id, limit, st)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s (served by %s) has the id %s; fetched from its id: %w", iri, served, id, err)
 	}
@@ -394,10 +697,13 @@ func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([
 	return body, nil
 }
 
-// fetch GETs iri, signed, and returns the body and the URL that finally
+// fetchCounted GETs iri, signed, and returns the body and the URL that finally
 // answered. Each redirect is checked against the domain blocks and signed
 // afresh for its own target.
-func (f *Federation) fetch(ctx context.Context, iri string, limit int64) ([]byte, string, error) {
+//
+// It adds the request and the bytes received to st when st is not nil,
+// and then asks for gzip itself, to count the bytes as they travel.
+func (f *Federation) fetchCounted(ctx context.Context, iri string, limit int64, st *syncStats) ([]byte, string, error) {
 	if blocked, err := f.db.DomainBlocked(ctx, host(iri)); err != nil {
 		return nil, "", err
 	} else if blocked {
@@ -427,15 +733,35 @@ func (f *Federation) fetch(ctx context.Context, iri string, limit int64) ([]byte
 	resp, err := f.sendSigned(ctx, http.MethodGet, iri, nil, *key, func(req *http.Request) {
 		req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
 		req.Header.Set("User-Agent", f.agent)
+		if st != nil {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
 	}, clientFor)
+	if st != nil {
+		st.Requests++
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("GET %s: %w", iri, err)
 	}
 	defer resp.Body.Close()
+	var body io.Reader = resp.Body
+	if st != nil {
+		cr := &countingReader{r: resp.Body}
+		defer func() { st.Bytes += cr.n }()
+		body = cr
+		if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+			zr, err := gzip.NewReader(cr)
+			if err != nil {
+				return nil, "", fmt.Errorf("GET %s: %w", iri, err)
+			}
+			defer zr.Close()
+			body = zr
+		}
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", fmt.Errorf("GET %s: %s", iri, resp.Status)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	b, err := io.ReadAll(io.LimitReader(body, limit+1))
 	if err != nil {
 		return nil, "", fmt.Errorf("GET %s: %w", iri, err)
 	}
@@ -524,7 +850,7 @@ func (f *Federation) runSync(ctx context.Context) {
 			if p.Outgoing != commons.PeerAccepted {
 				continue
 			}
-			if _, err := f.syncPeer(ctx, p); err != nil && !errors.Is(err, context.Canceled) {
+			if _, err := f.syncPeer(ctx, p, false); err != nil && !errors.Is(err, context.Canceled) {
 				f.log.Warn("synchronise records", "peer", p.Host, "err", err)
 				failed = true
 			}
@@ -541,4 +867,16 @@ func (f *Federation) runSync(ctx context.Context) {
 		}
 		failures++
 	})
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -173,6 +173,10 @@ func (c *Catalogue) N(key string, n int, args ...any) string {
 // German, "1 234" in French.
 func (c *Catalogue) Number(n int) string { return c.printer.Sprint(n) }
 
+// Decimal writes v with one decimal as the language does: "1.5" in
+// English, "1,5" in German.
+func (c *Catalogue) Decimal(v float64) string { return c.printer.Sprintf("%.1f", v) }
+
 // Form returns the CLDR plural category of the count n in the
 // catalogue's language.
 func (c *Catalogue) Form(n int) Form { return c.rule.form(n) }

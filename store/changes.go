@@ -24,6 +24,10 @@ type Change struct {
 	// the query asked for documents and the store holds one (see
 	// RemoteChange.Signed).
 	Signed []byte
+	// Version and Hash are the record's version and content hash at its
+	// origin (those of its last live state, for a tombstone).
+	Version int
+	Hash    string
 }
 
 // ChangeQuery selects a page of Changes.
@@ -40,6 +44,13 @@ type ChangeQuery struct {
 	// other copies are left out. Change.Signed is set where the store
 	// holds the signed document (for a local record, once published).
 	Relayable bool
+	// ExcludeHosts leaves out the records whose origin is on one of these
+	// hosts (with port): a peer that follows those instances itself
+	// reads their records from them.
+	ExcludeHosts []string
+	// IndexOnly lists without the documents: Record and Signed stay nil,
+	// Version and Hash say which state each record is in.
+	IndexOnly bool
 }
 
 // CountRelayable counts the live records Changes with Relayable lists:
@@ -76,9 +87,16 @@ func (db *DB) Changes(ctx context.Context, q ChangeQuery) ([]Change, error) {
 		q.Limit = 100
 	}
 	q.Limit = min(q.Limit, MaxChangePage)
-	query := `SELECT seq, pk, id, slug, origin, doc, updated, deleted_at, NULL FROM records WHERE (seq > ?1 OR (seq = ?1 AND pk > ?2))`
-	if q.Relayable {
-		query = `SELECT seq, pk, id, slug, origin, records.doc, updated, deleted_at, d.doc FROM records LEFT JOIN record_documents d ON d.record = pk
+	docs := "records.doc"
+	if q.IndexOnly {
+		docs = "''"
+	}
+	query := `SELECT seq, pk, id, slug, origin, ` + docs + `, updated, deleted_at, NULL, version, hash FROM records WHERE (seq > ?1 OR (seq = ?1 AND pk > ?2))`
+	switch {
+	case q.Relayable && q.IndexOnly:
+		query += ` AND (local = 1 OR EXISTS (SELECT 1 FROM record_documents d WHERE d.record = pk))`
+	case q.Relayable:
+		query = `SELECT seq, pk, id, slug, origin, records.doc, updated, deleted_at, d.doc, version, hash FROM records LEFT JOIN record_documents d ON d.record = pk
 			WHERE (seq > ?1 OR (seq = ?1 AND pk > ?2)) AND (local = 1 OR d.doc IS NOT NULL)`
 	}
 	args := []any{q.After, q.AfterPK}
@@ -88,6 +106,11 @@ func (db *DB) Changes(ctx context.Context, q ChangeQuery) ([]Change, error) {
 	if q.Origin != "" {
 		query += ` AND origin = ?`
 		args = append(args, q.Origin)
+	}
+	for _, h := range q.ExcludeHosts {
+		// An origin is a base URL: its scheme, then the host.
+		query += ` AND origin <> ? AND origin <> ?`
+		args = append(args, "https://"+h, "http://"+h)
 	}
 	if !q.IncludeDeleted {
 		query += ` AND deleted_at IS NULL`
@@ -112,7 +135,7 @@ func (db *DB) Changes(ctx context.Context, q ChangeQuery) ([]Change, error) {
 			updated int64
 			deleted sql.NullInt64
 		)
-		if err := rows.Scan(&c.Seq, &c.PK, &c.ID, &c.Slug, &c.Origin, &doc, &updated, &deleted, &c.Signed); err != nil {
+		if err := rows.Scan(&c.Seq, &c.PK, &c.ID, &c.Slug, &c.Origin, &doc, &updated, &deleted, &c.Signed, &c.Version, &c.Hash); err != nil {
 			return nil, fmt.Errorf("list changes: %w", err)
 		}
 		c.Updated = fromMillis(updated)
@@ -120,7 +143,7 @@ func (db *DB) Changes(ctx context.Context, q ChangeQuery) ([]Change, error) {
 		case deleted.Valid:
 			c.Deleted = true
 			c.Updated = fromMillis(deleted.Int64)
-		case c.Signed != nil:
+		case c.Signed != nil, q.IndexOnly:
 			// A copy is passed on as its origin signed it; decoding it
 			// would be wasted.
 		default:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,24 +21,29 @@ type Peer struct {
 	OutgoingFollowID string // our Follow of it
 	IncomingFollowID string // its Follow of us
 	SyncCursor       string // how far our last reconciliation read its records
+	// Follows are the hosts of the instances the peer follows itself, as
+	// it said when it last read this instance's record collection: their
+	// records are not passed on to it.
+	Follows []string
 }
 
 const peerColumns = `actor, host, name, inbox, outgoing, outgoing_follow_id, incoming, incoming_follow_id,
-	since, last_contact, last_sync, sync_cursor, last_error`
+	since, last_contact, last_sync, sync_cursor, last_error, sync_requests, sync_bytes, sync_documents, follows`
 
 func scanPeer(row interface{ Scan(...any) error }) (*Peer, error) {
 	var (
 		p                 Peer
 		since             int64
 		contact, lastSync sql.NullInt64
-		out, in           string
+		out, in, follows  string
 	)
 	if err := row.Scan(&p.Actor, &p.Host, &p.Name, &p.Inbox, &out, &p.OutgoingFollowID, &in, &p.IncomingFollowID,
-		&since, &contact, &lastSync, &p.SyncCursor, &p.LastError); err != nil {
+		&since, &contact, &lastSync, &p.SyncCursor, &p.LastError, &p.SyncRequests, &p.SyncBytes, &p.SyncDocuments, &follows); err != nil {
 		return nil, err
 	}
 	p.Outgoing, p.Incoming = commons.PeerState(out), commons.PeerState(in)
 	p.Since = fromMillis(since)
+	p.Follows = strings.Fields(follows)
 	if contact.Valid {
 		p.LastContact = fromMillis(contact.Int64)
 	}
@@ -76,7 +82,22 @@ func (db *DB) Peer(ctx context.Context, key string) (*Peer, error) {
 // Peers returns every peer by host, with the number of its live records
 // held here.
 func (db *DB) Peers(ctx context.Context) ([]Peer, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+peerColumns+` FROM peers ORDER BY host`)
+	out, err := db.peerRows(ctx, `SELECT `+peerColumns+` FROM peers ORDER BY host`)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := db.countByOriginHost(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Records = counts[out[i].Host]
+	}
+	return out, nil
+}
+
+func (db *DB) peerRows(ctx context.Context, query string) ([]Peer, error) {
+	rows, err := db.r.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("list peers: %w", ctxErr(ctx, err))
 	}
@@ -91,13 +112,6 @@ func (db *DB) Peers(ctx context.Context) ([]Peer, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list peers: %w", ctxErr(ctx, err))
-	}
-	counts, err := db.countByOriginHost(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i := range out {
-		out[i].Records = counts[out[i].Host]
 	}
 	return out, nil
 }
@@ -144,10 +158,12 @@ func (db *DB) UpdatePeer(ctx context.Context, key string, fn func(*Peer) error) 
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE peers SET name = ?, inbox = ?, outgoing = ?, outgoing_follow_id = ?,
-			incoming = ?, incoming_follow_id = ?, last_contact = ?, last_sync = ?, sync_cursor = ?, last_error = ?
+			incoming = ?, incoming_follow_id = ?, last_contact = ?, last_sync = ?, sync_cursor = ?, last_error = ?,
+			sync_requests = ?, sync_bytes = ?, sync_documents = ?, follows = ?
 			WHERE actor = ?`,
 			p.Name, p.Inbox, string(p.Outgoing), p.OutgoingFollowID, string(p.Incoming), p.IncomingFollowID,
-			nullMillis(p.LastContact), nullMillis(p.LastSync), p.SyncCursor, p.LastError, p.Actor)
+			nullMillis(p.LastContact), nullMillis(p.LastSync), p.SyncCursor, p.LastError,
+			p.SyncRequests, p.SyncBytes, p.SyncDocuments, strings.Join(p.Follows, " "), p.Actor)
 		out = p
 		return err
 	})
@@ -175,14 +191,17 @@ func (db *DB) ChangePeer(ctx context.Context, actor, host string, fn func(*Peer)
 		if err := fn(p); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO peers (`+peerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO peers (`+peerColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (actor) DO UPDATE SET host = excluded.host, name = excluded.name, inbox = excluded.inbox,
 				outgoing = excluded.outgoing, outgoing_follow_id = excluded.outgoing_follow_id,
 				incoming = excluded.incoming, incoming_follow_id = excluded.incoming_follow_id,
 				last_contact = excluded.last_contact, last_sync = excluded.last_sync,
-				sync_cursor = excluded.sync_cursor, last_error = excluded.last_error`,
+				sync_cursor = excluded.sync_cursor, last_error = excluded.last_error,
+				sync_requests = excluded.sync_requests, sync_bytes = excluded.sync_bytes,
+				sync_documents = excluded.sync_documents, follows = excluded.follows`,
 			p.Actor, p.Host, p.Name, p.Inbox, string(p.Outgoing), p.OutgoingFollowID, string(p.Incoming), p.IncomingFollowID,
-			millis(p.Since), nullMillis(p.LastContact), nullMillis(p.LastSync), p.SyncCursor, p.LastError)
+			millis(p.Since), nullMillis(p.LastContact), nullMillis(p.LastSync), p.SyncCursor, p.LastError,
+			p.SyncRequests, p.SyncBytes, p.SyncDocuments, strings.Join(p.Follows, " "))
 		if isUnique(err) {
 			return commons.Errorf(commons.ECONFLICT, "another peer has the host %s", p.Host)
 		}
@@ -239,4 +258,70 @@ func (db *DB) TouchPeer(ctx context.Context, actor string, at time.Time) error {
 		_, err := tx.ExecContext(ctx, `UPDATE peers SET last_contact = ? WHERE actor = ?`, millis(at), actor)
 		return err
 	})
+}
+
+// NotePeerFollows records the hosts a peer (by its instance actor) says
+// it follows itself, when it reads the record collection. Unknown actors
+// are ignored; an unchanged list writes nothing.
+func (db *DB) NotePeerFollows(ctx context.Context, actor string, hosts []string) error {
+	v := strings.Join(hosts, " ")
+	var cur string
+	err := db.r.QueryRowContext(ctx, `SELECT follows FROM peers WHERE actor = ?`, actor).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && cur == v) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("read peer %s: %w", actor, ctxErr(ctx, err))
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE peers SET follows = ? WHERE actor = ?`, v, actor)
+		return err
+	})
+}
+
+// RelayTargets returns the inboxes of the peers whose follow of this
+// instance is accepted and that should get a record of origin (a base
+// URL) passed on: not the origin itself, not the peer it came from (the
+// instance actor from), not a peer that follows the origin itself, nor
+// a peer that has not said which instances it follows.
+func (db *DB) RelayTargets(ctx context.Context, origin, from string) ([]string, error) {
+	originHost := hostOf(origin)
+	return db.followerInboxes(ctx, from, func(p *Peer) bool {
+		return p.Host != originHost && len(p.Follows) > 0 && !slices.Contains(p.Follows, originHost)
+	})
+}
+
+// NoticeTargets returns the inboxes of the peers whose follow of this
+// instance is accepted, other than the instance actor from, that may lack
+// records of one of origins (base URLs): they do not follow that origin
+// themselves, as far as they said, and are not it.
+func (db *DB) NoticeTargets(ctx context.Context, origins []string, from string) ([]string, error) {
+	return db.followerInboxes(ctx, from, func(p *Peer) bool {
+		for _, o := range origins {
+			if h := hostOf(o); h != p.Host && !slices.Contains(p.Follows, h) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// followerInboxes returns the distinct inboxes of the peers whose follow
+// of this instance is accepted, but for the instance actor from, that
+// keep says to keep.
+func (db *DB) followerInboxes(ctx context.Context, from string, keep func(*Peer) bool) ([]string, error) {
+	ps, err := db.peerRows(ctx, `SELECT `+peerColumns+` FROM peers WHERE incoming = 'accepted' AND inbox <> '' ORDER BY host`)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for i := range ps {
+		p := &ps[i]
+		if p.Actor == from || seen[p.Inbox] || !keep(p) {
+			continue
+		}
+		seen[p.Inbox] = true
+		out = append(out, p.Inbox)
+	}
+	return out, nil
 }

@@ -319,3 +319,76 @@ func (db *DB) PurgeOrigins(ctx context.Context, matches func(host string) bool) 
 	}
 	return n, nil
 }
+
+// HeldState is what this instance holds of a record, by its IRI: enough
+// to tell whether another state of it is newer (see Held).
+type HeldState struct {
+	Local   bool
+	Version int
+	Updated time.Time // at the origin
+	Hash    string
+	Deleted bool // a tombstone: deleted at its origin, or purged
+	Purged  bool // purged by a domain block, which a later sync may undo
+}
+
+// Held returns the state of each record of ids this instance holds, live
+// or not; records it has never held are missing from the map. A
+// reconciliation reads a peer's listing of versions first and fetches
+// only the documents of records missing here or newer there.
+func (db *DB) Held(ctx context.Context, ids []string) (map[string]HeldState, error) {
+	out := make(map[string]HeldState, len(ids))
+	const batch = 500
+	for len(ids) > 0 {
+		n := min(len(ids), batch)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		rows, err := db.r.QueryContext(ctx, `SELECT id, local, version, updated, hash, deleted_at IS NOT NULL, purged_at IS NOT NULL
+			FROM records WHERE id IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read held records: %w", ctxErr(ctx, err))
+		}
+		for rows.Next() {
+			var (
+				id      string
+				h       HeldState
+				updated int64
+			)
+			if err := rows.Scan(&id, &h.Local, &h.Version, &updated, &h.Hash, &h.Deleted, &h.Purged); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read held records: %w", err)
+			}
+			h.Updated = fromMillis(updated)
+			out[id] = h
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read held records: %w", ctxErr(ctx, err))
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+// Wants reports whether a record's state at its origin — live with
+// version and updated, or deleted — would change what this instance holds
+// in h (ok false: it holds nothing of the record). It follows the rules of
+// ApplyRemote: a newer state replaces a copy, a deletion is final but for
+// a purge, and a local record is never replaced.
+func Wants(h HeldState, ok bool, deleted bool, version int, updated time.Time) bool {
+	switch {
+	case !ok:
+		return !deleted // a deletion of a record never held changes nothing
+	case h.Local:
+		return false
+	case h.Deleted && !h.Purged:
+		return false
+	case deleted:
+		return !h.Deleted
+	case h.Purged:
+		return true
+	}
+	u, hu := updated.UnixMilli(), h.Updated.UnixMilli()
+	return u > hu || (u == hu && version > h.Version)
+}

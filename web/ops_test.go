@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/federation"
 	"github.com/commons-directory/commons/store"
 )
@@ -139,4 +140,35 @@ func TestUIFailingInboxes(t *testing.T) {
 	}
 	checkHTML(t, "ops with failing inboxes", page)
 	validateHTML(t, map[string]string{"ops-failing": page})
+}
+
+// TestUIPeerSyncCost: the operators' page shows, per peer, when the last
+// reconciliation was, how long ago, and what it cost, in the page
+// language.
+func TestUIPeerSyncCost(t *testing.T) {
+	var f *federation.Federation
+	s := newTestServer(t, nil, func(o *Options) {
+		f = federation.New(federation.Options{DB: o.Directory.(*store.DB), BaseURL: o.BaseURL, InstanceName: o.InstanceName, AllowPrivate: true})
+		t.Cleanup(f.Close)
+		o.Federation, o.Operator = f, f
+	})
+	last := time.Now().Add(-3*time.Hour - 5*time.Minute - 30*time.Second).UTC()
+	p := store.Peer{Peer: commons.Peer{Actor: "https://peer.example/actor", Host: "peer.example", Outgoing: commons.PeerAccepted,
+		LastSync: last, SyncRequests: 1234, SyncBytes: 3 << 19, SyncDocuments: 7}, Inbox: "https://peer.example/inbox"}
+	if err := s.db.PutPeer(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.PutPeer(t.Context(), store.Peer{Peer: commons.Peer{Actor: "https://new.example/actor", Host: "new.example",
+		Outgoing: commons.PeerPending}}); err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser(t)
+	b.login("ada")
+	page := b.get("/ops", http.StatusOK)
+	peers := page[strings.Index(page, `id="peers-h"`):strings.Index(page, `id="blocks-h"`)]
+	wantIn(t, "peers", peers, "Last sync", `<time datetime="`+last.Format(time.RFC3339)+`">`+last.Format("2006-01-02 15:04")+`</time> (3h05m)`,
+		"requests: 1,234 · bytes: 1.5 MiB · records fetched: 7", "never")
+	page = b.get("/ops?lang=de", http.StatusOK)
+	wantIn(t, "peers in German", page, "Anfragen: 1.234 · Bytes: 1,5 MiB · abgerufene Einträge: 7")
+	checkHTML(t, "ops with peers", page)
 }

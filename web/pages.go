@@ -121,6 +121,34 @@ func (d *pageData) N(key string, n int, args ...any) string { return i18n.N(d.La
 // Num writes n as the page language does ("1.234" in German).
 func (d *pageData) Num(n int) string { return i18n.For(d.Lang).Number(n) }
 
+// Bytes writes a size in binary units ("1.5 MiB", "1,5 MiB" in German).
+func (d *pageData) Bytes(n int64) string {
+	if n < 1024 {
+		return i18n.For(d.Lang).Number(int(n)) + " B"
+	}
+	v, units := float64(n)/1024, []string{"KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return i18n.For(d.Lang).Decimal(v) + " " + units[i]
+}
+
+// Since writes how long ago t was, in compact units: 40s, 12m, 3h05m, 2d4h.
+func (d *pageData) Since(t time.Time) string {
+	s := int(time.Since(t).Seconds())
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", max(s, 0))
+	case s < 3600:
+		return fmt.Sprintf("%dm", s/60)
+	case s < 86400:
+		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
+	}
+	return fmt.Sprintf("%dd%dh", s/86400, s%86400/3600)
+}
+
 // Country is a country's name in the page language ("Frankreich").
 func (d *pageData) Country(code string) string { return countryLabel(d.Lang, code) }
 

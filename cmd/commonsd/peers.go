@@ -54,7 +54,8 @@ func cmdPeerFollow(ctx context.Context, c *cli, args []string) error {
 }
 
 func cmdPeerList(ctx context.Context, c *cli, args []string) error {
-	fs, configPath := newFlags(c, "peer list", "", "list peers: whether this instance follows them (out) and they follow it (in), their records held here, last contact and last error")
+	fs, configPath := newFlags(c, "peer list", "", "list peers: whether this instance follows them (out) and they follow it (in), their records held here, "+
+		"the last reconciliation (when, how long ago, its requests, bytes and record documents), last contact and last error")
 	if _, err := parse(c, fs, args); err != nil {
 		return helpOK(err)
 	}
@@ -63,14 +64,33 @@ func cmdPeerList(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return err
 		}
+		now := time.Now()
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "HOST\tOUT\tIN\tRECORDS\tLAST CONTACT\tLAST SYNC\tLAST ERROR")
+		fmt.Fprintln(tw, "HOST\tOUT\tIN\tRECORDS\tLAST SYNC\tBEHIND\tREQUESTS\tBYTES\tDOCUMENTS\tLAST CONTACT\tLAST ERROR")
 		for _, p := range ps {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", p.Host, state(p.Outgoing), state(p.Incoming), p.Records,
-				when(p.LastContact), when(p.LastSync), p.LastError)
+			behind := "-"
+			if !p.LastSync.IsZero() {
+				behind = p.Behind(now).String()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", p.Host, state(p.Outgoing), state(p.Incoming), p.Records,
+				when(p.LastSync), behind, p.SyncRequests, byteSize(p.SyncBytes), p.SyncDocuments, when(p.LastContact), p.LastError)
 		}
 		return tw.Flush()
 	})
+}
+
+// byteSize writes a number of bytes in binary units: 512 B, 1.5 KiB.
+func byteSize(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, units := float64(n)/1024, []string{"KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
 }
 
 func state(s commons.PeerState) string {
@@ -113,6 +133,7 @@ var (
 
 func cmdPeerSync(ctx context.Context, c *cli, args []string) error {
 	fs, configPath := newFlags(c, "peer sync", "[HOST]", "reconcile the records of one followed peer, or of all, with their record collections now")
+	full := fs.Bool("full", false, "compare the whole of each collection, not only what changed since the last reconciliation (only the records that differ are fetched)")
 	pos, err := parse(c, fs, args)
 	if err != nil {
 		return helpOK(err)
@@ -133,11 +154,23 @@ func cmdPeerSync(ctx context.Context, c *cli, args []string) error {
 				}
 			}
 		}
+		sync := f.SyncPeer
+		if *full {
+			sync = f.SyncPeerFull
+		}
 		for _, h := range hosts {
-			if err := f.SyncPeer(ctx, h); err != nil {
+			if err := sync(ctx, h); err != nil {
 				return fmt.Errorf("sync %s: %w", h, err)
 			}
-			fmt.Fprintf(c.stdout, "synchronised %s\n", h)
+			ps, err := f.Peers(ctx)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				if p.Host == h || p.Actor == h {
+					fmt.Fprintf(c.stdout, "synchronised %s: %d requests, %s, %d record documents\n", h, p.SyncRequests, byteSize(p.SyncBytes), p.SyncDocuments)
+				}
+			}
 		}
 		return nil
 	})

@@ -69,7 +69,7 @@ func commands() []command {
 		{"peer unfollow", "HOST", "stop following a peer", cmdPeerUnfollow},
 		{"peer approve", "HOST", "accept a peer's request to follow this instance", cmdPeerApprove},
 		{"peer reject", "HOST", "refuse a peer's request to follow this instance", cmdPeerReject},
-		{"peer sync", "[HOST]", "reconcile the records of followed peers now", cmdPeerSync},
+		{"peer sync", "[--full] [HOST]", "reconcile the records of followed peers now", cmdPeerSync},
 		{"deliveries", "", "show the delivery queue and the inboxes that are failing", cmdDeliveries},
 		{"demo", "[--host H] [--port P] [--data DIR]", "run three demo instances (France, Germany, EU) on loopback", cmdDemo},
 		{"healthcheck", "", "exit 0 if the local server answers /healthz", cmdHealthcheck},
