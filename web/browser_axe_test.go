@@ -84,7 +84,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	s := newUIServer(t)
 	addRemote(t, s.db, "https://peer.example", "osm")
 	public := []string{"/", "/?q=map&kind=geodata", "/records/osm", "/records/bano", "/instances/peer.example/records/osm",
-		"/instances/peer.example", "/topics/geodata", "/topics/fr", "/about", "/stats", "/funding", "/login",
+		"/instances/peer.example", "/topics/geodata", "/topics/fr", "/about", "/stats", "/funding", "/login", "/legal", "/privacy", "/accessibility",
 		"/records/osm/history", "/instances/peer.example/records/osm/history",
 		"/follow?target=" + url.QueryEscape(s.URL+"/records/osm"), "/records/nope", "/?lang=fr", "/records/osm?lang=de"}
 	private := []string{"/edit/new", "/records/osm/edit", "/account", "/ops", "/ops/users"}

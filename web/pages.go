@@ -87,6 +87,7 @@ type pageData struct {
 	Alternates   []alternate // <link rel="alternate"> in the head
 	Notice       string      // a one-line confirmation after a POST
 	Federated    bool
+	Site         siteView
 }
 
 // langLink is one entry of the language switcher.
@@ -144,6 +145,7 @@ func (s *server) newPage(w http.ResponseWriter, r *http.Request, title string) *
 	}
 	d := &pageData{Lang: lang, Title: title, Federated: s.fed != nil}
 	d.Instance, d.InstanceLang = s.instanceName(lang)
+	d.Site = s.siteIn(lang)
 	d.User = s.sessionUser(r)
 	d.csrf = func() string { return s.csrfToken(w, r) }
 	d.Notice = noticeText(lang, r.URL.Query().Get("done"))
@@ -208,6 +210,7 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int,
 		Detail string
 	}{status, detail}, Langs: switcher(r, lang)}
 	d.Instance, d.InstanceLang = s.instanceName(lang)
+	d.Site = s.siteIn(lang)
 	if err := s.render(w, r, status, "error", d); err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "render error page", slog.Any("err", err))
 		http.Error(w, detail, status)
@@ -342,7 +345,7 @@ func (s *server) handleRecordPage(w http.ResponseWriter, r *http.Request) error 
 // handleStyle serves the pages' one stylesheet.
 func (s *server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "public, max-age=86400")
-	writeBody(w, http.StatusOK, "text/css; charset=utf-8", s.pages.style)
+	writeBody(w, http.StatusOK, "text/css; charset=utf-8", s.style)
 	return nil
 }
 

@@ -112,6 +112,9 @@ type Options struct {
 	// default 10,000. The cache is keyed by record id, version and content
 	// hash, so it never serves a stale document.
 	RecordCacheSize int
+
+	// Site is the operator's identity and legal facts (site.go).
+	Site Site
 }
 
 // Defaults for the zero Options fields.
@@ -147,6 +150,8 @@ type server struct {
 	inboxLimits *limiter
 	noFast      bool // tests: every request through the router, to compare with serveFast
 	pages       *pages
+	site        Site
+	style       []byte // the stylesheet with the site's accent colours
 	funding     fundingCache // funding_cache.go
 	client      *http.Client // may be nil
 	// crossOrigin refuses forms that browsers mark as sent from another
@@ -179,6 +184,7 @@ func newServer(opts Options) *server {
 		maxBody:  opts.MaxBodyBytes,
 		trustXFF: opts.TrustForwardedFor,
 		client:   opts.HTTPClient,
+		site:     opts.Site,
 	}
 	s.https = strings.HasPrefix(s.base, "https://")
 	s.crossOrigin = http.NewCrossOriginProtection()
@@ -221,6 +227,7 @@ func newServer(opts Options) *server {
 	}
 	s.records = newRecordCache(size)
 	s.pages = mustParsePages()
+	s.style = styleWith(s.pages.style, s.site.Accent, s.site.AccentDark)
 	return s
 }
 

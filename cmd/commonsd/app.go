@@ -58,6 +58,11 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		AuthorizedFetch: cfg.Federation.AuthorizedFetch,
 	})
 	a.harvest = newHarvester(db, cfg, logger, a.fed.RecordChanged)
+	site, err := cfg.Site.webSite(cfg.Server.Language)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.handler = web.New(web.Options{
 		Directory:     db,
 		Federation:    a.fed,
@@ -73,6 +78,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		MaxBodyBytes:  cfg.Server.MaxBodyBytes,
 		InboxRate:     inboxRate(cfg.Federation.InboxRate),
 		InboxBurst:    cfg.Federation.InboxBurst,
+		Site:          site,
 	})
 	return a, nil
 }
