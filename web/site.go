@@ -180,14 +180,14 @@ func (s *server) textOr(t commons.Text, lang string) (string, string) {
 // legalView is the body of the legal notice, privacy notice and
 // accessibility statement.
 type legalView struct {
-	Paragraphs []string // the operator's text, by paragraph
-	TextLang   string   // its language, when not the page's
-	Host       string   // the site's address, as the statement names it
-	Status     string
-	NonAcc     []string
-	NonAccLang string
-	Date       string
-	Feedback   string
+	Paragraphs    []string // the operator's text, by paragraph
+	TextLang      string   // its language, when not the page's
+	Host          string   // the site's address, as the statement names it
+	Status        string
+	NonAcc        []string
+	NonAccLang    string
+	Date          string
+	Feedback      string
 	FeedbackLabel string
 	Enforcement   string
 }

@@ -151,7 +151,7 @@ type server struct {
 	noFast      bool // tests: every request through the router, to compare with serveFast
 	pages       *pages
 	site        Site
-	style       []byte // the stylesheet with the site's accent colours
+	style       []byte       // the stylesheet with the site's accent colours
 	funding     fundingCache // funding_cache.go
 	client      *http.Client // may be nil
 	// crossOrigin refuses forms that browsers mark as sent from another
