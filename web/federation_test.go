@@ -18,13 +18,13 @@ import (
 func newFederatedServer(t *testing.T, edits ...func(*Options)) *testServer {
 	t.Helper()
 	return newTestServer(t, spec, func(o *Options) {
-		for _, edit := range edits {
-			edit(o)
-		}
 		f := federation.New(federation.Options{DB: o.Directory.(*store.DB), BaseURL: o.BaseURL, InstanceName: o.InstanceName, AllowPrivate: true})
 		t.Cleanup(f.Close)
 		o.Federation = f
 		o.Operator = f
+		for _, edit := range edits {
+			edit(o)
+		}
 	})
 }
 

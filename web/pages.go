@@ -139,10 +139,7 @@ func (d *pageData) Day(iso string) string { return formatDay(d.Lang, iso) }
 // CSRF token and the language switcher.
 func (s *server) newPage(w http.ResponseWriter, r *http.Request, title string) *pageData {
 	lang := pageLanguage(r)
-	if q := r.URL.Query().Get("lang"); q == lang {
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, Secure: s.https, SameSite: http.SameSiteLaxMode})
-	}
+	s.rememberLang(w, r, lang)
 	d := &pageData{Lang: lang, Title: title, Federated: s.fed != nil}
 	d.Instance, d.InstanceLang = s.instanceName(lang)
 	d.Site = s.siteIn(lang)
@@ -151,6 +148,15 @@ func (s *server) newPage(w http.ResponseWriter, r *http.Request, title string) *
 	d.Notice = noticeText(lang, r.URL.Query().Get("done"))
 	d.Langs = switcher(r, lang)
 	return d
+}
+
+// rememberLang sets the language cookie when ?lang= chose the page's
+// language.
+func (s *server) rememberLang(w http.ResponseWriter, r *http.Request, lang string) {
+	if q := r.URL.Query().Get("lang"); q == lang {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: s.https, SameSite: http.SameSiteLaxMode})
+	}
 }
 
 // switcher links the page r in each page language.

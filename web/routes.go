@@ -8,7 +8,12 @@ import (
 
 // routes returns the instance's handler: the router inside the middleware
 // that logs and sets security headers.
-func (s *server) routes() http.Handler { return s.serve(s.router()) }
+func (s *server) routes() http.Handler {
+	if s.pageCache == nil {
+		return s.serve(s.router())
+	}
+	return s.serve(s.cachePages(s.router()))
+}
 
 // router lists every URL the instance answers, on one screen.
 func (s *server) router() *mux.Router {

@@ -21,12 +21,12 @@ func TestSiteIdentity(t *testing.T) {
 		if !strings.Contains(page, "<title>") {
 			t.Fatalf("%s: no page (want %d)", p, status)
 		}
-		wantIn(t, p, page, `<img src="/static/logo" alt="" height="40"><span>Test Commons</span>`,
+		wantIn(t, p, page, `<img src="/static/logo" alt="" height="40">Test Commons</a>`,
 			`Run by Digital Commons Agency`, `href="mailto:contact@agency.example"`,
 			`<a href="/legal">Legal notice</a>`, `<a href="/privacy">Privacy notice</a>`, `<a href="/accessibility">Accessibility statement</a>`)
 	}
 	b.lang = "fr"
-	wantIn(t, "French header", b.get("/", http.StatusOK), `<span>Communs de test</span>`, `Géré par Agence des communs numériques`, `Déclaration d&#39;accessibilité`)
+	wantIn(t, "French header", b.get("/", http.StatusOK), `>Communs de test</a>`, `Géré par Agence des communs numériques`, `Déclaration d&#39;accessibilité`)
 	css := b.get("/static/style.css", http.StatusOK)
 	wantIn(t, "stylesheet", css, "--accent: #1d5c3a", "--accent: #9ad7b0")
 	wantNotIn(t, "stylesheet", css, "--accent: #0b57d0", "--accent: #a8c7fa")

@@ -113,6 +113,10 @@ type Options struct {
 	// hash, so it never serves a stale document.
 	RecordCacheSize int
 
+	// PageCacheSize bounds how many pages the anonymous visitors' page
+	// cache keeps (pagecache.go); default 2,000; negative turns it off.
+	PageCacheSize int
+
 	// Site is the operator's identity and legal facts (site.go).
 	Site Site
 }
@@ -152,6 +156,7 @@ type server struct {
 	pages       *pages
 	site        Site
 	style       []byte       // the stylesheet with the site's accent colours
+	pageCache   *pageCache   // nil when off (pagecache.go)
 	funding     fundingCache // funding_cache.go
 	client      *http.Client // may be nil
 	// crossOrigin refuses forms that browsers mark as sent from another
@@ -226,6 +231,12 @@ func newServer(opts Options) *server {
 		size = DefaultRecordCacheSize
 	}
 	s.records = newRecordCache(size)
+	switch n := opts.PageCacheSize; {
+	case n == 0:
+		s.pageCache = newPageCache(DefaultPageCacheSize)
+	case n > 0:
+		s.pageCache = newPageCache(n)
+	}
 	s.pages = mustParsePages()
 	s.style = styleWith(s.pages.style, s.site.Accent, s.site.AccentDark)
 	return s

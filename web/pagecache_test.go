@@ -1,0 +1,122 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store"
+)
+
+// recordReads is the real store, counting the records it is asked for:
+// a page served from the cache asks for none.
+type recordReads struct {
+	*store.DB
+	reads atomic.Int64
+}
+
+func (d *recordReads) Record(ctx context.Context, slug string) (*commons.Record, error) {
+	d.reads.Add(1)
+	return d.DB.Record(ctx, slug)
+}
+
+// TestPageCache serves an anonymous visitor's record page from the cache,
+// each visitor with their own form token; a write through the API or
+// straight to the store makes the next page fresh; a signed-in editor
+// always gets a fresh page.
+func TestPageCache(t *testing.T) {
+	var dir *recordReads
+	s := newFederatedServer(t, func(o *Options) {
+		dir = &recordReads{DB: o.Directory.(*store.DB)}
+		o.Directory = dir
+	})
+	seedUIRecords(t, s)
+	anon, other := s.browser(t), s.browser(t)
+	first := anon.get("/records/osm", http.StatusOK)
+	if n := dir.reads.Load(); n != 1 {
+		t.Fatalf("first page: %d reads of the record, want 1", n)
+	}
+	again := anon.get("/records/osm", http.StatusOK)
+	theirs := other.get("/records/osm", http.StatusOK)
+	if n := dir.reads.Load(); n != 1 {
+		t.Errorf("pages served again: %d reads of the record, want 1 (from the cache)", n)
+	}
+	if again != first {
+		t.Error("the cached page differs for the same visitor")
+	}
+	mine, yours := csrfField.FindStringSubmatch(first), csrfField.FindStringSubmatch(theirs)
+	if mine == nil || yours == nil || mine[1] == yours[1] || strings.HasPrefix(mine[1], "CACHED") {
+		t.Fatalf("form tokens: %v and %v, want each visitor's own", mine, yours)
+	}
+	// Each visitor's token works on the form the cached page carries.
+	for _, c := range []struct {
+		b   *uiClient
+		tok string
+	}{{anon, mine[1]}, {other, yours[1]}} {
+		resp, page := c.b.do("POST", "/follow", url.Values{"csrf": {c.tok}, "target": {s.URL + "/records/osm"}, "account": {""}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Type your account") {
+			t.Errorf("follow form with the cached page's token: %d", resp.StatusCode)
+		}
+	}
+	// A language is a page of its own.
+	anon.lang = "fr"
+	wantIn(t, "French page", anon.get("/records/osm", http.StatusOK), `<html lang="fr">`, "OpenStreetMap (fr)")
+	anon.lang = ""
+	reads := dir.reads.Load()
+
+	// A write through the API: the next page is fresh.
+	resp, _ := s.do(t, req{Method: "GET", Path: "/api/v1/records/osm"})
+	resp, b := s.do(t, req{Method: "PATCH", Path: "/api/v1/records/osm",
+		Header: auth(s.editor, "If-Match", resp.Header.Get("ETag"), "Content-Type", "application/merge-patch+json"), Body: `{"summary":{"en":"The map, edited."}}`})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("patch: %d %s", resp.StatusCode, b)
+	}
+	wantIn(t, "after an API write", anon.get("/records/osm", http.StatusOK), "The map, edited.")
+	if dir.reads.Load() == reads {
+		t.Error("the page after a write came from the cache")
+	}
+	// A write straight to the store (the harvester, another process).
+	rec, err := s.db.Record(context.Background(), "osm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Summary["en"] = "The map, harvested."
+	if err := s.db.UpdateRecord(context.Background(), rec, rec.Provenance.Version, "harvest"); err != nil {
+		t.Fatal(err)
+	}
+	wantIn(t, "after a store write", anon.get("/records/osm", http.StatusOK), "The map, harvested.")
+
+	// An editor always gets a fresh page, made for them.
+	ed := s.browser(t)
+	ed.login("ed")
+	reads = dir.reads.Load()
+	for range 2 {
+		wantIn(t, "editor's page", ed.get("/records/osm", http.StatusOK), "(ed)", "/records/osm/edit")
+	}
+	if n := dir.reads.Load() - reads; n != 2 {
+		t.Errorf("editor's two pages: %d reads of the record, want 2", n)
+	}
+	wantNotIn(t, "anonymous page after the editor's", anon.get("/records/osm", http.StatusOK), "(ed)", "/records/osm/edit")
+}
+
+// TestPageCacheOff turns the cache off: every page is made afresh.
+func TestPageCacheOff(t *testing.T) {
+	var dir *recordReads
+	s := newTestServer(t, nil, func(o *Options) {
+		dir = &recordReads{DB: o.Directory.(*store.DB)}
+		o.Directory = dir
+		o.PageCacheSize = -1
+	})
+	seedUIRecords(t, s)
+	b := s.browser(t)
+	for range 3 {
+		b.get("/records/osm", http.StatusOK)
+	}
+	if n := dir.reads.Load(); n != 3 {
+		t.Errorf("three pages without the cache: %d reads, want 3", n)
+	}
+}
