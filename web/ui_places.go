@@ -76,7 +76,7 @@ func (s *server) handleTopicPage(w http.ResponseWriter, r *http.Request) error {
 		v.Heading = countryLabel(d.Lang, value)
 		v.Lead = d.Tf("topic.countrylead", i18n.CountryName(d.Lang, value))
 	}
-	v.Results = s.resultsView(r, d.Lang, page, "/topics/"+topic)
+	v.Results = s.resultsView(r, d.Lang, page, "/topics/"+topic, facet)
 	d.Title = v.Heading
 	d.Body = v
 	d.Alternates = append(d.Alternates, alternate{mediaAtom, v.Feed, v.Heading})
@@ -146,7 +146,7 @@ func (s *server) handleInstancePage(w http.ResponseWriter, r *http.Request) erro
 			v.Heading = peer.Name
 		}
 	}
-	v.Results = s.resultsView(r, d.Lang, page, "/instances/"+url.PathEscape(host))
+	v.Results = s.resultsView(r, d.Lang, page, "/instances/"+url.PathEscape(host), commons.FacetOrigin)
 	d.Body = v
 	return s.render(w, r, http.StatusOK, "place", d)
 }
