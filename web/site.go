@@ -218,7 +218,7 @@ func (s *server) localParagraphs(t commons.Text, lang string) ([]string, string)
 func (s *server) handleLegalPage(which string) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		d := s.newPage(w, r, "")
-		v := legalView{Host: hostOf(s.base)}
+		v := legalView{Host: s.nameIn(d.Lang).Text}
 		switch which {
 		case "legal":
 			d.Title = d.T("footer.legal")
