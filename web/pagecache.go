@@ -16,9 +16,9 @@ import (
 // the template. An entry is keyed by what the page depends on — the path
 // and query, the negotiated language, the Accept header — and is used only
 // while nothing was written since it was made: every write request served
-// here moves gen at once, and the store's change sequence, read at most
-// every seqEvery, catches writes from elsewhere (the harvester, another
-// process, federation workers). What no write marks (a follower count, a
+// here moves gen at once, and the store's change sequence, read for every
+// request (reads shared by concurrent requests), catches writes from
+// elsewhere (the harvester, another process, federation workers). What no write marks (a follower count, a
 // peer's name, today's date) is at most ttl old.
 //
 // Pages with a form carry the visitor's own CSRF token: the cached page
@@ -28,14 +28,13 @@ import (
 type pageCache struct {
 	max      int
 	ttl      time.Duration
-	seqEvery time.Duration
 	sentinel string
 
 	gen atomic.Int64 // write requests served; moves before their response is sent
 
-	seqMu sync.Mutex
-	seq   int64
-	seqAt time.Time
+	seqMu   sync.Mutex
+	reading *seqRead // the read of the change sequence in flight, or nil
+	waiting *seqRead // the read that starts when it ends, joined by the requests that came meanwhile
 
 	mu sync.RWMutex
 	m  map[string]*cachedPage
@@ -56,11 +55,10 @@ type cachedPage struct {
 const (
 	DefaultPageCacheSize = 2000
 	pageCacheTTL         = 10 * time.Second
-	pageCacheSeqEvery    = 0 // read at every request: a write by another process shows at once
 )
 
 func newPageCache(max int) *pageCache {
-	return &pageCache{max: max, ttl: pageCacheTTL, seqEvery: pageCacheSeqEvery,
+	return &pageCache{max: max, ttl: pageCacheTTL,
 		sentinel: "CACHEDxCSRFxTOKENx" + randomToken()[:25], m: map[string]*cachedPage{}}
 }
 
@@ -72,20 +70,53 @@ func cacheSentinel(r *http.Request) (string, bool) {
 	return s, ok
 }
 
-// changeSeq is the store's change sequence, read again when older than
-// seqEvery; 0 with no error reading it is never cached against.
+// changeSeq is the store's change sequence as it stands after the call
+// began: a write that committed before is counted. Concurrent requests
+// share reads: at most one is in flight, and a request that arrives while
+// one runs (begun before it came, so perhaps before a write it must see)
+// waits for the next, which begins when that one ends. Under load one
+// query serves a whole batch of requests.
 func (c *pageCache) changeSeq(ctx context.Context, dir Directory) (int64, bool) {
 	c.seqMu.Lock()
-	defer c.seqMu.Unlock()
-	if c.seqEvery > 0 && time.Since(c.seqAt) < c.seqEvery {
-		return c.seq, true
+	if c.reading == nil {
+		r := &seqRead{done: make(chan struct{})}
+		c.reading = r
+		c.seqMu.Unlock()
+		c.read(context.WithoutCancel(ctx), dir, r)
+		return r.seq, r.err == nil
 	}
-	seq, err := dir.ChangeSeq(ctx)
-	if err != nil {
+	if c.waiting == nil {
+		c.waiting = &seqRead{done: make(chan struct{})}
+	}
+	r := c.waiting
+	c.seqMu.Unlock()
+	select {
+	case <-r.done:
+		return r.seq, r.err == nil
+	case <-ctx.Done():
 		return 0, false
 	}
-	c.seq, c.seqAt = seq, time.Now()
-	return seq, true
+}
+
+// seqRead is one read of the change sequence, shared by the requests that
+// wait for it.
+type seqRead struct {
+	done chan struct{}
+	seq  int64
+	err  error
+}
+
+// read runs r, then starts the read its waiters joined meanwhile, if any.
+func (c *pageCache) read(ctx context.Context, dir Directory, r *seqRead) {
+	r.seq, r.err = dir.ChangeSeq(ctx)
+	close(r.done)
+	c.seqMu.Lock()
+	next := c.waiting
+	c.reading, c.waiting = next, nil
+	c.seqMu.Unlock()
+	if next != nil {
+		go c.read(context.Background(), dir, next)
+	}
 }
 
 // cacheablePage tells whether r asks for a public page the cache keeps.

@@ -2,9 +2,12 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -89,6 +92,24 @@ func TestPageCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantIn(t, "after a store write", anon.get("/records/osm", http.StatusOK), "The map, harvested.")
+	// Many visitors at once share reads of the store's change sequence;
+	// each still sees every write made before it asked.
+	for round := range 3 {
+		rec.Summary["en"] = fmt.Sprintf("The map, round %d.", round)
+		if err := s.db.UpdateRecord(context.Background(), rec, rec.Provenance.Version, "harvest"); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				resp, page := s.browser(t).do("GET", "/records/osm", nil)
+				if resp.StatusCode != http.StatusOK || !strings.Contains(page, rec.Summary["en"]) {
+					t.Errorf("round %d: a concurrent visitor got %d without %q", round, resp.StatusCode, rec.Summary["en"])
+				}
+			})
+		}
+		wg.Wait()
+	}
 
 	// An editor always gets a fresh page, made for them.
 	ed := s.browser(t)
@@ -118,5 +139,28 @@ func TestPageCacheOff(t *testing.T) {
 	}
 	if n := dir.reads.Load(); n != 3 {
 		t.Errorf("three pages without the cache: %d reads, want 3", n)
+	}
+}
+
+// BenchmarkPageCache serves cached pages to a visitor without cookies,
+// through the handler alone (go test -bench PageCache ./web/).
+func BenchmarkPageCache(b *testing.B) {
+	var h http.Handler
+	s := newTestServer(b, nil, func(o *Options) {
+		o.Logger = nil
+		h = newServer(*o).routes()
+	})
+	seedUIRecords(b, s)
+	for _, path := range []string{"/records/osm", "/", "/?q=map&kind=geodata"} {
+		b.Run(path, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+				if w.Code != http.StatusOK {
+					b.Fatalf("%s: %d", path, w.Code)
+				}
+			}
+		})
 	}
 }
