@@ -92,8 +92,7 @@ func TestPageCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantIn(t, "after a store write", anon.get("/records/osm", http.StatusOK), "The map, harvested.")
-	// Many visitors at once share reads of the store's change sequence;
-	// each still sees every write made before it asked.
+	// Many visitors at once: each sees every write made before it asked.
 	for round := range 3 {
 		rec.Summary["en"] = fmt.Sprintf("The map, round %d.", round)
 		if err := s.db.UpdateRecord(context.Background(), rec, rec.Provenance.Version, "harvest"); err != nil {
