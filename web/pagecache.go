@@ -16,9 +16,10 @@ import (
 // the template. An entry is keyed by what the page depends on — the path
 // and query, the negotiated language, the Accept header — and is used only
 // while nothing was written since it was made: every write request served
-// here moves gen at once, and the store's change sequence, read for every
-// request, catches writes from
-// elsewhere (the harvester, another process, federation workers). What no write marks (a follower count, a
+// here moves gen at once, so that its client's next page is fresh; the
+// store's change sequence, read at most every seqEvery (0.1 s), catches
+// writes made elsewhere (the harvester, peer sync, another process)
+// within that time. What no write marks (a follower count, a
 // peer's name, today's date) is at most ttl old.
 //
 // Pages with a form carry the visitor's own CSRF token: the cached page
@@ -31,6 +32,11 @@ type pageCache struct {
 	sentinel string
 
 	gen atomic.Int64 // write requests served; moves before their response is sent
+
+	seqEvery time.Duration
+	seqMu    sync.Mutex
+	seq      int64
+	seqAt    time.Time
 
 	mu sync.RWMutex
 	m  map[string]*cachedPage
@@ -51,10 +57,11 @@ type cachedPage struct {
 const (
 	DefaultPageCacheSize = 2000
 	pageCacheTTL         = 10 * time.Second
+	pageCacheSeqEvery    = 100 * time.Millisecond
 )
 
 func newPageCache(max int) *pageCache {
-	return &pageCache{max: max, ttl: pageCacheTTL,
+	return &pageCache{max: max, ttl: pageCacheTTL, seqEvery: pageCacheSeqEvery,
 		sentinel: "CACHEDxCSRFxTOKENx" + randomToken()[:25], m: map[string]*cachedPage{}}
 }
 
@@ -66,12 +73,21 @@ func cacheSentinel(r *http.Request) (string, bool) {
 	return s, ok
 }
 
-// changeSeq is the store's change sequence, read for every request: a
-// write that committed before the request came is counted. (Sharing one
-// read among concurrent requests gained nothing measurable under wrk.)
+// changeSeq is the store's change sequence, read again when the last
+// read is older than seqEvery. (Reading it at every request costs 40% of
+// a cached page's throughput: BENCHMARKS.md.)
 func (c *pageCache) changeSeq(ctx context.Context, dir Directory) (int64, bool) {
+	c.seqMu.Lock()
+	defer c.seqMu.Unlock()
+	if time.Since(c.seqAt) < c.seqEvery {
+		return c.seq, true
+	}
 	seq, err := dir.ChangeSeq(ctx)
-	return seq, err == nil
+	if err != nil {
+		return 0, false
+	}
+	c.seq, c.seqAt = seq, time.Now()
+	return seq, true
 }
 
 // cacheablePage tells whether r asks for a public page the cache keeps.
