@@ -80,3 +80,20 @@ func TestNamesNotCodes(t *testing.T) {
 		t.Errorf("bodyTexts = %q", got)
 	}
 }
+
+// TestTopicFacets: a topic page does not offer its own facet, whose counts
+// would be the whole directory's, and counts the others within the topic.
+func TestTopicFacets(t *testing.T) {
+	s := newUIServer(t)
+	b := s.browser(t)
+	page := b.get("/topics/geodata", http.StatusOK)
+	wantNotIn(t, "kind topic", page, `name="kind"`, "Knowledge")
+	wantIn(t, "kind topic", page, `name="country" value="FR"`, `name="status" value="stable">`, "<legend>Status</legend>")
+	if !regexp.MustCompile(`name="status" value="stable"> <label for="[^"]+">Stable <span class="count">2</span>`).MatchString(page) {
+		t.Error("kind topic: the status counts are not the topic's (2 geodata records)")
+	}
+	page = b.get("/topics/fr", http.StatusOK)
+	wantNotIn(t, "country topic", page, `name="country"`)
+	wantIn(t, "country topic", page, `name="kind" value="geodata"`)
+	wantNotIn(t, "country topic", page, `name="kind" value="knowledge"`) // Wikipedia is not French
+}
