@@ -98,10 +98,24 @@ func (s *server) cacheablePage(r *http.Request) bool {
 	if c, err := r.Cookie(s.cookieName("session")); err == nil && c.Value != "" {
 		return false
 	}
+	if r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Modified-Since") != "" {
+		return false // conditional: the handler answers 304 itself
+	}
+	// HTML only: not the JSON or ActivityPub answers of the same URLs, not
+	// the files beside the pages (icons, feeds, exports).
+	if accept := r.Header.Get("Accept"); accept != "" && negotiate(accept, actorPageOffers) != mediaHTML {
+		return false
+	}
 	p := r.URL.Path
 	switch p {
 	case "/", "/about", "/stats", "/funding", "/legal", "/privacy", "/accessibility":
 		return true
+	}
+	if i := strings.LastIndexByte(p, '.'); i > strings.LastIndexByte(p, '/') {
+		switch p[i:] {
+		case ".png", ".svg", ".json", ".jsonld", ".atom", ".yml", ".ttl", ".csv", ".jsonl":
+			return false
+		}
 	}
 	return strings.HasPrefix(p, "/records/") || strings.HasPrefix(p, "/topics/") || strings.HasPrefix(p, "/instances/")
 }

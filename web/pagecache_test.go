@@ -67,6 +67,11 @@ func TestPageCache(t *testing.T) {
 			t.Errorf("follow form with the cached page's token: %d", resp.StatusCode)
 		}
 	}
+	// The same URL asked for as JSON is not the cached page.
+	if resp, body := s.do(t, req{Method: "GET", Path: "/records/osm", Header: map[string]string{"Accept": "application/json"}}); !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
+		!strings.HasPrefix(string(body), "{") {
+		t.Errorf("JSON of a cached page: %s %.40s", resp.Header.Get("Content-Type"), body)
+	}
 	// A language is a page of its own.
 	anon.lang = "fr"
 	wantIn(t, "French page", anon.get("/records/osm", http.StatusOK), `<html lang="fr">`, "OpenStreetMap (fr)")
