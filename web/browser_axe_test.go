@@ -84,7 +84,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	s := newUIServer(t)
 	addRemote(t, s.db, "https://peer.example", "osm")
 	public := []string{"/", "/?q=map&kind=geodata", "/records/osm", "/records/bano", "/instances/peer.example/records/osm",
-		"/instances/peer.example", "/topics/geodata", "/topics/fr", "/about", "/stats", "/funding", "/login",
+		"/instances/peer.example", "/topics/geodata", "/topics/fr", "/about", "/stats", "/funding", "/login", "/legal", "/privacy", "/accessibility",
 		"/records/osm/history", "/instances/peer.example/records/osm/history",
 		"/follow?target=" + url.QueryEscape(s.URL+"/records/osm"), "/records/nope", "/?lang=fr", "/records/osm?lang=de",
 		"/funding/programmes", "/funding/find?country=FR&kind=geodata", "/funding/programmes/geo-fund?lang=fr"}
@@ -176,8 +176,9 @@ const focusJS = `(() => {
 
 // TestBrowserKeyboard tabs through the home page with a filter applied, at
 // desktop and phone width: the skip link comes first and shows itself,
-// then the search box, the facets and the results are all reached, each
-// with a visible focus ring.
+// then the search box, the facets (on a phone, after Enter on their
+// folded block) and the results are all reached, each with a visible
+// focus ring.
 func TestBrowserKeyboard(t *testing.T) {
 	ctx := newBrowser(t)
 	s := newUIServer(t)
@@ -198,6 +199,11 @@ func TestBrowserKeyboard(t *testing.T) {
 					t.Errorf("Tab %d: focus on %q is not visible", i+1, f.Desc)
 				}
 				reached[strings.Fields(f.Desc)[0]] = true
+				if strings.HasPrefix(f.Desc, "main summary Refine") && !reached["refine"] {
+					// On a phone the facets are folded: Enter opens them.
+					reached["refine"] = true
+					run(t, ctx, "open the facets", chromedp.KeyEvent(kb.Enter))
+				}
 				if strings.Contains(f.Desc, "#q") {
 					reached["search box"] = true
 				}

@@ -167,14 +167,59 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("search for map: %q", got)
 	}
 	run(t, ctx, "filter by kind", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(css(".facets")),
-		chromedp.Click(css(`.facets a[href="/?kind=geodata"]`)), chromedp.WaitVisible(css(`.facets a[aria-current="true"]`)))
+		chromedp.Click(css(`.facets input[name="kind"][value="geodata"]`)), chromedp.Click(css(`.facets button[type="submit"]`)),
+		chromedp.WaitVisible(css(`.active a.tag`))) // the next page's
 	if got := textOf(t, ctx, "#results-h"); got != "2 commons found" {
 		t.Errorf("filter by geodata: %q", got)
 	}
-	run(t, ctx, "filter by country too", chromedp.Click(css(`.facets a[href="/?country=FR&kind=geodata"]`)),
-		chromedp.WaitVisible(css(`.facets a[href="/?kind=geodata"][aria-current="true"]`)))
+	run(t, ctx, "filter by country too", chromedp.Click(css(`.facets input[name="country"][value="FR"]`)),
+		chromedp.Click(css(`.facets button[type="submit"]`)), chromedp.WaitVisible(css(`.active a.tag:nth-of-type(2)`)))
 	if got := textOf(t, ctx, "#results-h"); got != "1 commons found" {
 		t.Errorf("filter by geodata and FR: %q", got)
+	}
+	if u := get(t, ctx, "URL", chromedp.Location()); !strings.HasSuffix(u, "/?q=&kind=geodata&country=FR") {
+		t.Errorf("filters in the URL: %s", u)
+	}
+	// Two values of one facet: either will do.
+	run(t, ctx, "a second kind", chromedp.Navigate(s.URL+"/?kind=geodata"), chromedp.WaitVisible(css(".facets")),
+		chromedp.Click(css(`.facets input[name="kind"][value="knowledge"]`)), chromedp.Click(css(`.facets button[type="submit"]`)),
+		chromedp.WaitVisible(css(`.active a.tag:nth-of-type(2)`)))
+	if got := textOf(t, ctx, "#results-h"); got != "3 commons found" {
+		t.Errorf("geodata or knowledge: %q", got)
+	}
+	// On a phone, the facets are folded above the results, and the
+	// header with the language choice takes two lines at most.
+	setView(t, ctx, 375, 812, false)
+	run(t, ctx, "phone", chromedp.Navigate(s.URL+"/?kind=geodata"), chromedp.WaitVisible(css(".refine summary")))
+	if above := get(t, ctx, "facets above results", chromedp.Evaluate[bool](
+		`document.querySelector(".refine").getBoundingClientRect().bottom <= document.querySelector(".results").getBoundingClientRect().top`)); !above {
+		t.Error("on a phone the facets are not above the results")
+	}
+	if open := get(t, ctx, "facets folded", chromedp.Evaluate[bool](`document.querySelector(".refine").open`)); open {
+		t.Error("on a phone the facets start open")
+	}
+	run(t, ctx, "unfold the facets", chromedp.Click(css(".refine summary")), chromedp.WaitVisible(css(`.facets input[name="kind"]`)))
+	for _, lang := range pageLanguageTags {
+		run(t, ctx, "phone "+lang, chromedp.Navigate(s.URL+"/?lang="+lang), chromedp.WaitVisible(id("q")))
+		if rows := get(t, ctx, "header rows", chromedp.Evaluate[int](`(() => {
+			const rs = [...document.querySelectorAll("header .brand, header nav.site li, header .langs summary")]
+				.map(e => e.getBoundingClientRect()).filter(r => r.height > 0).sort((a, b) => a.top - b.top);
+			let rows = 0, bottom = -1;
+			for (const r of rs) { if (r.top >= bottom - 1) { rows++; bottom = r.bottom } else { bottom = Math.max(bottom, r.bottom) } }
+			return rows; })()`)); rows > 2 {
+			t.Errorf("%s: the header takes %d lines at 375 px", lang, rows)
+		}
+		if fits := get(t, ctx, "placeholder fits", chromedp.Evaluate[bool](`(() => { const i = document.getElementById("q"), st = getComputedStyle(i);
+			const c = document.createElement("canvas").getContext("2d"); c.font = st.font;
+			return c.measureText(i.placeholder).width <= i.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight); })()`)); !fits {
+			t.Errorf("%s: the search box's placeholder is cut at 375 px", lang)
+		}
+	}
+	setView(t, ctx, 1280, 900, false)
+	run(t, ctx, "results again", chromedp.Navigate(s.URL+"/?kind=geodata&country=FR&lang=en"), chromedp.WaitVisible(css(".facets")))
+	if visible := get(t, ctx, "facets shown", chromedp.Evaluate[bool](
+		`document.querySelector('.facets input[name="kind"]').getBoundingClientRect().height > 0`)); !visible {
+		t.Error("on a wide screen the facets are folded")
 	}
 	shoot(t, ctx, dir, "results")
 	run(t, ctx, "open the record", chromedp.Navigate(s.URL+"/"), chromedp.Click(css(`.results a[href="/records/osm"]`)),
@@ -199,6 +244,10 @@ func TestBrowser(t *testing.T) {
 	shoot(t, ctx, dir, "funding")
 	run(t, ctx, "stats", chromedp.Navigate(s.URL+"/stats?lang=en"), chromedp.WaitVisible(css("svg.chart")))
 	shoot(t, ctx, dir, "stats")
+	run(t, ctx, "accessibility statement", chromedp.Navigate(s.URL+"/accessibility"), chromedp.WaitVisible(css("h1")))
+	shoot(t, ctx, dir, "accessibility")
+	run(t, ctx, "no result", chromedp.Navigate(s.URL+"/?q=zzzqqq"), chromedp.WaitVisible(css(".empty")))
+	shoot(t, ctx, dir, "results-none")
 	addRemote(t, s.db, "https://peer.example", "osm")
 	for _, p := range []struct{ name, path string }{
 		{"topic", "/topics/geodata"}, {"about", "/about"}, {"history", "/records/osm/history"},

@@ -225,8 +225,9 @@ func TestUIPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ops.post("/ops/peers/"+bHost+"/sync", url.Values{}, http.StatusSeeOther)
-	wantIn(t, "peer page", ops.get("/instances/"+bHost, http.StatusOK), "3 commons found", `href="/instances/`+bHost+`/records/osm"`)
-	wantIn(t, "stats", ops.get("/stats", http.StatusOK), `<th scope="row">`+bHost+`</th><td>3</td>`)
+	wantIn(t, "peer page", ops.get("/instances/"+bHost, http.StatusOK), "3 commons found", `href="/instances/`+bHost+`/records/osm"`,
+		"<h1>Test Commons</h1>", "Kept by Test Commons")
+	wantIn(t, "stats", ops.get("/stats", http.StatusOK), `<th scope="row">Test Commons</th><td>3</td>`)
 	wantIn(t, "about", ops.get("/about", http.StatusOK), `href="/instances/`+bHost+`"`)
 
 	if _, err := a.db.UpdatePeer(t.Context(), bHost, func(p *store.Peer) error {

@@ -15,13 +15,16 @@ import (
 
 // newFederatedServer is a test server with the real federation wired in,
 // as cmd wires it.
-func newFederatedServer(t *testing.T) *testServer {
+func newFederatedServer(t *testing.T, edits ...func(*Options)) *testServer {
 	t.Helper()
 	return newTestServer(t, spec, func(o *Options) {
 		f := federation.New(federation.Options{DB: o.Directory.(*store.DB), BaseURL: o.BaseURL, InstanceName: o.InstanceName, AllowPrivate: true})
 		t.Cleanup(f.Close)
 		o.Federation = f
 		o.Operator = f
+		for _, edit := range edits {
+			edit(o)
+		}
 	})
 }
 

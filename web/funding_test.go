@@ -18,7 +18,10 @@ import (
 // TestUIFundingCache serves the funding page from its cache until a write,
 // local or from a peer, and then shows the change.
 func TestUIFundingCache(t *testing.T) {
-	s := newUIServer(t)
+	// The page cache in front, which shows a write straight to the store
+	// within 0.1 s, is left out: this is the funding cache's test.
+	s := newFederatedServer(t, func(o *Options) { o.PageCacheSize = -1 })
+	seedUIRecords(t, s)
 	b := s.browser(t)
 	wantNotIn(t, "before", b.get("/funding", http.StatusOK), "Fresh call")
 	wantNotIn(t, "cached", b.get("/funding", http.StatusOK), "Fresh call")
@@ -117,6 +120,7 @@ func TestFundingCachePatched(t *testing.T) {
 	s := newTestServer(t, nil, func(o *Options) {
 		dir = &countingDir{DB: o.Directory.(*store.DB)}
 		o.Directory = dir
+		o.PageCacheSize = -1 // the funding cache alone (the page cache has its own test)
 	})
 	ctx := t.Context()
 	funded := func(slug, call string) *commons.Record {

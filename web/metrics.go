@@ -141,8 +141,8 @@ func (s *server) instrument(r *mux.Router) {
 		}
 		rs := s.stats.route(s.metrics, tpl)
 		route.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if rec, ok := w.(*recorder); ok {
-				rec.route = rs
+			if n, ok := w.(routeNamer); ok {
+				n.nameRoute(rs)
 			}
 			h.ServeHTTP(w, r)
 		}))
@@ -217,4 +217,20 @@ func NotReady() http.Handler {
 		})
 		writeBody(w, http.StatusServiceUnavailable, mediaProblem, append(b, '\n'))
 	})
+}
+
+// routeNamer is a response writer that is told which route answers its
+// request: the recorder of serve, and the page cache's capture writer, which
+// keeps the route with the page so that a page served from the cache is
+// measured under its route too.
+type routeNamer interface{ nameRoute(*routeStats) }
+
+func (rw *recorder) nameRoute(rs *routeStats)      { rw.route = rs }
+func (cw *captureWriter) nameRoute(rs *routeStats) { cw.route = rs }
+
+// nameRoute passes the route on to the writer the bump wraps.
+func (bw *bumpWriter) nameRoute(rs *routeStats) {
+	if n, ok := bw.ResponseWriter.(routeNamer); ok {
+		n.nameRoute(rs)
+	}
 }

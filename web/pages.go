@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/i18n"
@@ -87,6 +88,7 @@ type pageData struct {
 	Alternates   []alternate // <link rel="alternate"> in the head
 	Notice       string      // a one-line confirmation after a POST
 	Federated    bool
+	Site         siteView
 }
 
 // langLink is one entry of the language switcher.
@@ -166,17 +168,24 @@ func (d *pageData) Day(iso string) string { return formatDay(d.Lang, iso) }
 // CSRF token and the language switcher.
 func (s *server) newPage(w http.ResponseWriter, r *http.Request, title string) *pageData {
 	lang := pageLanguage(r)
-	if q := r.URL.Query().Get("lang"); q == lang {
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, Secure: s.https, SameSite: http.SameSiteLaxMode})
-	}
+	s.rememberLang(w, r, lang)
 	d := &pageData{Lang: lang, Title: title, Federated: s.fed != nil}
 	d.Instance, d.InstanceLang = s.instanceName(lang)
+	d.Site = s.siteIn(lang)
 	d.User = s.sessionUser(r)
 	d.csrf = func() string { return s.csrfToken(w, r) }
 	d.Notice = noticeText(lang, r.URL.Query().Get("done"))
 	d.Langs = switcher(r, lang)
 	return d
+}
+
+// rememberLang sets the language cookie when ?lang= chose the page's
+// language.
+func (s *server) rememberLang(w http.ResponseWriter, r *http.Request, lang string) {
+	if q := r.URL.Query().Get("lang"); q == lang {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: s.https, SameSite: http.SameSiteLaxMode})
+	}
 }
 
 // switcher links the page r in each page language.
@@ -236,6 +245,7 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int,
 		Detail string
 	}{status, detail}, Langs: switcher(r, lang)}
 	d.Instance, d.InstanceLang = s.instanceName(lang)
+	d.Site = s.siteIn(lang)
 	if err := s.render(w, r, status, "error", d); err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "render error page", slog.Any("err", err))
 		http.Error(w, detail, status)
@@ -296,43 +306,65 @@ func (s *server) handleHome(w http.ResponseWriter, r *http.Request) error {
 }
 
 // resultsView builds the search form, facets and results of a page whose
-// search starts at path.
-func (s *server) resultsView(r *http.Request, lang string, page *commons.RecordPage, path string) homeView {
+// search starts at path. fixed names the facet the page itself is about
+// (a topic page's kind or country), which it does not offer.
+func (s *server) resultsView(r *http.Request, lang string, page *commons.RecordPage, path string, fixed ...string) homeView {
 	q := r.URL.Query()
 	body := homeView{Action: path, Query: q.Get("q"), Total: page.Total, SearchedFor: page.SearchedFor}
 	match := page.Match
 	if match == nil {
 		match = queryMatch(body.Query)
 	}
+	names := originNames{s: s, r: r, lang: lang}
 	for _, rec := range page.Records {
 		name, summary := textIn(rec.Name, lang), textIn(rec.Summary, lang)
-		body.Results = append(body.Results, resultView{
+		v := resultView{
 			URL:         s.recordURL(rec) + langQuery(q),
 			Name:        name,
 			NameHTML:    highlight(name.Text, name.Lang, match),
 			Summary:     summary,
 			SummaryHTML: highlight(summary.Text, summary.Lang, match),
 			Kinds:       rec.Kinds,
+			Status:      rec.Status,
 			Remote:      !rec.IsLocal(s.base),
-			Origin:      hostOf(rec.Provenance.Origin),
-		})
+			Initial:     initial(name.Text),
+		}
+		v.KeptBy = names.of(hostOf(rec.Provenance.Origin))
+		for _, c := range rec.Countries {
+			if !slices.Contains(v.Countries, countryLabel(lang, c.Code)) {
+				v.Countries = append(v.Countries, countryLabel(lang, c.Code))
+			}
+		}
+		for _, l := range rec.Licences {
+			if !slices.Contains(v.Licences, l.Expression) {
+				v.Licences = append(v.Licences, l.Expression)
+			}
+		}
+		body.Results = append(body.Results, v)
 	}
 	for _, name := range commons.Facets {
 		counts := page.Facets[name]
-		if len(counts) == 0 {
+		if len(counts) == 0 || slices.Contains(fixed, name) {
 			continue
 		}
 		g := facetView{Name: name, Label: translate(lang, "facet."+name)}
-		for _, c := range counts {
+		for i, c := range counts {
 			selected := slices.Contains(splitList(q[name]), c.Value)
-			v := facetValue{Value: c.Value, Label: facetLabel(lang, name, c.Value),
-				Count: c.Count, Selected: selected, URL: toggleFacet(path, q, name, c.Value)}
+			label := facetLabel(lang, name, c.Value)
+			if name == commons.FacetOrigin {
+				label = names.of(c.Value)
+			}
+			v := facetValue{Value: c.Value, Label: label, ID: "facet-" + name + "-" + strconv.Itoa(i),
+				Count: c.Count, CountText: i18n.For(lang).Number(c.Count), Selected: selected, URL: toggleFacet(path, q, name, c.Value)}
 			g.Values = append(g.Values, v)
 			if selected {
 				body.Active = append(body.Active, v)
 			}
 		}
+		g.Values, g.More = foldFacet(g.Values)
 		sortByLabel(lang, g.Values, func(v facetValue) string { return v.Label })
+		sortByLabel(lang, g.More, func(v facetValue) string { return v.Label })
+		g.All = len(g.Values) + len(g.More)
 		body.Facets = append(body.Facets, g)
 	}
 	if page.Next != "" {
@@ -340,7 +372,92 @@ func (s *server) resultsView(r *http.Request, lang string, page *commons.RecordP
 		next.Set("cursor", page.Next)
 		body.NextURL = path + "?" + next.Encode()
 	}
+	if len(body.Results) == 0 {
+		for _, k := range commons.Kinds {
+			body.Suggest = append(body.Suggest, namedLink{translate(lang, "kind."+k), "/topics/" + k + langQuery(q)})
+		}
+		sortByLabel(lang, body.Suggest, func(l namedLink) string { return l.Label })
+	}
 	return body
+}
+
+// facetShown is how many values of a facet show before "show all".
+const facetShown = 6
+
+// foldFacet keeps the selected values and the most frequent ones in view,
+// up to facetShown, and folds the others, when there are more than
+// facetShown+2 (folding one or two would save nothing).
+func foldFacet(vs []facetValue) (shown, more []facetValue) {
+	if len(vs) <= facetShown+2 {
+		return vs, nil
+	}
+	byCount := slices.Clone(vs)
+	slices.SortStableFunc(byCount, func(a, b facetValue) int {
+		if a.Selected != b.Selected {
+			if a.Selected {
+				return -1
+			}
+			return 1
+		}
+		return b.Count - a.Count
+	})
+	n := max(facetShown, countSelected(vs))
+	return byCount[:n], byCount[n:]
+}
+
+func countSelected(vs []facetValue) int {
+	n := 0
+	for _, v := range vs {
+		if v.Selected {
+			n++
+		}
+	}
+	return n
+}
+
+// initial is the first letter of a name, upper case, for a result's
+// generated icon.
+func initial(name string) string {
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return string(unicode.ToUpper(r))
+		}
+	}
+	return "·"
+}
+
+// originNames names the instances of one page by their own names, asking
+// the federation once per host.
+type originNames struct {
+	s    *server
+	r    *http.Request
+	lang string
+	m    map[string]string
+}
+
+// of is the name of the instance at host: this one's in the page
+// language, a peer's as its actor gives it, else the host.
+func (o *originNames) of(host string) string {
+	if host == "" || host == hostOf(o.s.base) {
+		return o.s.nameIn(o.lang).Text
+	}
+	if name, ok := o.m[host]; ok {
+		return name
+	}
+	name := host
+	if o.s.fed != nil {
+		for _, scheme := range []string{"https://", "http://"} {
+			if n := o.s.fed.InstanceName(o.r.Context(), scheme+host); n != "" {
+				name = n
+				break
+			}
+		}
+	}
+	if o.m == nil {
+		o.m = map[string]string{}
+	}
+	o.m[host] = name
+	return name
 }
 
 // recordURL is the page of a record: ours at /records/{slug}, a copy from
@@ -371,7 +488,7 @@ func (s *server) handleRecordPage(w http.ResponseWriter, r *http.Request) error 
 // handleStyle serves the pages' one stylesheet.
 func (s *server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "public, max-age=86400")
-	writeBody(w, http.StatusOK, "text/css; charset=utf-8", s.pages.style)
+	writeBody(w, http.StatusOK, "text/css; charset=utf-8", s.style)
 	return nil
 }
 
@@ -384,25 +501,34 @@ type homeView struct {
 	Facets      []facetView
 	Active      []facetValue // the selected facet values, each linking to its removal
 	NextURL     string
+	Suggest     []namedLink // with no result: the kinds to browse
 }
 
 type resultView struct {
 	URL                   string
 	Name, Summary         localText
 	NameHTML, SummaryHTML template.HTML // with the matched words in <mark>
+	Initial               string        // the generated icon's letter
 	Kinds                 []string
+	Countries             []string // names in the page language
+	Licences              []string // SPDX expressions
+	Status                string
 	Remote                bool
-	Origin                string
+	KeptBy                string // the name of the instance that keeps it
 }
 
 type facetView struct {
 	Name, Label string
-	Values      []facetValue
+	Values      []facetValue // in view
+	More        []facetValue // folded under "show all"
+	All         int
 }
 
 type facetValue struct {
 	Value, Label string
+	ID           string // of its checkbox
 	Count        int
+	CountText    string // Count as the page language writes it
 	Selected     bool
 	URL          string
 }

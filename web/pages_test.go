@@ -114,12 +114,12 @@ func TestPages(t *testing.T) {
 		name, path, lang string
 		want             []string
 	}{
-		{"HomeEnglish", "/", "", []string{`<html lang="en">`, `<label for="q">Search the directory</label>`, `id="q" name="q"`, "2 commons found", `href="/?kind=geodata"`, `<span class="count">2</span>`, `href="/records/osm"`}},
+		{"HomeEnglish", "/", "", []string{`<html lang="en">`, `<label for="q">Search the directory</label>`, `id="q" name="q"`, "2 commons found", `name="kind" value="geodata"`, `<span class="count">2</span>`, `href="/records/osm"`}},
 		{"HomeFrench", "/", "fr-BE,fr;q=0.9,en;q=0.5", []string{`<html lang="fr">`, "Rechercher dans l’annuaire", "2 communs trouvés", `lang="fr">OpenStreetMap osm (fr)`}},
 		{"QueryOverridesHeader", "/?lang=en", "fr", []string{`<html lang="en">`, "Search the directory", `href="/records/osm?lang=en"`}},
 		{"UnsupportedLanguage", "/", "ja", []string{`<html lang="en">`}},
 		{"HomeGerman", "/", "de-AT,de;q=0.9", []string{`<html lang="de">`, "Verzeichnis durchsuchen", "2 Gemeingüter gefunden"}},
-		{"FacetSelected", "/?kind=geodata", "", []string{`aria-current="true"`, `<input type="hidden" name="kind" value="geodata">`, `href="/"`}},
+		{"FacetSelected", "/?kind=geodata", "", []string{`name="kind" value="geodata" checked>`, `href="/"`}},
 		{"Query", "/?q=bano", "", []string{"1 commons found", `value="bano"`}},
 		{"Record", "/records/osm", "", []string{`<html lang="en">`, `<h1 lang="en">OpenStreetMap osm</h1>`, "<strong>map</strong>", `<a href="https://wiki.openstreetmap.org/" rel="nofollow noreferrer">volunteers</a>`, "ODbL-1.0", "OpenStreetMap Foundation", `href="/api/v1/records/osm"`}},
 		{"RecordFrench", "/records/osm", "fr", []string{`<html lang="fr">`, `<h1 lang="fr">OpenStreetMap osm (fr)</h1>`, "Licences", "Site web"}},

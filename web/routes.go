@@ -11,7 +11,10 @@ import (
 func (s *server) routes() http.Handler {
 	r := s.router()
 	s.instrument(r) // metrics.go: each route names itself to the access measurement
-	return s.serve(r)
+	if s.pageCache == nil {
+		return s.serve(r)
+	}
+	return s.serve(s.cachePages(r))
 }
 
 // router lists every URL the instance answers, on one screen.

@@ -95,6 +95,9 @@ func csrfFor(secret string) string {
 // csrfToken returns the token for r's forms, setting a pre-session cookie
 // when r has neither session nor one.
 func (s *server) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if sentinel, ok := cacheSentinel(r); ok {
+		return sentinel // a page made for the cache: each visitor's token replaces it (pagecache.go)
+	}
 	if secret := s.csrfSecret(r); secret != "" {
 		return csrfFor(secret)
 	}

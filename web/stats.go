@@ -76,7 +76,11 @@ func (s *server) handleStatsPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		var pb []bar
 		for _, p := range peers {
-			pb = append(pb, bar{p.Host, p.Records})
+			label := p.Name
+			if label == "" {
+				label = p.Host
+			}
+			pb = append(pb, bar{label, p.Records})
 		}
 		add("peers", d.T("stats.instance"), pb)
 	}

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"math"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -37,27 +35,4 @@ func TestStyleContrast(t *testing.T) {
 			}
 		}
 	}
-}
-
-// contrast is the WCAG 2 contrast ratio of two #rrggbb colours.
-func contrast(a, b string) float64 {
-	la, lb := luminance(a), luminance(b)
-	if la < lb {
-		la, lb = lb, la
-	}
-	return (la + 0.05) / (lb + 0.05)
-}
-
-func luminance(hex string) float64 {
-	var ch [3]float64
-	for i := range 3 {
-		v, _ := strconv.ParseUint(hex[1+2*i:3+2*i], 16, 8)
-		c := float64(v) / 255
-		if c <= 0.03928 {
-			ch[i] = c / 12.92
-		} else {
-			ch[i] = math.Pow((c+0.055)/1.055, 2.4)
-		}
-	}
-	return 0.2126*ch[0] + 0.7152*ch[1] + 0.0722*ch[2]
 }

@@ -27,9 +27,24 @@ func newUIServer(t testing.TB) *testServer {
 	if !ok {
 		t.Fatal("newUIServer needs a *testing.T")
 	}
-	s := newFederatedServer(tt)
+	s := newFederatedServer(tt, func(o *Options) { o.Site = uiSite })
 	seedUIRecords(t, s)
 	return s
+}
+
+// uiSite is the identity of the UI tests' instance: every fact set, so
+// that every part of the header, footer and notices shows.
+var uiSite = Site{
+	ShortName: commons.Text{"en": "Test Commons", "fr": "Communs de test"},
+	LogoFile:  []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40"><rect width="40" height="40" rx="8" fill="#0b57d0"/></svg>`),
+	LogoType:  "image/svg+xml",
+	Accent:    "#1d5c3a", AccentDark: "#9ad7b0",
+	Operator:      commons.Text{"en": "Digital Commons Agency", "fr": "Agence des communs numériques"},
+	Contact:       "contact@agency.example",
+	LegalNotice:   commons.Text{"en": "Digital Commons Agency, 1 Example Street, Brussels.\n\nPublication director: A. Example."},
+	PrivacyNotice: commons.Text{"en": "Questions about your data go to the data protection officer."},
+	Accessibility: Accessibility{Status: "partial", NonAccessible: commons.Text{"en": "The charts of the figures page are images with a table beside them."},
+		Date: "2026-11-30", Feedback: "https://agency.example/accessibility-feedback", Enforcement: "https://enforcement.example/complaints"},
 }
 
 // seedUIRecords adds the UI tests' records.

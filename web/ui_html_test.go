@@ -115,7 +115,7 @@ func TestUIPagesHTML(t *testing.T) {
 	s := newUIServer(t)
 	css := len(s.browser(t).get("/static/style.css", http.StatusOK))
 	public := []string{"/", "/?q=map&kind=geodata", "/records/osm", "/records/bano", "/topics/geodata", "/topics/fr",
-		"/about", "/stats", "/funding", "/funding?funder=NLnet", "/login",
+		"/about", "/stats", "/funding", "/funding?funder=NLnet", "/login", "/legal", "/privacy", "/accessibility",
 		"/follow?target=" + url.QueryEscape(s.URL+"/records/osm"), "/records/osm/history",
 		"/funding/programmes", "/funding/find?country=FR&kind=geodata&purpose=maintenance", "/funding/programmes/geo-fund"}
 	editorial := []string{"/edit/new", "/records/osm/edit", "/records/osm/delete", "/records/osm/post", "/account", "/ops", "/ops/users"}

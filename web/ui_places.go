@@ -20,6 +20,7 @@ type followView struct {
 	Account string // what the visitor typed
 	Error   string
 	NoPage  string // the visitor's server, when it offers no follow page
+	Record  bool   // a record's box, which says what following it brings
 }
 
 // placeView is a topic, instance or about page: a heading, what it is, the
@@ -77,7 +78,7 @@ func (s *server) handleTopicPage(w http.ResponseWriter, r *http.Request) error {
 		v.Heading = countryLabel(d.Lang, value)
 		v.Lead = d.Tf("topic.countrylead", i18n.CountryName(d.Lang, value))
 	}
-	v.Results = s.resultsView(r, d.Lang, page, "/topics/"+topic)
+	v.Results = s.resultsView(r, d.Lang, page, "/topics/"+topic, facet)
 	d.Title = v.Heading
 	d.Body = v
 	d.Alternates = append(d.Alternates, alternate{mediaAtom, v.Feed, v.Heading})
@@ -139,15 +140,19 @@ func (s *server) handleInstancePage(w http.ResponseWriter, r *http.Request) erro
 		return commons.Errorf(commons.ENOTFOUND, "This instance knows nothing of %s.", host)
 	}
 	d := s.newPage(w, r, host)
-	v := placeView{Heading: host, Peer: peer, Lead: d.N("instance.lead", page.Total, host),
+	v := placeView{Heading: host, Peer: peer,
 		Follow: followView{Handle: instanceHandle(host), Target: "https://" + host + "/actor"}}
+	names := originNames{s: s, r: r, lang: d.Lang}
+	v.Heading = names.of(host)
 	if peer != nil {
 		v.Follow.Target = peer.Actor
 		if peer.Name != "" {
 			v.Heading = peer.Name
 		}
 	}
-	v.Results = s.resultsView(r, d.Lang, page, "/instances/"+url.PathEscape(host))
+	d.Title = v.Heading
+	v.Lead = d.N("instance.lead", page.Total, v.Heading)
+	v.Results = s.resultsView(r, d.Lang, page, "/instances/"+url.PathEscape(host), commons.FacetOrigin)
 	d.Body = v
 	return s.render(w, r, http.StatusOK, "place", d)
 }

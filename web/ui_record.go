@@ -29,6 +29,7 @@ type recordView struct {
 	Icon            string // the record's generated icon, served here (never an outside image)
 	HistoryURL      string
 	KeptBy          string // the name of the instance that keeps the record
+	OriginName      string // the name of its home instance
 	JSONURL, LDURL  string
 	FeedURL         string
 	PubliccodeURL   string
@@ -67,6 +68,7 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 	}
 	slug := url.PathEscape(rec.Slug)
 	host := hostOf(rec.Provenance.Origin)
+	names := &originNames{s: s, r: r, lang: d.Lang}
 	v := recordView{
 		R:       rec,
 		Local:   rec.IsLocal(s.base),
@@ -76,7 +78,7 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 		Version: rec.Provenance.Version,
 		Created: formatDate(d.Lang, rec.Provenance.Created),
 		Updated: formatDate(d.Lang, rec.Provenance.Updated),
-		Follow:  followView{Handle: "@" + rec.Slug + "@" + host, Target: rec.ID},
+		Follow:  followView{Handle: "@" + rec.Slug + "@" + host, Target: rec.ID, Record: true},
 	}
 	if !rec.Provenance.ReceivedAt.IsZero() {
 		v.Received = formatDate(d.Lang, rec.Provenance.ReceivedAt)
@@ -103,7 +105,7 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 		}
 		v.EditURL = "/records/" + slug + "/edit"
 		v.HistoryURL = "/records/" + slug + "/history"
-		v.KeptBy = s.name
+		v.KeptBy = s.nameIn(d.Lang).Text
 		d.Alternates = append(d.Alternates, alternate{mediaAtom, v.FeedURL, v.Name.Text},
 			alternate{mediaJSON, v.JSONURL, d.T("record.json")}, alternate{"application/ld+json", v.LDURL, d.T("record.jsonld")})
 	} else {
@@ -147,7 +149,7 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 	for _, rel := range rec.Relations {
 		link := s.targetLink(rel.Target)
 		if l, ok := held[rel.Target]; ok {
-			link = s.relatedLink(l, tl)
+			link = s.relatedLink(l, tl, names)
 		}
 		v.Relations = append(v.Relations, relationView{Type: translate(d.Lang, "rel."+rel.Type), namedLink: link})
 	}
@@ -156,7 +158,7 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 		return err
 	}
 	for _, rel := range reverse {
-		v.Relations = append(v.Relations, relationView{Type: translate(d.Lang, reverseRelation(rel.Type)), namedLink: s.relatedLink(rel.Listing, tl)})
+		v.Relations = append(v.Relations, relationView{Type: translate(d.Lang, reverseRelation(rel.Type)), namedLink: s.relatedLink(rel.Listing, tl, names)})
 	}
 	if rec.Funding != nil {
 		today := time.Now().UTC().Format("2006-01-02")
@@ -169,6 +171,7 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 			}
 		}
 	}
+	v.OriginName = names.of(host)
 	if s.fed != nil {
 		social, err := s.fed.RecordSocial(r.Context(), rec, 5)
 		if err != nil {
@@ -177,7 +180,7 @@ func (s *server) renderRecord(w http.ResponseWriter, r *http.Request, rec *commo
 		} else {
 			v.Social = social
 			for _, l := range social.AlsoListedBy {
-				v.AlsoListed = append(v.AlsoListed, namedLink{Label: l.Name.String() + " — " + hostOf(l.Origin), URL: s.listingURL(l)})
+				v.AlsoListed = append(v.AlsoListed, namedLink{Label: textIn(l.Name, tl).Text + " — " + names.of(hostOf(l.Origin)), URL: s.listingURL(l)})
 			}
 		}
 	}
@@ -195,10 +198,10 @@ func (s *server) listingURL(l commons.Listing) string {
 
 // relatedLink is the link to a record the directory holds, named in lang
 // and, for a copy, by its home instance.
-func (s *server) relatedLink(l commons.Listing, lang string) namedLink {
+func (s *server) relatedLink(l commons.Listing, lang string, names *originNames) namedLink {
 	label := textIn(l.Name, lang).Text
 	if l.Origin != s.base {
-		label += " — " + hostOf(l.Origin)
+		label += " — " + names.of(hostOf(l.Origin))
 	}
 	return namedLink{Label: label, URL: s.listingURL(l)}
 }

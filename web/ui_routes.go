@@ -31,6 +31,10 @@ func (s *server) uiRouter() *mux.Router {
 	r.Handle("/follow", page(s.handleFollow)).Methods(get, head, post)
 	r.Handle("/stats", page(s.handleStatsPage)).Methods(get, head)
 	r.Handle("/funding", page(s.handleFundingPage)).Methods(get, head)
+	r.Handle("/legal", page(s.handleLegalPage("legal"))).Methods(get, head) // site.go
+	r.Handle("/privacy", page(s.handleLegalPage("privacy"))).Methods(get, head)
+	r.Handle("/accessibility", page(s.handleLegalPage("accessibility"))).Methods(get, head)
+	r.Handle("/static/logo", s.handle(s.handleLogo)).Methods(get, head)
 	r.Handle("/funding.atom", s.handle(s.handleFundingFeed)).Methods(get, head)
 	r.Handle("/funding/programmes", page(s.handleFindPage)).Methods(get, head) // ui_programmes.go
 	r.Handle("/funding/find", page(s.handleFindPage)).Methods(get, head)

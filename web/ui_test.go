@@ -54,7 +54,7 @@ func TestUIPublic(t *testing.T) {
 	}{
 		{"Highlight", "/?q=map", []string{"<mark>map</mark>", "1 commons found"}},
 		{"ActiveFilters", "/?kind=geodata&country=FR", []string{`<p class="active">Filters: <a class="tag" href="/?country=FR">Geodata`, `<a class="tag" href="/?kind=geodata">France`}},
-		{"FacetLabels", "/", []string{"Geodata", `href="/?kind=geodata"`, `href="/?country=FR"`, `href="/?status=stable"`}},
+		{"FacetLabels", "/", []string{"Geodata", `name="kind" value="geodata"`, `name="country" value="FR"`, `name="status" value="stable"`, `<span class="count">2</span>`}},
 		{"Record", "/records/osm", []string{"<h2 id=\"gov-h\">Governance</h2>", "Foundation", "OpenStreetMap Foundation",
 			"Mapping grants", "Rolling microgrants", "Donate", "ODbL-1.0", "https://www.wikidata.org/wiki/Q936", "alternative to",
 			"@osm@" + hostOf(s.URL), `action="/follow"`, `/feeds/records/osm.atom`, "0 followers", `href="?tl=fr&amp;lang=en"`,
@@ -254,7 +254,7 @@ func TestUIRemote(t *testing.T) {
 		`href="/records/osm"`) // also listed by: our own record shares Q936
 	wantIn(t, "peer page", b.get("/instances/peer.example", http.StatusOK),
 		"<h1>peer.example</h1>", `href="/instances/peer.example/records/osm"`, "1 commons found")
-	wantIn(t, "home", b.get("/?origin=peer.example", http.StatusOK), `href="/instances/peer.example/records/osm"`, "from peer.example")
+	wantIn(t, "home", b.get("/?origin=peer.example", http.StatusOK), `href="/instances/peer.example/records/osm"`, "Kept by peer.example")
 	wantIn(t, "local record", b.get("/records/osm", http.StatusOK), "Also listed by", `href="/instances/peer.example/records/osm"`)
 }
 

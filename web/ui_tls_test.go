@@ -12,8 +12,8 @@ import (
 )
 
 // TestUIOverTLS serves the pages over real TLS (an https base URL):
-// every answer carries HSTS and the page CSP, and the form cookies take
-// the __Host- prefix and the Secure flag.
+// every answer, made or from the page cache, carries HSTS and the page
+// CSP, and the form cookies take the __Host- prefix and the Secure flag.
 func TestUIOverTLS(t *testing.T) {
 	ts := httptest.NewUnstartedServer(nil)
 	base := "https://" + ts.Listener.Addr().String()
@@ -25,7 +25,10 @@ func TestUIOverTLS(t *testing.T) {
 	ts.Config.Handler = New(Options{Directory: db, BaseURL: base, Logger: slog.New(slog.DiscardHandler)})
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
-	for _, path := range []string{"/", "/login", "/stats", "/static/style.css", "/nope"} {
+	// Each page twice: made, then from the page cache, which must keep
+	// every header.
+	for _, path := range []string{"/", "/", "/login", "/stats", "/stats", "/legal", "/privacy", "/accessibility", "/accessibility",
+		"/static/style.css", "/nope"} {
 		r, _ := http.NewRequest("GET", base+path, nil)
 		r.Header.Set("Accept", "text/html")
 		resp, err := ts.Client().Do(r)

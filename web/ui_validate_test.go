@@ -45,6 +45,7 @@ func uiPageKinds(t *testing.T, s *testServer) map[string]string {
 			"home": "/", "search": "/?q=map&kind=geodata", "record": "/records/osm", "record-fr": "/records/bano",
 			"remote-record": "/instances/peer.example/records/osm", "instance": "/instances/peer.example",
 			"topic-kind": "/topics/geodata", "topic-country": "/topics/fr", "about": "/about", "stats": "/stats",
+			"legal": "/legal", "privacy": "/privacy", "accessibility": "/accessibility",
 			"funding": "/funding?kind=geodata", "login": "/login", "history": "/records/osm/history",
 			"remote-history": "/instances/peer.example/records/osm/history",
 			"follow":         "/follow?target=" + url.QueryEscape(s.URL+"/records/osm"),

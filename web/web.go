@@ -121,6 +121,13 @@ type Options struct {
 	// default 10,000. The cache is keyed by record id, version and content
 	// hash, so it never serves a stale document.
 	RecordCacheSize int
+
+	// PageCacheSize bounds how many pages the anonymous visitors' page
+	// cache keeps (pagecache.go); default 2,000; negative turns it off.
+	PageCacheSize int
+
+	// Site is the operator's identity and legal facts (site.go).
+	Site Site
 }
 
 // Defaults for the zero Options fields.
@@ -158,6 +165,9 @@ type server struct {
 	stats       *serverStats // the routes' measurements (metrics.go)
 	noFast      bool         // tests: every request through the router, to compare with serveFast
 	pages       *pages
+	site        Site
+	style       []byte         // the stylesheet with the site's accent colours
+	pageCache   *pageCache     // nil when off (pagecache.go)
 	funding     fundingCache   // funding_cache.go
 	progs       programmeCache // programmes.go
 	client      *http.Client   // may be nil
@@ -191,6 +201,7 @@ func newServer(opts Options) *server {
 		maxBody:  opts.MaxBodyBytes,
 		trustXFF: opts.TrustForwardedFor,
 		client:   opts.HTTPClient,
+		site:     opts.Site,
 	}
 	s.metrics = opts.Metrics
 	s.stats = newServerStats(opts.Metrics, opts.MetricsToken)
@@ -234,7 +245,14 @@ func newServer(opts Options) *server {
 		size = DefaultRecordCacheSize
 	}
 	s.records = newRecordCache(size)
+	switch n := opts.PageCacheSize; {
+	case n == 0:
+		s.pageCache = newPageCache(DefaultPageCacheSize)
+	case n > 0:
+		s.pageCache = newPageCache(n)
+	}
 	s.pages = mustParsePages()
+	s.style = styleWith(s.pages.style, s.site.Accent, s.site.AccentDark)
 	return s
 }
 

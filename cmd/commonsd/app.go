@@ -66,6 +66,11 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		AuthorizedFetch: cfg.Federation.AuthorizedFetch,
 	})
 	a.harvest = newHarvester(db, cfg, logger, a.fed.RecordChanged)
+	site, err := cfg.Site.webSite(cfg.Server.Language)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.handler = web.New(web.Options{
 		Directory:     db,
 		Federation:    a.fed,
@@ -83,6 +88,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		InboxBurst:    cfg.Federation.InboxBurst,
 		Metrics:       webMetrics,
 		MetricsToken:  cfg.Metrics.Token,
+		Site:          site,
 	})
 	return a, nil
 }

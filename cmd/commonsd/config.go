@@ -26,6 +26,7 @@ import (
 // e.g. COMMONSD_SERVER_LISTEN.
 type Config struct {
 	Server     Server     `toml:"server"`
+	Site       Site       `toml:"site"`
 	Store      Store      `toml:"store"`
 	Federation Federation `toml:"federation"`
 	Harvest    Harvest    `toml:"harvest"`
@@ -239,6 +240,7 @@ func DefaultConfig() Config {
 			WriteTimeout:    Duration{60 * time.Second},
 			ShutdownTimeout: Duration{15 * time.Second},
 		},
+		Site:  Site{AccessibilityStatus: "partial"},
 		Store: Store{Path: "data/commons.db"},
 		Federation: Federation{DeliveryWorkers: 16, RetrySchedule: durations(federation.RetrySchedule),
 			PeerPolicy: federation.PolicyApproval, SyncInterval: Duration{time.Hour},
@@ -407,6 +409,9 @@ func (c Config) Validate() error {
 	}
 	if l, err := commons.CanonicalLanguage(c.Server.Language); err != nil || l != c.Server.Language {
 		return fmt.Errorf("server.language: %q is not a canonical BCP 47 language tag such as en, fr or de", c.Server.Language)
+	}
+	if err := c.Site.validate(); err != nil {
+		return err
 	}
 	if c.Federation.InboxRate < 0 {
 		return fmt.Errorf("federation.inbox_rate: %d is negative; 0 turns the limit off", c.Federation.InboxRate)

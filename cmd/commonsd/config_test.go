@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,16 @@ func TestConfigErrors(t *testing.T) {
 		{"MetricsListen", "[metrics]\nlisten = \"9464\"\n", nil, "metrics.listen"},
 		{"MetricsListenMain", "[server]\nlisten = \"127.0.0.1:8080\"\n[metrics]\nlisten = \"127.0.0.1:8080\"\n", nil, "metrics.listen"},
 		{"MetricsShortToken", "", map[string]string{"COMMONSD_METRICS_TOKEN": "short-secret"}, "metrics.token: must be at least 16"},
+		{"AccentLight", "[site]\naccent_colour = \"#7fb3ff\"\n", nil, "site.accent_colour: #7fb3ff has a contrast of 2.1"},
+		{"AccentDark", "[site]\naccent_colour_dark = \"#0b57d0\"\n", nil, "site.accent_colour_dark: #0b57d0 has a contrast of"},
+		{"AccentEnv", "", map[string]string{"COMMONSD_SITE_ACCENT_COLOUR": "navy"}, "site.accent_colour: \"navy\" is not a colour"},
+		{"Logo", "[site]\nlogo = \"/nonexistent/logo.png\"\n", nil, "site.logo"},
+		{"LogoHTTP", "[site]\nlogo = \"http://agency.example/logo.png\"\n", nil, "site.logo"},
+		{"Contact", "[site]\ncontact = \"call us\"\n", nil, "site.contact"},
+		{"A11yStatus", "[site]\naccessibility_status = \"mostly\"\n", nil, "site.accessibility_status"},
+		{"A11yDate", "[site]\naccessibility_date = \"31/03/2026\"\n", nil, "site.accessibility_date"},
+		{"Enforcement", "[site]\naccessibility_enforcement = \"mailto:x@y.eu\"\n", nil, "site.accessibility_enforcement"},
+		{"OperatorLang", "[site]\noperator = { EN = \"Agency\" }\n", nil, "site.operator"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,6 +117,35 @@ func TestConfigErrors(t *testing.T) {
 // TestConfigInstanceTexts reads the instance name and description as a
 // string (the old form, in the instance language) or as a table of
 // language → text, from the file and from the environment.
+// TestConfigSite reads a whole [site] section, logo file included, into
+// what the pages show.
+func TestConfigSite(t *testing.T) {
+	dir := t.TempDir()
+	logo := filepath.Join(dir, "logo.svg")
+	if err := os.WriteFile(logo, []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "config.toml")
+	file := "[site]\nshort_name = { en = \"Commons\", mt = \"Komuni\" }\nlogo = " + strconv.Quote(logo) +
+		"\naccent_colour = \"#1d5c3a\"\naccent_colour_dark = \"#9ad7b0\"\noperator = \"Digital Agency\"\ncontact = \"https://agency.example/contact\"\n" +
+		"accessibility_status = \"full\"\naccessibility_date = \"2026-03-31\"\n"
+	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, err := cfg.Site.webSite(cfg.Server.Language)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if site.ShortName["mt"] != "Komuni" || site.Operator["en"] != "Digital Agency" || site.LogoType != "image/svg+xml" ||
+		len(site.LogoFile) == 0 || site.Accent != "#1d5c3a" || site.Accessibility.Status != "full" || site.Accessibility.Date != "2026-03-31" {
+		t.Errorf("site = %+v", site)
+	}
+}
+
 func TestConfigInstanceTexts(t *testing.T) {
 	dir := t.TempDir()
 	write := func(body string) string {
