@@ -279,7 +279,7 @@ func TestDeliveriesSurviveReopen(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "commons.db")
 	clock := newManualClock()
-	db, err := Open(ctx, Options{Path: path, BaseURL: testBase, Now: clock.now})
+	db, err := Open(ctx, testOptions(t, path, clock.now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func TestMigrateFundingCallTitles(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openFed(t)
 	var m migration
-	ms, err := migrations()
+	ms, err := migrations(sqliteDialect.migrations)
 	if err != nil {
 		t.Fatal(err)
 	}

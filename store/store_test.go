@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store/pgtest"
 )
 
 // testBase is the base URL of the instance in tests.
@@ -27,15 +28,12 @@ func MustOpen(tb testing.TB) *DB {
 	return mustOpenPath(tb, filepath.Join(tb.TempDir(), "commons.db"), nil)
 }
 
-// mustOpenPath opens the database at path with an optional clock.
+// mustOpenPath opens the database at path with an optional clock. In a
+// postgres sub-test (eachStore) it opens instead a PostgreSQL database
+// that stands for the path: the same path opens the same database again.
 func mustOpenPath(tb testing.TB, path string, now func() time.Time) *DB {
 	tb.Helper()
-	db, err := Open(context.Background(), Options{
-		Path:    path,
-		BaseURL: testBase,
-		Now:     now,
-		Logger:  slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	db, err := Open(context.Background(), testOptions(tb, path, now))
 	if err != nil {
 		tb.Fatalf("open: %v", err)
 	}
@@ -45,6 +43,38 @@ func mustOpenPath(tb testing.TB, path string, now func() time.Time) *DB {
 		}
 	})
 	return db
+}
+
+// testOptions are the options of mustOpenPath. path may also be the path
+// (the redacted URL) of a PostgreSQL database opened before.
+func testOptions(tb testing.TB, path string, now func() time.Time) Options {
+	tb.Helper()
+	opts := Options{
+		Path:    path,
+		BaseURL: testBase,
+		Now:     now,
+		Logger:  slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if onPostgres(tb) {
+		opts.Driver, opts.URL = DriverPostgres, pgtest.Named(tb, path)
+	}
+	return opts
+}
+
+// eachStore runs the test once for each store, as the sub-tests sqlite and
+// postgres: the behaviour the two promise is tested once. The postgres one
+// needs a server (pgtest); MustOpen in it opens PostgreSQL.
+func eachStore(t *testing.T, fn func(t *testing.T)) {
+	t.Run(DriverSQLite, fn)
+	t.Run(DriverPostgres, func(t *testing.T) {
+		pgtest.Require(t)
+		fn(t)
+	})
+}
+
+// onPostgres reports whether tb runs in eachStore's postgres sub-test.
+func onPostgres(tb testing.TB) bool {
+	return os.Getenv("COMMONSD_TEST_STORE") == DriverPostgres || strings.Contains(tb.Name(), "/"+DriverPostgres)
 }
 
 // stepClock is a clock that moves one second forward at each reading, so
@@ -65,7 +95,7 @@ func wantCode(t *testing.T, err error, code string) {
 
 func TestOpenMigrations(t *testing.T) {
 	ctx := context.Background()
-	ms, err := migrations()
+	ms, err := migrations(sqliteDialect.migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +206,7 @@ func TestOpenRefusesNonDatabase(t *testing.T) {
 }
 
 func TestMigrationFilesNumbered(t *testing.T) {
-	ms, err := migrations()
+	ms, err := migrations(sqliteDialect.migrations)
 	if err != nil {
 		t.Fatal(err)
 	}

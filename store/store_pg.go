@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/commons-directory/commons"
+)
+
+// migrationLock is the key of the PostgreSQL advisory lock that processes
+// starting together over one database take in turn to migrate it.
+const migrationLock = 0x636f6d6d6f6e7301 // "commons" 1
+
+// openPostgres opens one connection pool on the PostgreSQL database at
+// opts.URL and migrates it under an advisory lock. Readers and writers share
+// the pool: PostgreSQL serialises the writes (every write transaction
+// updates the change sequence's row first, see write) and lets reads run
+// beside them.
+func (db *DB) openPostgres(ctx context.Context, opts Options) error {
+	if opts.URL == "" {
+		return commons.Errorf(commons.EINVALID, "store: no PostgreSQL url")
+	}
+	db.d = postgresDialect
+	db.path = redactURL(opts.URL)
+	cfg, err := pgx.ParseConfig(opts.URL)
+	if err != nil {
+		return commons.Errorf(commons.EINVALID, "store: url: %s", pgErrText(err))
+	}
+	pool := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
+	n := opts.ReadConns + 2
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(n)
+	db.w, db.r = pool, pool
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return db.openError(err)
+	}
+	if db.applied, err = db.migrateLocked(ctx); err != nil {
+		pool.Close()
+		return db.openError(err)
+	}
+	return nil
+}
+
+// migrateLocked migrates while holding the migration advisory lock on a
+// connection of its own.
+func (db *DB) migrateLocked(ctx context.Context) ([]int, error) {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, int64(migrationLock)); err != nil {
+		return nil, fmt.Errorf("take the migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, int64(migrationLock))
+	return db.migrate(ctx)
+}
+
+// redactURL returns the URL without its password, to name the database in
+// messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+// pgErrText is the message of a PostgreSQL connection or configuration
+// error without the connection string, which may hold a password.
+func pgErrText(err error) string {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return "not a valid PostgreSQL connection URL"
+	}
+	return err.Error()
+}
+
+// isUniquePG reports whether err is PostgreSQL's unique_violation.
+func isUniquePG(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// isForeignKeyPG reports whether err is PostgreSQL's foreign_key_violation.
+func isForeignKeyPG(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503"
+}
+
+// writeLock is the key of the PostgreSQL advisory lock every write
+// transaction takes first.
+const writeLock = 0x636f6d6d6f6e7302 // "commons" 2
+
+// serialize makes the write transaction tx wait for the others, in every
+// process, as SQLite's one writer does: the store's writes read what they
+// change, and rely on no other write running between. On SQLite the
+// writer connection already does.
+func (d *dialect) serialize(ctx context.Context, tx *sql.Tx) error {
+	if !d.postgres() {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(writeLock)); err != nil {
+		return fmt.Errorf("wait for the other writes: %w", err)
+	}
+	return nil
+}
