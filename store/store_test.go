@@ -93,7 +93,7 @@ func wantCode(t *testing.T, err error, code string) {
 	}
 }
 
-func TestOpenMigrations(t *testing.T) {
+func TestSQLiteOpenMigrations(t *testing.T) {
 	ctx := context.Background()
 	ms, err := migrations(sqliteDialect.migrations)
 	if err != nil {
@@ -169,7 +169,7 @@ func TestOpenMigrations(t *testing.T) {
 	})
 }
 
-func TestOpenRefusesNonDatabase(t *testing.T) {
+func TestSQLiteOpenRefusesNonDatabase(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.db")
 	b := make([]byte, 8192)
