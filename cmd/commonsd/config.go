@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/federation"
+	"github.com/commons-directory/commons/store"
 	"github.com/commons-directory/commons/web"
 )
 
@@ -48,7 +50,26 @@ type Server struct {
 
 // Store configures the database.
 type Store struct {
-	Path string `toml:"path"`
+	Driver string `toml:"driver"` // "sqlite" (the default) or "postgres"
+	Path   string `toml:"path"`   // sqlite: the database file
+	URL    string `toml:"url"`    // postgres: postgres://user:password@host:port/database
+}
+
+// options are the store.Options of the configured store.
+func (s Store) options(baseURL string, logger *slog.Logger) store.Options {
+	return store.Options{Driver: s.Driver, Path: s.Path, URL: s.URL, BaseURL: baseURL, Logger: logger}
+}
+
+// name names the database in messages: the file, or the server and
+// database without the password.
+func (s Store) name() string {
+	if s.Driver != store.DriverPostgres {
+		return s.Path
+	}
+	if u, err := url.Parse(s.URL); err == nil {
+		return u.Redacted()
+	}
+	return "the PostgreSQL database"
 }
 
 // Federation configures ActivityPub.
@@ -219,7 +240,7 @@ func DefaultConfig() Config {
 			WriteTimeout:    Duration{60 * time.Second},
 			ShutdownTimeout: Duration{15 * time.Second},
 		},
-		Store: Store{Path: "data/commons.db"},
+		Store: Store{Driver: store.DriverSQLite, Path: "data/commons.db"},
 		Federation: Federation{DeliveryWorkers: 16, RetrySchedule: durations(federation.RetrySchedule),
 			PeerPolicy: federation.PolicyApproval, SyncInterval: Duration{time.Hour},
 			InboxRate: web.DefaultInboxRate, InboxBurst: web.DefaultInboxBurst},
@@ -427,8 +448,21 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%s: must be positive", name)
 		}
 	}
-	if c.Store.Path == "" {
-		return errors.New("store.path: must not be empty")
+	switch c.Store.Driver {
+	case store.DriverSQLite:
+		if c.Store.Path == "" {
+			return errors.New("store.path: must not be empty")
+		}
+	case store.DriverPostgres:
+		u, err := url.Parse(c.Store.URL)
+		if c.Store.URL == "" {
+			return errors.New("store.url: must not be empty with store.driver = \"postgres\"")
+		}
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return errors.New("store.url: must be a postgres://user:password@host:port/database URL")
+		}
+	default:
+		return fmt.Errorf("store.driver: %q is not one of sqlite, postgres", c.Store.Driver)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -45,6 +45,8 @@ func TestConfigEnv(t *testing.T) {
 		"COMMONSD_SERVER_MAX_BODY_BYTES":     "2048",
 		"COMMONSD_DEMO_LOAD_WHEN_EMPTY":      "false",
 		"COMMONSD_FEDERATION_RETRY_SCHEDULE": "1s, 2m",
+		"COMMONSD_STORE_DRIVER":              "postgres",
+		"COMMONSD_STORE_URL":                 "postgres://commonsd:secret@db.internal/commons",
 	}
 	cfg, err := LoadConfig("", func(k string) string { return env[k] })
 	if err != nil {
@@ -52,6 +54,7 @@ func TestConfigEnv(t *testing.T) {
 	}
 	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.BaseURL != "https://commons.example.eu" ||
 		cfg.Store.Path != "/var/lib/commonsd/commons.db" || cfg.Server.ReadTimeout.Duration != 5*time.Second ||
+		cfg.Store.Driver != "postgres" || cfg.Store.URL != "postgres://commonsd:secret@db.internal/commons" ||
 		cfg.Server.MaxBodyBytes != 2048 || cfg.Demo.LoadWhenEmpty ||
 		len(cfg.Federation.RetrySchedule) != 2 || cfg.Federation.RetrySchedule[1].Duration != 2*time.Minute {
 		t.Errorf("environment not applied: %+v", cfg)
@@ -76,6 +79,9 @@ func TestConfigErrors(t *testing.T) {
 		{"EnvSchedule", "", map[string]string{"COMMONSD_FEDERATION_RETRY_SCHEDULE": "1s,later"}, "COMMONSD_FEDERATION_RETRY_SCHEDULE"},
 		{"EmptySchedule", "[federation]\nretry_schedule = []\n", nil, "federation.retry_schedule"},
 		{"EnvInt", "", map[string]string{"COMMONSD_SERVER_MAX_BODY_BYTES": "1k"}, "COMMONSD_SERVER_MAX_BODY_BYTES"},
+		{"StoreDriver", "[store]\ndriver = \"mysql\"\n", nil, `store.driver: "mysql" is not one of sqlite, postgres`},
+		{"StoreNoURL", "", map[string]string{"COMMONSD_STORE_DRIVER": "postgres"}, "store.url: must not be empty"},
+		{"StoreURL", "[store]\ndriver = \"postgres\"\nurl = \"mysql://db/x\"\n", nil, "store.url: must be a postgres://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
