@@ -507,7 +507,7 @@ func (f *Federation) runSync(ctx context.Context) {
 			retry.Stop()
 		}
 	}()
-	every(ctx, f.opts.SyncInterval, f.wakeSync, func(ctx context.Context) {
+	every(ctx, f.opts.SyncInterval, f.wakeSync, f.exclusive("sync", func(ctx context.Context) {
 		peers, err := f.db.Peers(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -537,5 +537,5 @@ func (f *Federation) runSync(ctx context.Context) {
 			retry = time.AfterFunc(d, func() { wake(f.wakeSync) })
 		}
 		failures++
-	})
+	}))
 }

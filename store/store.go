@@ -57,6 +57,7 @@ type DB struct {
 	warm     atomic.Pointer[warmer] // set by StartWarming
 	shrinker cacheShrinker          // the writer's page cache after bulk writes
 	d        *dialect
+	locks    advisoryLocks // PostgreSQL: the locks of Exclusive
 	path     string // the SQLite file, or the PostgreSQL URL without its password
 	base     string
 	now      func() time.Time
@@ -217,6 +218,7 @@ func (db *DB) Close() error {
 		w.close()
 	}
 	db.shrinker.close()
+	errs = append(errs, db.locks.close())
 	if db.r != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())
 	}

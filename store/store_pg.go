@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -112,4 +114,76 @@ func (d *dialect) serialize(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("wait for the other writes: %w", err)
 	}
 	return nil
+}
+
+// Exclusive runs fn unless another process over the same database is
+// running the work named name, and reports whether it ran: background work
+// that must not run twice at once (processing the inbox, publishing,
+// reconciling peers) runs on one process at a time, and on another when
+// that one stops. On PostgreSQL a session advisory lock, held on a
+// connection of its own, says which process runs it; SQLite is served by
+// one process, which always runs it.
+func (db *DB) Exclusive(ctx context.Context, name string, fn func(context.Context)) (bool, error) {
+	if !db.d.postgres() {
+		fn(ctx)
+		return true, nil
+	}
+	key := lockKey(name)
+	db.locks.mu.Lock()
+	if db.locks.conn == nil {
+		c, err := db.w.Conn(ctx)
+		if err != nil {
+			db.locks.mu.Unlock()
+			return false, fmt.Errorf("lock %s: %w", name, err)
+		}
+		db.locks.conn = c
+	}
+	var ok bool
+	err := db.locks.conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?)`, key).Scan(&ok)
+	if err != nil {
+		// The connection is gone, and its locks with it: the next call
+		// opens another.
+		db.locks.conn.Close()
+		db.locks.conn = nil
+	}
+	db.locks.mu.Unlock()
+	if err != nil {
+		return false, fmt.Errorf("lock %s: %w", name, err)
+	}
+	if !ok {
+		return false, nil
+	}
+	defer func() {
+		db.locks.mu.Lock()
+		defer db.locks.mu.Unlock()
+		if db.locks.conn != nil {
+			db.locks.conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, key)
+		}
+	}()
+	fn(ctx)
+	return true, nil
+}
+
+// lockKey is the advisory lock key of a name.
+func lockKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("commonsd:" + name))
+	return int64(h.Sum64())
+}
+
+// advisoryLocks is the connection that holds Exclusive's locks.
+type advisoryLocks struct {
+	mu   sync.Mutex
+	conn *sql.Conn
+}
+
+func (l *advisoryLocks) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		return nil
+	}
+	err := l.conn.Close()
+	l.conn = nil
+	return err
 }
