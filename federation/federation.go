@@ -35,6 +35,10 @@ type Options struct {
 	AllowPrivate bool
 	// Workers is the number of concurrent deliveries; default 16.
 	Workers int
+	// DeliveryLease is how long a claimed delivery belongs to the process
+	// that claimed it: one killed mid-delivery leaves its claims to the
+	// others after it. Default 2 minutes.
+	DeliveryLease time.Duration
 	// Schedule is the wait before each retry of a failed delivery, after
 	// which it gives up; default RetrySchedule. Jitter of ±10% is added.
 	Schedule []time.Duration
@@ -122,6 +126,9 @@ func New(o Options) *Federation {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 16
+	}
+	if o.DeliveryLease <= 0 {
+		o.DeliveryLease = deliveryLease
 	}
 	if o.Schedule == nil {
 		o.Schedule = RetrySchedule

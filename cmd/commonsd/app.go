@@ -47,6 +47,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		Logger:        logger,
 		AllowPrivate:  cfg.Federation.AllowPrivateAddresses,
 		Workers:       cfg.Federation.DeliveryWorkers,
+		DeliveryLease: cfg.Federation.DeliveryLease.Duration,
 		Schedule:      cfg.Federation.RetrySchedule.Values(),
 		PeerPolicy:    cfg.Federation.PeerPolicy,
 		SyncInterval:  cfg.Federation.SyncInterval.Duration,

@@ -76,6 +76,7 @@ func (s Store) name() string {
 type Federation struct {
 	AllowPrivateAddresses bool      `toml:"allow_private_addresses"`
 	DeliveryWorkers       int       `toml:"delivery_workers"`
+	DeliveryLease         Duration  `toml:"delivery_lease"`
 	RetrySchedule         Durations `toml:"retry_schedule"`
 	PeerPolicy            string    `toml:"peer_policy"`
 	SyncInterval          Duration  `toml:"sync_interval"`
@@ -241,7 +242,7 @@ func DefaultConfig() Config {
 			ShutdownTimeout: Duration{15 * time.Second},
 		},
 		Store: Store{Driver: store.DriverSQLite, Path: "data/commons.db"},
-		Federation: Federation{DeliveryWorkers: 16, RetrySchedule: durations(federation.RetrySchedule),
+		Federation: Federation{DeliveryWorkers: 16, DeliveryLease: Duration{2 * time.Minute}, RetrySchedule: durations(federation.RetrySchedule),
 			PeerPolicy: federation.PolicyApproval, SyncInterval: Duration{time.Hour},
 			InboxRate: web.DefaultInboxRate, InboxBurst: web.DefaultInboxBurst},
 		Harvest: Harvest{Interval: Duration{24 * time.Hour}, Poll: Duration{time.Minute}},
@@ -292,6 +293,8 @@ var toolVars = map[string]bool{
 	"COMMONSD_BENCH_ACTIVITIES":  true, // size of the inbox benchmark
 	"COMMONSD_BENCH_WRK_SECONDS": true, // length of each wrk run of the inbox benchmark
 	"COMMONSD_BENCH_RECORDS":     true, // size of the backfill benchmark
+	"COMMONSD_TEST_POSTGRES":     true, // the PostgreSQL server of the tests (store/pgtest)
+	"COMMONSD_TEST_STORE":        true, // run the store tests on PostgreSQL only
 }
 
 // checkEnviron refuses a COMMONSD_* variable that is neither a
@@ -414,6 +417,9 @@ func (c Config) Validate() error {
 	}
 	if c.Federation.InboxBurst < 1 {
 		return fmt.Errorf("federation.inbox_burst: %d is not a positive number of requests", c.Federation.InboxBurst)
+	}
+	if c.Federation.DeliveryLease.Duration < time.Second {
+		return errors.New("federation.delivery_lease: must be at least 1s")
 	}
 	if c.Federation.DeliveryWorkers < 1 || c.Federation.DeliveryWorkers > 256 {
 		return fmt.Errorf("federation.delivery_workers: %d is not between 1 and 256", c.Federation.DeliveryWorkers)
