@@ -58,7 +58,7 @@ type DB struct {
 	shrinker cacheShrinker          // the writer's page cache after bulk writes
 	d        *dialect
 	locks    advisoryLocks // PostgreSQL: the locks of Exclusive
-	path     string // the SQLite file, or the PostgreSQL URL without its password
+	path     string        // the SQLite file, or the PostgreSQL URL without its password
 	base     string
 	now      func() time.Time
 	log      *slog.Logger
