@@ -36,6 +36,8 @@ type dialect struct {
 	identifierMatch string
 	// funded is true of a records.doc that lists funding calls or channels.
 	funded string
+	// byteaColumns are, by table, the columns of binary strings.
+	byteaColumns map[string]map[string]bool
 	// migrations is the directory of the embedded migrations.
 	migrations string
 }
@@ -66,7 +68,8 @@ var postgresDialect = &dialect{
 		  AND i.value ->> 'scheme' = ? AND i.value ->> 'value' = ?`,
 	funded: `(coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(doc::jsonb #> '{funding,calls}') = 'array' THEN doc::jsonb #> '{funding,calls}' END), 0) > 0
 		OR coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(doc::jsonb #> '{funding,channels}') = 'array' THEN doc::jsonb #> '{funding,channels}' END), 0) > 0)`,
-	migrations: "migrations/postgres",
+	byteaColumns: map[string]map[string]bool{"record_documents": {"doc": true}},
+	migrations:   "migrations/postgres",
 }
 
 func (d *dialect) postgres() bool { return d.name == DriverPostgres }

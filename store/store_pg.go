@@ -187,3 +187,37 @@ func (l *advisoryLocks) close() error {
 	l.conn = nil
 	return err
 }
+
+// afterCopy brings PostgreSQL's identity sequences past the keys CopyInto
+// wrote, so that the next rows get new ones. SQLite's AUTOINCREMENT keeps
+// track by itself.
+func (d *dialect) afterCopy(ctx context.Context, w *sql.DB) error {
+	if !d.postgres() {
+		return nil
+	}
+	rows, err := w.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND is_identity = 'YES'`)
+	if err != nil {
+		return fmt.Errorf("copy: identity columns: %w", err)
+	}
+	var cols [][2]string
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			rows.Close()
+			return fmt.Errorf("copy: identity columns: %w", err)
+		}
+		cols = append(cols, [2]string{t, c})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("copy: identity columns: %w", err)
+	}
+	for _, tc := range cols {
+		if _, err := w.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence(?, ?), coalesce((SELECT max(`+tc[1]+`) FROM `+tc[0]+`), 0) + 1, false)`,
+			tc[0], tc[1]); err != nil {
+			return fmt.Errorf("copy: sequence of %s.%s: %w", tc[0], tc[1], err)
+		}
+	}
+	return nil
+}
