@@ -74,10 +74,22 @@ func URL(tb testing.TB) string {
 	}
 	tb.Cleanup(func() {
 		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			tb.Errorf("drop test database %s: %v", name, err)
+		// A backend the role may not end (the server's autovacuum on the
+		// new database) can hold it for a moment: try again until it is
+		// gone, for up to a minute.
+		deadline := time.Now().Add(time.Minute)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			_, err := db.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+			cancel()
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				tb.Errorf("drop test database %s: %v", name, err)
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 	})
 	u.Path = "/" + name
