@@ -54,27 +54,45 @@ func ftsFold(s string) string {
 	return strings.ToLower(f)
 }
 
-// insertPostings stores the tokens of a record's text in a tier.
-func (w *recordWriter) insertPostings(pk int64, tier int, word, alt string) error {
-	var cols []int16
+// insertTextPG is insertText on PostgreSQL: the tokens of every tier in
+// one statement, and the new words of the vocabulary in another, so that a
+// record costs few round trips to the server.
+func (w *recordWriter) insertTextPG(pk int64, d *derived) error {
+	var tiers, cols []int16
 	var toks []string
 	seen := map[string]bool{}
-	for c, text := range []string{word, alt} {
-		for _, t := range ftsTokens(text) {
-			k := strconv.Itoa(c) + t
-			if seen[k] {
-				continue
+	for t := range tierTables {
+		for c, text := range []string{d.text[t], d.alt[t]} {
+			for _, tok := range ftsTokens(text) {
+				k := strconv.Itoa(t) + strconv.Itoa(c) + tok
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+				tiers, cols, toks = append(tiers, int16(t)), append(cols, int16(c)), append(toks, tok)
 			}
-			seen[k] = true
-			cols = append(cols, int16(c))
-			toks = append(toks, t)
 		}
 	}
-	if len(toks) == 0 {
-		return nil
+	if len(toks) > 0 {
+		if err := w.exec(`INSERT INTO search_postings (record, tier, col, token)
+			SELECT ?, u.t, u.c, u.w FROM unnest(?::smallint[], ?::smallint[], ?::text[]) AS u(t, c, w)`, pk, tiers, cols, toks); err != nil {
+			return fmt.Errorf("index record text: %w", err)
+		}
 	}
-	return w.exec(`INSERT INTO search_postings (record, tier, col, token)
-		SELECT ?, ?, u.c, u.t FROM unnest(?::smallint[], ?::text[]) AS u(c, t)`, pk, tier, cols, toks)
+	var words []string
+	for _, word := range d.words {
+		if w.terms[word] || w.vocab != nil && w.vocab.Has(word) {
+			continue
+		}
+		w.terms[word] = true
+		words = append(words, word)
+	}
+	if len(words) > 0 {
+		if err := w.exec(`INSERT INTO search_terms (term, seq) SELECT unnest(?::text[]), ? ON CONFLICT DO NOTHING`, words, w.seq); err != nil {
+			return fmt.Errorf("index record words: %w", err)
+		}
+	}
+	return nil
 }
 
 // matchPG is match on PostgreSQL.

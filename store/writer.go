@@ -266,14 +266,11 @@ func (w *recordWriter) delete(cur *storedRecord, at time.Time, actor string) err
 // insertText indexes the record's text in the full-text tiers, and adds
 // its words to the vocabulary (search_terms) if they are new.
 func (w *recordWriter) insertText(pk int64, d *derived) error {
+	if w.d.postgres() {
+		return w.insertTextPG(pk, d)
+	}
 	for t, table := range tierTables {
 		if d.text[t] == "" && d.alt[t] == "" {
-			continue
-		}
-		if w.d.postgres() {
-			if err := w.insertPostings(pk, t, d.text[t], d.alt[t]); err != nil {
-				return fmt.Errorf("index record text: %w", err)
-			}
 			continue
 		}
 		if err := w.exec(`INSERT INTO `+table+` (rowid, word, alt) VALUES (?, ?, ?)`, pk, d.text[t], d.alt[t]); err != nil {
