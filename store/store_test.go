@@ -215,4 +215,19 @@ func TestMigrationFilesNumbered(t *testing.T) {
 			t.Errorf("migration %d is %s", i+1, m.name)
 		}
 	}
+	// One number is one schema step in both dialects.
+	pg, err := migrations(postgresDialect.migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names, pgNames []string
+	for _, m := range ms {
+		names = append(names, m.name)
+	}
+	for _, m := range pg {
+		pgNames = append(pgNames, m.name)
+	}
+	if !slices.Equal(names, pgNames) {
+		t.Errorf("PostgreSQL migrations %v, want the twins of %v", pgNames, names)
+	}
 }
