@@ -33,7 +33,7 @@ func (f *Federation) runDelivery(ctx context.Context) {
 	}
 	every(ctx, f.opts.PollInterval, f.wakeDeliver, func(ctx context.Context) {
 		for ctx.Err() == nil {
-			batch, err := f.db.ClaimDeliveries(ctx, f.now(), deliveryLease, f.opts.Workers*4)
+			batch, err := f.db.ClaimDeliveries(ctx, f.now(), f.opts.DeliveryLease, f.opts.Workers*4)
 			if err != nil {
 				if ctx.Err() == nil {
 					f.log.Error("claim deliveries", "err", err)

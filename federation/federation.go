@@ -35,6 +35,10 @@ type Options struct {
 	AllowPrivate bool
 	// Workers is the number of concurrent deliveries; default 16.
 	Workers int
+	// DeliveryLease is how long a claimed delivery belongs to the process
+	// that claimed it: one killed mid-delivery leaves its claims to the
+	// others after it. Default 2 minutes.
+	DeliveryLease time.Duration
 	// Schedule is the wait before each retry of a failed delivery, after
 	// which it gives up; default RetrySchedule. Jitter of ±10% is added.
 	Schedule []time.Duration
@@ -145,6 +149,9 @@ func New(o Options) *Federation {
 	if o.Workers <= 0 {
 		o.Workers = 16
 	}
+	if o.DeliveryLease <= 0 {
+		o.DeliveryLease = deliveryLease
+	}
 	if o.Schedule == nil {
 		o.Schedule = RetrySchedule
 	}
@@ -203,7 +210,7 @@ const inboxRetention = 7 * 24 * time.Hour
 // runMaintenance purges old processed activities and delivered activity
 // bodies, hourly.
 func (f *Federation) runMaintenance(ctx context.Context) {
-	every(ctx, time.Hour, nil, func(ctx context.Context) {
+	every(ctx, time.Hour, nil, f.exclusive("maintenance", func(ctx context.Context) {
 		if n, err := f.db.PurgeInbox(ctx, f.now().Add(-inboxRetention)); err != nil {
 			if ctx.Err() == nil {
 				f.log.Error("purge inbox", "err", err)
@@ -214,7 +221,7 @@ func (f *Federation) runMaintenance(ctx context.Context) {
 		if err := f.db.GarbageCollectActivities(ctx); err != nil && ctx.Err() == nil {
 			f.log.Error("collect delivered activities", "err", err)
 		}
-	})
+	}))
 }
 
 // RecordChanged wakes the publisher, and the job that posts programmes'
@@ -230,6 +237,17 @@ func wake(c chan struct{}) {
 }
 
 // every calls fn when woken or at each interval, until ctx ends.
+// exclusive wraps fn, the work of one round of a background loop, so that
+// of several processes over one database only one runs it at a time; the
+// others skip the round (store.DB.Exclusive).
+func (f *Federation) exclusive(name string, fn func(context.Context)) func(context.Context) {
+	return func(ctx context.Context) {
+		if _, err := f.db.Exclusive(ctx, name, fn); err != nil && ctx.Err() == nil {
+			f.log.Error("background work", "work", name, "err", err)
+		}
+	}
+}
+
 func every(ctx context.Context, interval time.Duration, wakeup <-chan struct{}, fn func(context.Context)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()

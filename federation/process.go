@@ -15,7 +15,7 @@ import (
 // recorded on the row and retried a few times by the store's rules, at the
 // next poll or arrival.
 func (f *Federation) runInbox(ctx context.Context) {
-	every(ctx, f.opts.PollInterval, f.wakeInbox, func(ctx context.Context) {
+	every(ctx, f.opts.PollInterval, f.wakeInbox, f.exclusive("inbox", func(ctx context.Context) {
 		for ctx.Err() == nil {
 			items, err := f.db.PendingInboxItems(ctx, 64)
 			if err != nil {
@@ -47,7 +47,7 @@ func (f *Federation) runInbox(ctx context.Context) {
 				return
 			}
 		}
-	})
+	}))
 }
 
 // reviveSenders marks reachable again the inboxes of a server we had given

@@ -17,7 +17,7 @@ import (
 // or a CLI import in another process — and moves the cursor in the same
 // transaction as it enqueues, so no change is published twice or lost.
 func (f *Federation) runPublisher(ctx context.Context) {
-	every(ctx, f.opts.PollInterval, f.wakePublish, func(ctx context.Context) {
+	every(ctx, f.opts.PollInterval, f.wakePublish, f.exclusive("publish", func(ctx context.Context) {
 		for ctx.Err() == nil {
 			n, err := f.publishBatch(ctx, 200)
 			if err != nil {
@@ -30,7 +30,7 @@ func (f *Federation) runPublisher(ctx context.Context) {
 				return
 			}
 		}
-	})
+	}))
 }
 
 // publishBatch publishes up to limit history entries and reports how many.

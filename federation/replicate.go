@@ -836,7 +836,7 @@ func (f *Federation) runSync(ctx context.Context) {
 			retry.Stop()
 		}
 	}()
-	every(ctx, f.opts.SyncInterval, f.wakeSync, func(ctx context.Context) {
+	every(ctx, f.opts.SyncInterval, f.wakeSync, f.exclusive("sync", func(ctx context.Context) {
 		peers, err := f.db.Peers(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -866,7 +866,7 @@ func (f *Federation) runSync(ctx context.Context) {
 			retry = time.AfterFunc(d, func() { wake(f.wakeSync) })
 		}
 		failures++
-	})
+	}))
 }
 
 // countingReader counts the bytes read through it.

@@ -24,6 +24,10 @@ import (
 // checked database or absent. It is created 0600: it holds the instance's
 // private keys and the users' password hashes.
 func (db *DB) Backup(ctx context.Context, dest string) error {
+	if db.d.postgres() {
+		return commons.Errorf(commons.EINVALID, "backup: the database is on PostgreSQL: back it up with pg_dump "+
+			"(pg_dump --format=custom --file=FILE URL) or the server's point-in-time recovery")
+	}
 	if _, err := os.Lstat(dest); err == nil {
 		return commons.Errorf(commons.ECONFLICT, "backup: %s exists; give a new file name", dest)
 	} else if !errors.Is(err, fs.ErrNotExist) {

@@ -12,10 +12,10 @@ import (
 	"github.com/commons-directory/commons"
 )
 
-// TestBackup copies a database that is being written to: the copy opens as
+// TestSQLiteBackup copies a database that is being written to: the copy opens as
 // a store, holds at least what was committed before the backup began, checks
 // clean, and is private to its owner. An existing file is never overwritten.
-func TestBackup(t *testing.T) {
+func TestSQLiteBackup(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := mustOpenPath(t, filepath.Join(dir, "commons.db"), nil)

@@ -8,11 +8,11 @@ import (
 	"time"
 )
 
-// TestBackgroundCheckpoint checks that, with SQLite's automatic checkpoint
+// TestSQLiteBackgroundCheckpoint checks that, with SQLite's automatic checkpoint
 // off on the writer, the checkpointer moves committed pages into the
 // database file while the database stays open, and that the log then starts
 // again from its beginning instead of growing with every write.
-func TestBackgroundCheckpoint(t *testing.T) {
+func TestSQLiteBackgroundCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "commons.db")
 	db := mustOpenPath(t, path, nil)

@@ -46,11 +46,11 @@ func sameSearch(t *testing.T, a, b *DB, f commons.RecordFilter) {
 	}
 }
 
-// TestInterruptRecovery cancels searches, reads, exports and imports in
+// TestSQLiteInterruptRecovery cancels searches, reads, exports and imports in
 // the middle, from many goroutines at once, and then checks that both
 // connection pools still answer correctly: a connection interrupted by a
 // cancelled context must be discarded or reset, never handed out broken.
-func TestInterruptRecovery(t *testing.T) {
+func TestSQLiteInterruptRecovery(t *testing.T) {
 	ctx := context.Background()
 	n := 20_000
 	if raceEnabled || testing.Short() {
@@ -181,145 +181,149 @@ func TestInterruptRecovery(t *testing.T) {
 // TestConcurrentReadersAndWriter runs readers and a writer at once (run it
 // with -race) and checks the result against a fresh handle.
 func TestConcurrentReadersAndWriter(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpen(t)
-	rs := newGen(31).records(1500)
-	if _, err := db.ImportRecords(ctx, rs, ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	g := newGen(31)
-	stop := make(chan struct{})
-	var readers sync.WaitGroup
-	for w := range 4 {
-		readers.Go(func() {
-			rnd := rand.New(rand.NewPCG(uint64(w), 2))
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var err error
-				switch rnd.IntN(3) {
-				case 0:
-					_, err = db.SearchRecords(ctx, commons.RecordFilter{Query: g.vocab[rnd.IntN(30)], WithFacets: true, Limit: 5})
-				case 1:
-					_, err = db.Record(ctx, rs[rnd.IntN(len(rs))].Slug)
-					if commons.ErrorCode(err) == commons.EGONE {
-						err = nil
+	eachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := MustOpen(t)
+		rs := newGen(31).records(1500)
+		if _, err := db.ImportRecords(ctx, rs, ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		g := newGen(31)
+		stop := make(chan struct{})
+		var readers sync.WaitGroup
+		for w := range 4 {
+			readers.Go(func() {
+				rnd := rand.New(rand.NewPCG(uint64(w), 2))
+				for {
+					select {
+					case <-stop:
+						return
+					default:
 					}
-				case 2:
-					_, err = db.SearchRecords(ctx, commons.RecordFilter{Sort: commons.SortUpdated, Limit: 3})
+					var err error
+					switch rnd.IntN(3) {
+					case 0:
+						_, err = db.SearchRecords(ctx, commons.RecordFilter{Query: g.vocab[rnd.IntN(30)], WithFacets: true, Limit: 5})
+					case 1:
+						_, err = db.Record(ctx, rs[rnd.IntN(len(rs))].Slug)
+						if commons.ErrorCode(err) == commons.EGONE {
+							err = nil
+						}
+					case 2:
+						_, err = db.SearchRecords(ctx, commons.RecordFilter{Sort: commons.SortUpdated, Limit: 3})
+					}
+					if err != nil {
+						t.Errorf("reader: %v", err)
+						return
+					}
 				}
-				if err != nil {
-					t.Errorf("reader: %v", err)
-					return
-				}
+			})
+		}
+		for i := range 60 {
+			r := rs[i*7]
+			var err error
+			switch i % 3 {
+			case 0:
+				r.Keywords = append(r.Keywords, g.vocab[i%20])
+				err = db.UpdateRecord(ctx, r, 0, "writer")
+			case 1:
+				err = db.DeleteRecord(ctx, r.Slug, 0, "writer")
+			case 2:
+				err = db.CreateRecord(ctx, newRecord(fmt.Sprintf("new-%d", i), g.vocab[i]+" new"), "writer")
 			}
-		})
-	}
-	for i := range 60 {
-		r := rs[i*7]
-		var err error
-		switch i % 3 {
-		case 0:
-			r.Keywords = append(r.Keywords, g.vocab[i%20])
-			err = db.UpdateRecord(ctx, r, 0, "writer")
-		case 1:
-			err = db.DeleteRecord(ctx, r.Slug, 0, "writer")
-		case 2:
-			err = db.CreateRecord(ctx, newRecord(fmt.Sprintf("new-%d", i), g.vocab[i]+" new"), "writer")
+			if err != nil {
+				t.Fatalf("write %d: %v", i, err)
+			}
 		}
-		if err != nil {
-			t.Fatalf("write %d: %v", i, err)
+		close(stop)
+		readers.Wait()
+		fresh := mustOpenPath(t, db.path, nil)
+		for i := range 30 {
+			sameSearch(t, db, fresh, commons.RecordFilter{Query: g.vocab[i], WithFacets: true, Limit: 50})
 		}
-	}
-	close(stop)
-	readers.Wait()
-	fresh := mustOpenPath(t, db.path, nil)
-	for i := range 30 {
-		sameSearch(t, db, fresh, commons.RecordFilter{Query: g.vocab[i], WithFacets: true, Limit: 50})
-	}
-	sameSearch(t, db, fresh, commons.RecordFilter{WithFacets: true, Sort: commons.SortUpdated, Limit: 50})
+		sameSearch(t, db, fresh, commons.RecordFilter{WithFacets: true, Sort: commons.SortUpdated, Limit: 50})
+	})
 }
 
 // TestOtherProcessWrites opens the same file twice, as the server and the
 // CLI would, and checks that writes through one reach the caches, index and
 // match sets of the other within syncInterval.
 func TestOtherProcessWrites(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "shared.db")
-	server := mustOpenPath(t, path, nil)
-	cli := mustOpenPath(t, path, nil)
+	eachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		path := filepath.Join(t.TempDir(), "shared.db")
+		server := mustOpenPath(t, path, nil)
+		cli := mustOpenPath(t, path, nil)
 
-	// Enough records sharing a word that its match set is cached.
-	rs := newGen(41).records(minCachedSet + 300)
-	for _, r := range rs {
-		r.Keywords = append(r.Keywords, "sharedword")
-	}
-	if _, err := server.ImportRecords(ctx, rs, ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	word := commons.RecordFilter{Query: "sharedword", WithFacets: true}
-	before := mustSearch(t, server, word)
-	if before.Total != len(rs) {
-		t.Fatalf("total = %d, want %d", before.Total, len(rs))
-	}
-	key := termKey{tierMeta, surfacePattern("sharedword")}
-	if e, _, ok := server.terms.lookup(key); !ok || e.set.n != len(rs) {
-		t.Fatal("the match set of a common word is not cached: the test would not test patching")
-	}
-	if _, err := server.Record(ctx, rs[0].Slug); err != nil { // cached now
-		t.Fatal(err)
-	}
+		// Enough records sharing a word that its match set is cached.
+		rs := newGen(41).records(minCachedSet + 300)
+		for _, r := range rs {
+			r.Keywords = append(r.Keywords, "sharedword")
+		}
+		if _, err := server.ImportRecords(ctx, rs, ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		word := commons.RecordFilter{Query: "sharedword", WithFacets: true}
+		before := mustSearch(t, server, word)
+		if before.Total != len(rs) {
+			t.Fatalf("total = %d, want %d", before.Total, len(rs))
+		}
+		key := termKey{tierMeta, surfacePattern("sharedword")}
+		if e, _, ok := server.terms.lookup(key); !ok || e.set.n != len(rs) {
+			t.Fatal("the match set of a common word is not cached: the test would not test patching")
+		}
+		if _, err := server.Record(ctx, rs[0].Slug); err != nil { // cached now
+			t.Fatal(err)
+		}
 
-	changed := rs[0]
-	changed.Name = commons.Text{"en": "Renamed by the CLI"}
-	if err := cli.UpdateRecord(ctx, changed, 0, "cli"); err != nil {
-		t.Fatal(err)
-	}
-	if err := cli.DeleteRecord(ctx, rs[1].Slug, 0, "cli"); err != nil {
-		t.Fatal(err)
-	}
-	plain := rs[2]
-	plain.Keywords = []string{"other"}
-	if err := cli.UpdateRecord(ctx, plain, 0, "cli"); err != nil {
-		t.Fatal(err)
-	}
-	added := newRecord("added-by-cli", "Added")
-	added.Keywords = []string{"sharedword"}
-	if err := cli.CreateRecord(ctx, added, "cli"); err != nil {
-		t.Fatal(err)
-	}
+		changed := rs[0]
+		changed.Name = commons.Text{"en": "Renamed by the CLI"}
+		if err := cli.UpdateRecord(ctx, changed, 0, "cli"); err != nil {
+			t.Fatal(err)
+		}
+		if err := cli.DeleteRecord(ctx, rs[1].Slug, 0, "cli"); err != nil {
+			t.Fatal(err)
+		}
+		plain := rs[2]
+		plain.Keywords = []string{"other"}
+		if err := cli.UpdateRecord(ctx, plain, 0, "cli"); err != nil {
+			t.Fatal(err)
+		}
+		added := newRecord("added-by-cli", "Added")
+		added.Keywords = []string{"sharedword"}
+		if err := cli.CreateRecord(ctx, added, "cli"); err != nil {
+			t.Fatal(err)
+		}
 
-	eventually(t, time.Minute, "the server sees the CLI's update", func() bool {
-		r, err := server.Record(ctx, changed.Slug)
-		return err == nil && r.Name["en"] == "Renamed by the CLI"
+		eventually(t, time.Minute, "the server sees the CLI's update", func() bool {
+			r, err := server.Record(ctx, changed.Slug)
+			return err == nil && r.Name["en"] == "Renamed by the CLI"
+		})
+		if _, err := server.Record(ctx, rs[1].Slug); commons.ErrorCode(err) != commons.EGONE {
+			t.Errorf("deleted by the CLI: %v", err)
+		}
+		after := mustSearch(t, server, word)
+		if after.Total != len(rs)-1 { // one deleted, one without the word, one added
+			t.Errorf("total after the CLI's writes = %d, want %d", after.Total, len(rs)-1)
+		}
+		if e, _, ok := server.terms.lookup(key); !ok || e.seq != server.sync.seq.Load() {
+			t.Errorf("the cached match set was dropped or not patched (ok %v)", ok)
+		}
+		sameSearch(t, server, mustOpenPath(t, path, nil), word)
+
+		// A large import by the CLI replaces patching by dropping the sets.
+		more := newGen(43).records(maxChangeLog)
+		for _, r := range more {
+			r.Slug = "bulk-" + r.Slug
+			r.Keywords = []string{"sharedword"}
+		}
+		if _, err := cli.ImportRecords(ctx, more, ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, time.Minute, "the server sees the CLI's import", func() bool {
+			p, err := server.SearchRecords(ctx, word)
+			return err == nil && p.Total == len(rs)-1+len(more)
+		})
+		sameSearch(t, server, mustOpenPath(t, path, nil), word)
 	})
-	if _, err := server.Record(ctx, rs[1].Slug); commons.ErrorCode(err) != commons.EGONE {
-		t.Errorf("deleted by the CLI: %v", err)
-	}
-	after := mustSearch(t, server, word)
-	if after.Total != len(rs)-1 { // one deleted, one without the word, one added
-		t.Errorf("total after the CLI's writes = %d, want %d", after.Total, len(rs)-1)
-	}
-	if e, _, ok := server.terms.lookup(key); !ok || e.seq != server.sync.seq.Load() {
-		t.Errorf("the cached match set was dropped or not patched (ok %v)", ok)
-	}
-	sameSearch(t, server, mustOpenPath(t, path, nil), word)
-
-	// A large import by the CLI replaces patching by dropping the sets.
-	more := newGen(43).records(maxChangeLog)
-	for _, r := range more {
-		r.Slug = "bulk-" + r.Slug
-		r.Keywords = []string{"sharedword"}
-	}
-	if _, err := cli.ImportRecords(ctx, more, ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, time.Minute, "the server sees the CLI's import", func() bool {
-		p, err := server.SearchRecords(ctx, word)
-		return err == nil && p.Total == len(rs)-1+len(more)
-	})
-	sameSearch(t, server, mustOpenPath(t, path, nil), word)
 }

@@ -44,8 +44,9 @@ func (db *DB) PutCopySocial(ctx context.Context, id string, c CopySocial, posts 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO copy_social (record, followers, version, fetched_at)
-			VALUES (?, ?, ?, ?)`, pk, c.Followers, c.Version, millis(c.FetchedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO copy_social (record, followers, version, fetched_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (record) DO UPDATE SET followers = excluded.followers,
+			version = excluded.version, fetched_at = excluded.fetched_at`, pk, c.Followers, c.Version, millis(c.FetchedAt)); err != nil {
 			return err
 		}
 		for _, p := range posts {

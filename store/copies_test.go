@@ -31,44 +31,46 @@ func TestTargetKeys(t *testing.T) {
 // (one deleted later) and the follower count; a purge of the origin
 // drops them with the copy.
 func TestCopyPostsAndSocial(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpen(t)
-	at := time.Now().UTC().Truncate(time.Millisecond)
-	putRemote(t, db, newRecord("osm", "OpenStreetMap"), "https://b.example", at)
-	id := "https://b.example/records/osm"
-	if _, err := db.CopySocial(ctx, id); commons.ErrorCode(err) != commons.ENOTFOUND {
-		t.Fatalf("before any fetch: %v", err)
-	}
-	post := func(n int) Post {
-		return Post{ID: id + "/posts/" + string(rune('a'+n)), Kind: "change", Lang: "en", Content: "<p>news</p>", Published: at.Add(time.Duration(n) * time.Second)}
-	}
-	if err := db.PutCopyPost(ctx, id, post(0)); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.PutCopySocial(ctx, id, CopySocial{Followers: 3, Version: 1, FetchedAt: at}, []Post{post(0), post(1)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.PutCopyPost(ctx, "https://b.example/records/nope", post(2)); commons.ErrorCode(err) != commons.ENOTFOUND {
-		t.Errorf("a post of a record not held: %v", err)
-	}
-	if err := db.DeleteCopyPost(ctx, id, post(1).ID, at); err != nil {
-		t.Fatal(err)
-	}
-	c, err := db.CopySocial(ctx, id)
-	if err != nil || c.Followers != 3 || c.Version != 1 || !c.FetchedAt.Equal(at) {
-		t.Fatalf("copy social: %+v, %v", c, err)
-	}
-	ps, err := db.Posts(ctx, id, time.Time{}, 10)
-	if err != nil || len(ps) != 1 || ps[0].ID != post(0).ID {
-		t.Fatalf("posts of the copy: %+v, %v", ps, err)
-	}
-	if _, err := db.PurgeOrigins(ctx, func(h string) bool { return h == "b.example" }); err != nil {
-		t.Fatal(err)
-	}
-	if ps, err := db.Posts(ctx, id, time.Time{}, 10); err != nil || len(ps) != 0 {
-		t.Errorf("after a purge: %d posts, %v", len(ps), err)
-	}
-	if _, err := db.CopySocial(ctx, id); commons.ErrorCode(err) != commons.ENOTFOUND {
-		t.Errorf("after a purge: %v", err)
-	}
+	eachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := MustOpen(t)
+		at := time.Now().UTC().Truncate(time.Millisecond)
+		putRemote(t, db, newRecord("osm", "OpenStreetMap"), "https://b.example", at)
+		id := "https://b.example/records/osm"
+		if _, err := db.CopySocial(ctx, id); commons.ErrorCode(err) != commons.ENOTFOUND {
+			t.Fatalf("before any fetch: %v", err)
+		}
+		post := func(n int) Post {
+			return Post{ID: id + "/posts/" + string(rune('a'+n)), Kind: "change", Lang: "en", Content: "<p>news</p>", Published: at.Add(time.Duration(n) * time.Second)}
+		}
+		if err := db.PutCopyPost(ctx, id, post(0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PutCopySocial(ctx, id, CopySocial{Followers: 3, Version: 1, FetchedAt: at}, []Post{post(0), post(1)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PutCopyPost(ctx, "https://b.example/records/nope", post(2)); commons.ErrorCode(err) != commons.ENOTFOUND {
+			t.Errorf("a post of a record not held: %v", err)
+		}
+		if err := db.DeleteCopyPost(ctx, id, post(1).ID, at); err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.CopySocial(ctx, id)
+		if err != nil || c.Followers != 3 || c.Version != 1 || !c.FetchedAt.Equal(at) {
+			t.Fatalf("copy social: %+v, %v", c, err)
+		}
+		ps, err := db.Posts(ctx, id, time.Time{}, 10)
+		if err != nil || len(ps) != 1 || ps[0].ID != post(0).ID {
+			t.Fatalf("posts of the copy: %+v, %v", ps, err)
+		}
+		if _, err := db.PurgeOrigins(ctx, func(h string) bool { return h == "b.example" }); err != nil {
+			t.Fatal(err)
+		}
+		if ps, err := db.Posts(ctx, id, time.Time{}, 10); err != nil || len(ps) != 0 {
+			t.Errorf("after a purge: %d posts, %v", len(ps), err)
+		}
+		if _, err := db.CopySocial(ctx, id); commons.ErrorCode(err) != commons.ENOTFOUND {
+			t.Errorf("after a purge: %v", err)
+		}
+	})
 }

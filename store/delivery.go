@@ -54,9 +54,9 @@ const (
 		last_error = ? WHERE id = ? RETURNING inbox`
 	countInboxFailure = `INSERT INTO inbox_health (inbox, failures, first_failure, last_failure, last_error, unreachable_since)
 		VALUES (?1, 1, ?2, ?2, ?3, ?4)
-		ON CONFLICT (inbox) DO UPDATE SET failures = failures + 1,
-			first_failure = coalesce(first_failure, excluded.first_failure), last_failure = excluded.last_failure,
-			last_error = excluded.last_error, unreachable_since = coalesce(unreachable_since, excluded.unreachable_since)`
+		ON CONFLICT (inbox) DO UPDATE SET failures = inbox_health.failures + 1,
+			first_failure = coalesce(inbox_health.first_failure, excluded.first_failure), last_failure = excluded.last_failure,
+			last_error = excluded.last_error, unreachable_since = coalesce(inbox_health.unreachable_since, excluded.unreachable_since)`
 )
 
 // Enqueue queues an activity for delivery to each of the inboxes, in one

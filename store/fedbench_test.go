@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -182,4 +184,46 @@ func BenchmarkAddInboxItem(b *testing.B) {
 			reportRate(b, int(n.Load()), "items/s")
 		})
 	}
+}
+
+// BenchmarkClaimTwoHandles is the delivery claim rate of two handles on one
+// database, as two server processes have: each claims 64 deliveries at a
+// time and marks them sent, until the queue is empty; one op is one
+// delivery. With COMMONSD_TEST_STORE=postgres it runs on PostgreSQL.
+func BenchmarkClaimTwoHandles(b *testing.B) {
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "claims.db")
+	clock := newManualClock()
+	a := mustOpenPath(b, path, clock.now)
+	c := mustOpenPath(b, path, clock.now)
+	fillQueue(b, a, b.N)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	var done atomic.Int64
+	for _, db := range []*DB{a, c} {
+		wg.Go(func() {
+			for {
+				ds, err := db.ClaimDeliveries(ctx, clock.now(), time.Minute, 64)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if len(ds) == 0 {
+					return
+				}
+				for _, d := range ds {
+					if err := db.DeliverySucceeded(ctx, d.ID, d.Inbox); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+				done.Add(int64(len(ds)))
+			}
+		})
+	}
+	wg.Wait()
+	if int(done.Load()) != b.N {
+		b.Fatalf("%d deliveries claimed and sent, want %d", done.Load(), b.N)
+	}
+	reportRate(b, b.N, "deliveries/s")
 }

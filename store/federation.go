@@ -33,6 +33,9 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("begin: %w", ctxErr(ctx, err))
 	}
 	defer tx.Rollback()
+	if err := db.d.serialize(ctx, tx); err != nil {
+		return ctxErr(ctx, err)
+	}
 	if err := fn(tx); err != nil {
 		return ctxErr(ctx, err)
 	}
@@ -150,8 +153,8 @@ func (db *DB) PutActorKey(ctx context.Context, k ActorKey) (*ActorKey, error) {
 	}
 	out := ActorKey{Actor: k.Actor}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO actor_keys (actor, private_pem, public_pem, created)
-			VALUES (?, ?, ?, ?)`, k.Actor, k.PrivatePEM, k.PublicPEM, millis(k.Created)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO actor_keys (actor, private_pem, public_pem, created)
+			VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, k.Actor, k.PrivatePEM, k.PublicPEM, millis(k.Created)); err != nil {
 			return err
 		}
 		var created int64

@@ -11,11 +11,11 @@ import (
 // lists funding channels or calls, in slug order. Only those documents are
 // read and decoded, so the funding page does not walk the whole directory.
 func (db *DB) FundingRecords(ctx context.Context, fn func(*commons.Record) error) error {
-	// instr is a cheap first sieve (a document without funding has no such
+	// LIKE is a cheap first sieve (a document without funding has no such
 	// key), so that only funded documents are parsed as JSON.
 	rows, err := db.r.QueryContext(ctx, `SELECT doc FROM records WHERE deleted_at IS NULL`+notProgramme+`
-		AND instr(doc, '"funding"') > 0
-		AND (json_array_length(doc, '$.funding.calls') > 0 OR json_array_length(doc, '$.funding.channels') > 0)
+		AND doc LIKE '%"funding"%'
+		AND `+db.d.funded+`
 		ORDER BY slug, origin`)
 	if err != nil {
 		return fmt.Errorf("list funding records: %w", err)
@@ -47,8 +47,8 @@ func (db *DB) FundingRecords(ctx context.Context, fn func(*commons.Record) error
 // more than limit records were written: reading every funded record is
 // then cheaper.
 func (db *DB) FundingChanges(ctx context.Context, after int64, limit int) (ids []string, recs []*commons.Record, ok bool, err error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, CASE WHEN deleted_at IS NULL`+notProgramme+` AND instr(doc, '"funding"') > 0
-			AND (json_array_length(doc, '$.funding.calls') > 0 OR json_array_length(doc, '$.funding.channels') > 0)
+	rows, err := db.r.QueryContext(ctx, `SELECT id, CASE WHEN deleted_at IS NULL`+notProgramme+` AND doc LIKE '%"funding"%'
+			AND `+db.d.funded+`
 			THEN doc END
 		FROM records WHERE seq > ? LIMIT ?`, after, limit+1)
 	if err != nil {

@@ -19,9 +19,7 @@ import (
 func (db *DB) LocalRecordByIdentifier(ctx context.Context, scheme, value string) (*commons.Record, error) {
 	db.maybeSync(ctx)
 	var slug string
-	err := db.r.QueryRowContext(ctx, `SELECT r.slug FROM records r, json_each(r.doc, '$.identifiers') i
-		WHERE r.local = 1 AND r.deleted_at IS NULL
-		  AND json_extract(i.value, '$.scheme') = ? AND json_extract(i.value, '$.value') = ?
+	err := db.r.QueryRowContext(ctx, `SELECT r.slug FROM `+db.d.identifierMatch+`
 		ORDER BY r.pk LIMIT 1`, scheme, value).Scan(&slug)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, commons.Errorf(commons.ENOTFOUND, "no local record has the %s identifier %s", scheme, value)

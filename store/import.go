@@ -167,6 +167,9 @@ const (
 // same resident memory as one that never grew the cache (128 MB), where a
 // 16 MiB cap cost 15 MB more.
 func (w *recordWriter) growCache() (bool, error) {
+	if w.d.postgres() {
+		return false, nil // the server's shared buffers are the operator's
+	}
 	var size int64
 	if err := w.tx.QueryRowContext(w.ctx, `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`).Scan(&size); err != nil {
 		return false, fmt.Errorf("database size: %w", err)

@@ -9,157 +9,159 @@ import (
 )
 
 func TestImportRecords(t *testing.T) {
-	ctx := context.Background()
-	clock := &stepClock{}
-	db := mustOpenPath(t, t.TempDir()+"/i.db", clock.now)
-	if err := db.CreateRecord(ctx, newRecord("kept", "Kept"), "alice"); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateRecord(ctx, newRecord("changed", "Changed"), "alice"); err != nil {
-		t.Fatal(err)
-	}
-	created := func(slug string) commons.Provenance {
-		r, err := db.Record(ctx, slug)
-		if err != nil {
+	eachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		clock := &stepClock{}
+		db := mustOpenPath(t, t.TempDir()+"/i.db", clock.now)
+		if err := db.CreateRecord(ctx, newRecord("kept", "Kept"), "alice"); err != nil {
 			t.Fatal(err)
 		}
-		return r.Provenance
-	}
-	before := created("changed")
+		if err := db.CreateRecord(ctx, newRecord("changed", "Changed"), "alice"); err != nil {
+			t.Fatal(err)
+		}
+		created := func(slug string) commons.Provenance {
+			r, err := db.Record(ctx, slug)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.Provenance
+		}
+		before := created("changed")
 
-	t.Run("AllOrNothing", func(t *testing.T) {
-		bad := newRecord("osm", "OpenStreetMap")
-		bad.Licences = []commons.Licence{{Expression: "MIT AND"}}
-		bad.Status = ""
-		rs := []*commons.Record{newRecord("fresh", "Fresh"), newRecord("other", "Other"), newRecord("third", "Third"), bad}
-		res, err := db.ImportRecords(ctx, rs, ImportOptions{Actor: "import"})
-		wantCode(t, err, commons.EINVALID)
-		if res != nil {
-			t.Errorf("result %+v with an error", res)
-		}
-		if msg := commons.ErrorMessage(err); !strings.HasPrefix(msg, "record 3 (osm): ") {
-			t.Errorf("message %q should start with the index and slug", msg)
-		}
-		fields := commons.ErrorFields(err)
-		if len(fields) != 2 || fields[0].Field != "records[3].licences[0].expression" || fields[1].Field != "records[3].status" {
-			t.Errorf("fields = %v", fields)
-		}
-		if _, err := db.Record(ctx, "fresh"); commons.ErrorCode(err) != commons.ENOTFOUND {
-			t.Fatalf("a record of a refused import was stored: %v", err)
-		}
-		if rs[0].ID != "" {
-			t.Errorf("a record of a refused import got an ID: %s", rs[0].ID)
-		}
-	})
-	t.Run("Upsert", func(t *testing.T) {
-		changed := newRecord("changed", "Changed")
-		changed.Keywords = []string{"new"}
-		changed.Provenance.Source = "publiccode"
-		rs := []*commons.Record{newRecord("kept", "Kept"), changed, newRecord("new-one", "New one")}
-		res, err := db.ImportRecords(ctx, rs, ImportOptions{Actor: "import"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Created != 1 || res.Updated != 1 || res.Unchanged != 1 || len(res.Rejected) != 0 {
-			t.Fatalf("result = %+v", res)
-		}
-		p := created("changed")
-		if p.Version != 2 || !p.Created.Equal(before.Created) || !p.Updated.After(before.Updated) || p.Source != "publiccode" {
-			t.Errorf("updated provenance = %+v (was %+v)", p, before)
-		}
-		if n := created("new-one"); n.Source != "import" || n.Version != 1 {
-			t.Errorf("created provenance = %+v", n)
-		}
-		if rs[0].Provenance.Version != 1 || rs[1].Provenance.Version != 2 || rs[2].ID != testBase+"/records/new-one" {
-			t.Errorf("inputs not filled with the stored provenance: %+v %+v %s", rs[0].Provenance, rs[1].Provenance, rs[2].ID)
-		}
-		revs, err := db.RecordHistory(ctx, "changed")
-		if err != nil || len(revs) != 2 || revs[0].Actor != "import" || revs[0].Action != "update" {
-			t.Errorf("history = %+v, %v", revs, err)
-		}
-	})
-	t.Run("SkipInvalid", func(t *testing.T) {
-		if err := db.DeleteRecord(ctx, "kept", 0, "alice"); err != nil {
-			t.Fatal(err)
-		}
-		bad := newRecord("Bad Slug", "Bad")
-		rs := []*commons.Record{
-			newRecord("good-1", "Good"), bad, newRecord("kept", "Kept again"),
-			newRecord("good-2", "Good two"), newRecord("good-1", "Twice"), nil,
-		}
-		res, err := db.ImportRecords(ctx, rs, ImportOptions{Actor: "import", SkipInvalid: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Created != 2 || res.Updated != 0 || res.Unchanged != 0 {
-			t.Errorf("counts = %+v", res)
-		}
-		want := []struct {
-			index int
-			code  string
-		}{{1, commons.EINVALID}, {2, commons.ECONFLICT}, {4, commons.ECONFLICT}, {5, commons.EINVALID}}
-		if len(res.Rejected) != len(want) {
-			t.Fatalf("rejected = %+v", res.Rejected)
-		}
-		for i, w := range want {
-			got := res.Rejected[i]
-			if got.Index != w.index || commons.ErrorCode(got.Err) != w.code {
-				t.Errorf("rejection %d = %d %v, want %d %s", i, got.Index, got.Err, w.index, w.code)
+		t.Run("AllOrNothing", func(t *testing.T) {
+			bad := newRecord("osm", "OpenStreetMap")
+			bad.Licences = []commons.Licence{{Expression: "MIT AND"}}
+			bad.Status = ""
+			rs := []*commons.Record{newRecord("fresh", "Fresh"), newRecord("other", "Other"), newRecord("third", "Third"), bad}
+			res, err := db.ImportRecords(ctx, rs, ImportOptions{Actor: "import"})
+			wantCode(t, err, commons.EINVALID)
+			if res != nil {
+				t.Errorf("result %+v with an error", res)
 			}
-		}
-		if res.Rejected[0].Slug != "Bad Slug" || len(commons.ErrorFields(res.Rejected[0].Err)) == 0 {
-			t.Errorf("invalid rejection = %+v", res.Rejected[0])
-		}
-		for _, slug := range []string{"good-1", "good-2"} {
-			if _, err := db.Record(ctx, slug); err != nil {
-				t.Errorf("%s: %v", slug, err)
+			if msg := commons.ErrorMessage(err); !strings.HasPrefix(msg, "record 3 (osm): ") {
+				t.Errorf("message %q should start with the index and slug", msg)
 			}
-		}
-	})
-	t.Run("ConflictAborts", func(t *testing.T) {
-		rs := []*commons.Record{newRecord("later", "Later"), newRecord("kept", "Kept again")}
-		_, err := db.ImportRecords(ctx, rs, ImportOptions{})
-		wantCode(t, err, commons.ECONFLICT)
-		if !strings.HasPrefix(commons.ErrorMessage(err), "record 1 (kept): ") {
-			t.Errorf("message %q", commons.ErrorMessage(err))
-		}
-		if _, err := db.Record(ctx, "later"); commons.ErrorCode(err) != commons.ENOTFOUND {
-			t.Errorf("record before the conflict was kept: %v", err)
-		}
-	})
-	t.Run("Empty", func(t *testing.T) {
-		res, err := db.ImportRecords(ctx, nil, ImportOptions{})
-		if err != nil || res.Created+res.Updated+res.Unchanged+len(res.Rejected) != 0 {
-			t.Fatalf("empty import = %+v, %v", res, err)
-		}
-	})
-	t.Run("Large", func(t *testing.T) {
-		// More records than one preparing chunk, some of them already stored.
-		rs := newGen(11).records(3*importChunk + 5)
-		if _, err := db.ImportRecords(ctx, rs[:70], ImportOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		rs = newGen(11).records(3*importChunk + 5)
-		rs[100].Keywords = append(rs[100].Keywords, "qqmarkerqq")
-		res, err := db.ImportRecords(ctx, rs, ImportOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Unchanged != 70 || res.Created != len(rs)-70 || res.Updated != 0 {
-			t.Fatalf("counts = %+v", res)
-		}
-		p := mustSearch(t, db, commons.RecordFilter{Query: "qqmarker"})
-		if p.Total != 1 || p.Records[0].Slug != rs[100].Slug {
-			t.Errorf("search for the new keyword = %v", slugs(p))
-		}
+			fields := commons.ErrorFields(err)
+			if len(fields) != 2 || fields[0].Field != "records[3].licences[0].expression" || fields[1].Field != "records[3].status" {
+				t.Errorf("fields = %v", fields)
+			}
+			if _, err := db.Record(ctx, "fresh"); commons.ErrorCode(err) != commons.ENOTFOUND {
+				t.Fatalf("a record of a refused import was stored: %v", err)
+			}
+			if rs[0].ID != "" {
+				t.Errorf("a record of a refused import got an ID: %s", rs[0].ID)
+			}
+		})
+		t.Run("Upsert", func(t *testing.T) {
+			changed := newRecord("changed", "Changed")
+			changed.Keywords = []string{"new"}
+			changed.Provenance.Source = "publiccode"
+			rs := []*commons.Record{newRecord("kept", "Kept"), changed, newRecord("new-one", "New one")}
+			res, err := db.ImportRecords(ctx, rs, ImportOptions{Actor: "import"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Created != 1 || res.Updated != 1 || res.Unchanged != 1 || len(res.Rejected) != 0 {
+				t.Fatalf("result = %+v", res)
+			}
+			p := created("changed")
+			if p.Version != 2 || !p.Created.Equal(before.Created) || !p.Updated.After(before.Updated) || p.Source != "publiccode" {
+				t.Errorf("updated provenance = %+v (was %+v)", p, before)
+			}
+			if n := created("new-one"); n.Source != "import" || n.Version != 1 {
+				t.Errorf("created provenance = %+v", n)
+			}
+			if rs[0].Provenance.Version != 1 || rs[1].Provenance.Version != 2 || rs[2].ID != testBase+"/records/new-one" {
+				t.Errorf("inputs not filled with the stored provenance: %+v %+v %s", rs[0].Provenance, rs[1].Provenance, rs[2].ID)
+			}
+			revs, err := db.RecordHistory(ctx, "changed")
+			if err != nil || len(revs) != 2 || revs[0].Actor != "import" || revs[0].Action != "update" {
+				t.Errorf("history = %+v, %v", revs, err)
+			}
+		})
+		t.Run("SkipInvalid", func(t *testing.T) {
+			if err := db.DeleteRecord(ctx, "kept", 0, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			bad := newRecord("Bad Slug", "Bad")
+			rs := []*commons.Record{
+				newRecord("good-1", "Good"), bad, newRecord("kept", "Kept again"),
+				newRecord("good-2", "Good two"), newRecord("good-1", "Twice"), nil,
+			}
+			res, err := db.ImportRecords(ctx, rs, ImportOptions{Actor: "import", SkipInvalid: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Created != 2 || res.Updated != 0 || res.Unchanged != 0 {
+				t.Errorf("counts = %+v", res)
+			}
+			want := []struct {
+				index int
+				code  string
+			}{{1, commons.EINVALID}, {2, commons.ECONFLICT}, {4, commons.ECONFLICT}, {5, commons.EINVALID}}
+			if len(res.Rejected) != len(want) {
+				t.Fatalf("rejected = %+v", res.Rejected)
+			}
+			for i, w := range want {
+				got := res.Rejected[i]
+				if got.Index != w.index || commons.ErrorCode(got.Err) != w.code {
+					t.Errorf("rejection %d = %d %v, want %d %s", i, got.Index, got.Err, w.index, w.code)
+				}
+			}
+			if res.Rejected[0].Slug != "Bad Slug" || len(commons.ErrorFields(res.Rejected[0].Err)) == 0 {
+				t.Errorf("invalid rejection = %+v", res.Rejected[0])
+			}
+			for _, slug := range []string{"good-1", "good-2"} {
+				if _, err := db.Record(ctx, slug); err != nil {
+					t.Errorf("%s: %v", slug, err)
+				}
+			}
+		})
+		t.Run("ConflictAborts", func(t *testing.T) {
+			rs := []*commons.Record{newRecord("later", "Later"), newRecord("kept", "Kept again")}
+			_, err := db.ImportRecords(ctx, rs, ImportOptions{})
+			wantCode(t, err, commons.ECONFLICT)
+			if !strings.HasPrefix(commons.ErrorMessage(err), "record 1 (kept): ") {
+				t.Errorf("message %q", commons.ErrorMessage(err))
+			}
+			if _, err := db.Record(ctx, "later"); commons.ErrorCode(err) != commons.ENOTFOUND {
+				t.Errorf("record before the conflict was kept: %v", err)
+			}
+		})
+		t.Run("Empty", func(t *testing.T) {
+			res, err := db.ImportRecords(ctx, nil, ImportOptions{})
+			if err != nil || res.Created+res.Updated+res.Unchanged+len(res.Rejected) != 0 {
+				t.Fatalf("empty import = %+v, %v", res, err)
+			}
+		})
+		t.Run("Large", func(t *testing.T) {
+			// More records than one preparing chunk, some of them already stored.
+			rs := newGen(11).records(3*importChunk + 5)
+			if _, err := db.ImportRecords(ctx, rs[:70], ImportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			rs = newGen(11).records(3*importChunk + 5)
+			rs[100].Keywords = append(rs[100].Keywords, "qqmarkerqq")
+			res, err := db.ImportRecords(ctx, rs, ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Unchanged != 70 || res.Created != len(rs)-70 || res.Updated != 0 {
+				t.Fatalf("counts = %+v", res)
+			}
+			p := mustSearch(t, db, commons.RecordFilter{Query: "qqmarker"})
+			if p.Total != 1 || p.Records[0].Slug != rs[100].Slug {
+				t.Errorf("search for the new keyword = %v", slugs(p))
+			}
+		})
 	})
 }
 
-// TestBulkImportGrowsCache checks that a bulk import into a database larger
+// TestSQLiteBulkImportGrowsCache checks that a bulk import into a database larger
 // than four times SQLite's default page cache gives the writer a cache of a
 // quarter of the database, that a small write does not shrink it, and that
 // it is given back once bulk writes stop.
-func TestBulkImportGrowsCache(t *testing.T) {
+func TestSQLiteBulkImportGrowsCache(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpen(t)
 	cache := func() int {

@@ -102,13 +102,13 @@ func (w *recordWriter) setKeys(pk int64, r *commons.Record) error {
 // and those of its relations' targets.
 func (w *recordWriter) addKeys(pk int64, r *commons.Record) error {
 	for _, k := range RecordKeys(r) {
-		if err := w.exec(`INSERT OR IGNORE INTO record_keys (key, record) VALUES (?, ?)`, k, pk); err != nil {
+		if err := w.exec(`INSERT INTO record_keys (key, record) VALUES (?, ?) ON CONFLICT DO NOTHING`, k, pk); err != nil {
 			return fmt.Errorf("link record: %w", err)
 		}
 	}
 	for _, rel := range r.Relations {
 		for _, k := range TargetKeys(rel.Target) {
-			if err := w.exec(`INSERT OR IGNORE INTO relation_keys (key, record, type) VALUES (?, ?, ?)`, k, pk, rel.Type); err != nil {
+			if err := w.exec(`INSERT INTO relation_keys (key, record, type) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, k, pk, rel.Type); err != nil {
 				return fmt.Errorf("link record: %w", err)
 			}
 		}
@@ -158,8 +158,8 @@ func (db *DB) linkExisting(ctx context.Context) (int, error) {
 
 // appliedNamed reports whether the migration whose file name ends with
 // suffix is among those just applied.
-func appliedNamed(applied []int, suffix string) bool {
-	ms, err := migrations()
+func appliedNamed(d *dialect, applied []int, suffix string) bool {
+	ms, err := migrations(d.migrations)
 	if err != nil {
 		return false
 	}

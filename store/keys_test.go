@@ -10,10 +10,10 @@ import (
 	"github.com/commons-directory/commons"
 )
 
-// TestLinkExistingOnUpgrade: a database made before record_keys existed
+// TestSQLiteLinkExistingOnUpgrade: a database made before record_keys existed
 // (schema 2) gets the keys of its records when it is opened by this
 // version, so "also listed by" works for them at once.
-func TestLinkExistingOnUpgrade(t *testing.T) {
+func TestSQLiteLinkExistingOnUpgrade(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	db := mustOpenPath(t, path, time.Now)

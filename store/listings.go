@@ -10,7 +10,7 @@ import (
 // AlsoListed returns the other live records, local or remote, that share
 // an identifier key with the record id (see record_keys), by origin.
 func (db *DB) AlsoListed(ctx context.Context, id string) ([]commons.Listing, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT o.id, o.slug, o.origin, o.doc, k2.key
+	rows, err := db.r.QueryContext(ctx, `SELECT o.id, o.slug, o.origin, o.doc, min(k2.key)
 		FROM records AS r
 		JOIN record_keys AS k1 ON k1.record = r.pk
 		JOIN record_keys AS k2 ON k2.key = k1.key AND k2.record <> r.pk

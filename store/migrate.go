@@ -14,7 +14,10 @@ import (
 // from 1 without gaps. A migration is never edited once released, and
 // migrations only run forward.
 //
-//go:embed migrations/*.sql
+// The PostgreSQL twins in migrations/postgres carry the same numbers: one
+// number is the same schema step in both dialects.
+//
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrationFiles embed.FS
 
 type migration struct {
@@ -25,14 +28,14 @@ type migration struct {
 
 // migrations returns the embedded migrations in order, checking that they
 // are numbered 1..n.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+func migrations(dir string) ([]migration, error) {
+	names, err := fs.Glob(migrationFiles, dir+"/*.sql")
 	if err != nil {
 		return nil, fmt.Errorf("list migrations: %w", err)
 	}
 	var ms []migration
 	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
+		base := strings.TrimPrefix(name, dir+"/")
 		num, _, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v <= 0 {
@@ -57,13 +60,13 @@ func migrations() ([]migration, error) {
 // transaction together with its schema_migrations row, and returns the
 // versions it applied. A database newer than this binary is left untouched.
 func (db *DB) migrate(ctx context.Context) ([]int, error) {
-	ms, err := migrations()
+	ms, err := migrations(db.d.migrations)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
-		applied_at INTEGER NOT NULL
+		applied_at BIGINT  NOT NULL
 	)`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}

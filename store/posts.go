@@ -84,6 +84,9 @@ func (db *DB) putPost(ctx context.Context, tx *sql.Tx, p Post) error {
 
 // isForeignKey reports whether err is a FOREIGN KEY violation.
 func isForeignKey(err error) bool {
+	if isForeignKeyPG(err) {
+		return true
+	}
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
@@ -182,7 +185,7 @@ type HistoryEntry struct {
 // keeps the replaced versions, and the publisher may run behind.
 func (db *DB) HistoryAfter(ctx context.Context, hid int64, limit int) (_ []HistoryEntry, last int64, _ error) {
 	var bound sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT max(hid) FROM (SELECT hid FROM record_history WHERE hid > ? ORDER BY hid LIMIT ?)`,
+	if err := db.r.QueryRowContext(ctx, `SELECT max(hid) FROM (SELECT hid FROM record_history WHERE hid > ? ORDER BY hid LIMIT ?) AS h`,
 		hid, max(limit, 0)).Scan(&bound); err != nil {
 		return nil, 0, fmt.Errorf("read history after %d: %w", hid, ctxErr(ctx, err))
 	}
@@ -285,8 +288,9 @@ func (db *DB) Publish(ctx context.Context, hid int64, posts []Post, out []OutAct
 		for _, d := range docs {
 			// A record changed since is left without: its own publication
 			// comes, and until then the collection signs it as it is.
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO record_documents (record, doc)
-				SELECT pk, ? FROM records WHERE id = ? AND version = ? AND local = 1 AND deleted_at IS NULL`, d.Doc, d.ID, d.Version); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO record_documents (record, doc)
+				SELECT pk, ? FROM records WHERE id = ? AND version = ? AND local = 1 AND deleted_at IS NULL
+				ON CONFLICT (record) DO UPDATE SET doc = excluded.doc`, d.Doc, d.ID, d.Version); err != nil {
 				return fmt.Errorf("keep the document of %s: %w", d.ID, err)
 			}
 		}

@@ -11,10 +11,10 @@ import (
 	"github.com/commons-directory/commons"
 )
 
-// TestReindexTextOnUpgrade checks that a database whose full-text tables
+// TestSQLiteReindexTextOnUpgrade checks that a database whose full-text tables
 // a migration emptied (0006 changes what they hold) is indexed again when
 // it opens: stems, the vocabulary and the name keys are back.
-func TestReindexTextOnUpgrade(t *testing.T) {
+func TestSQLiteReindexTextOnUpgrade(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	db := mustOpenPath(t, path, time.Now)

@@ -95,8 +95,8 @@ func (db *DB) NoteLoginFailure(ctx context.Context, key string, limit int, windo
 	var n int
 	err := db.w.QueryRowContext(ctx, `INSERT INTO login_failures (key, count, first_at) VALUES (?1, 1, ?2)
 		ON CONFLICT (key) DO UPDATE SET
-			count = CASE WHEN first_at <= ?2 - ?3 THEN 1 ELSE count + 1 END,
-			first_at = CASE WHEN first_at <= ?2 - ?3 THEN ?2 ELSE first_at END
+			count = CASE WHEN login_failures.first_at <= ?2 - ?3 THEN 1 ELSE login_failures.count + 1 END,
+			first_at = CASE WHEN login_failures.first_at <= ?2 - ?3 THEN ?2 ELSE login_failures.first_at END
 		RETURNING count`, key, now, window.Milliseconds()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("note login failure of %s: %w", key, err)

@@ -11,7 +11,7 @@ import (
 // directory held at the end of each month since the first, as Value
 // "YYYY-MM" and a cumulative Count, oldest first.
 func (db *DB) RecordGrowth(ctx context.Context) ([]commons.FacetCount, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT strftime('%Y-%m', created / 1000, 'unixepoch') AS month, count(*)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+db.d.month("created")+` AS month, count(*)
 		FROM records WHERE deleted_at IS NULL`+notProgramme+` GROUP BY month ORDER BY month`)
 	if err != nil {
 		return nil, fmt.Errorf("record growth: %w", err)

@@ -41,7 +41,9 @@ import (
 
 // Options configures Open.
 type Options struct {
+	Driver    string           // DriverSQLite (the default) or DriverPostgres
 	Path      string           // SQLite file path; the parent directory is created (0700)
+	URL       string           // PostgreSQL connection URL, postgres://user:password@host/database
 	BaseURL   string           // this instance, e.g. "https://commons.example.eu" (no trailing slash)
 	Now       func() time.Time // injectable clock; nil means time.Now
 	Logger    *slog.Logger     // nil discards
@@ -54,7 +56,9 @@ type DB struct {
 	ckpt     *checkpointer
 	warm     atomic.Pointer[warmer] // set by StartWarming
 	shrinker cacheShrinker          // the writer's page cache after bulk writes
-	path     string
+	d        *dialect
+	locks    advisoryLocks // PostgreSQL: the locks of Exclusive
+	path     string        // the SQLite file, or the PostgreSQL URL without its password
 	base     string
 	now      func() time.Time
 	log      *slog.Logger
@@ -75,9 +79,6 @@ const busyTimeout = 10 * time.Second
 // Open opens (creating if needed) the database at opts.Path and brings its
 // schema up to date. See the package documentation.
 func Open(ctx context.Context, opts Options) (*DB, error) {
-	if opts.Path == "" {
-		return nil, commons.Errorf(commons.EINVALID, "store: no database path")
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -87,16 +88,38 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.ReadConns <= 0 {
 		opts.ReadConns = max(4, runtime.GOMAXPROCS(0))
 	}
-	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o700); err != nil {
-		return nil, fmt.Errorf("create database directory: %w", err)
-	}
 	db := &DB{
+		d:     sqliteDialect,
 		path:  opts.Path,
 		base:  strings.TrimRight(opts.BaseURL, "/"),
 		now:   opts.Now,
 		log:   opts.Logger.With("component", "store"),
 		recs:  newRecordCache(),
 		terms: newTermCache(),
+	}
+	switch opts.Driver {
+	case "", DriverSQLite:
+		if err := db.openSQLite(ctx, opts); err != nil {
+			return nil, err
+		}
+	case DriverPostgres:
+		if err := db.openPostgres(ctx, opts); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, commons.Errorf(commons.EINVALID, "store: driver %q is not one of %s, %s", opts.Driver, DriverSQLite, DriverPostgres)
+	}
+	return db.opened(ctx)
+}
+
+// openSQLite opens the two connection pools on the SQLite file and
+// migrates it.
+func (db *DB) openSQLite(ctx context.Context, opts Options) error {
+	if opts.Path == "" {
+		return commons.Errorf(commons.EINVALID, "store: no database path")
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o700); err != nil {
+		return fmt.Errorf("create database directory: %w", err)
 	}
 	var err error
 	// The writer: one connection, so writes queue in database/sql rather than
@@ -107,40 +130,45 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		"_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)", "_pragma=foreign_keys(1)",
 		"_pragma=wal_autocheckpoint(0)", fmt.Sprintf("_pragma=journal_size_limit(%d)", walSizeLimit)))
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
+		return fmt.Errorf("open database %s: %w", opts.Path, err)
 	}
 	db.w.SetMaxOpenConns(1)
 	db.w.SetMaxIdleConns(1)
 	db.w.SetConnMaxIdleTime(0)
 	if err := db.w.PingContext(ctx); err != nil {
 		db.w.Close()
-		return nil, db.openError(err)
+		return db.openError(err)
 	}
 	if db.applied, err = db.migrate(ctx); err != nil {
 		db.w.Close()
-		return nil, db.openError(err)
+		return db.openError(err)
 	}
 	db.r, err = sql.Open("sqlite", dsn(opts.Path,
 		"_pragma=query_only(1)", "_pragma=foreign_keys(1)", "_pragma=synchronous(NORMAL)"))
 	if err != nil {
 		db.w.Close()
-		return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
+		return fmt.Errorf("open database %s: %w", opts.Path, err)
 	}
 	db.r.SetMaxOpenConns(opts.ReadConns)
 	db.r.SetMaxIdleConns(opts.ReadConns)
 	if db.ckpt, err = startCheckpointer(opts.Path, db.log); err != nil {
 		db.r.Close()
 		db.w.Close()
-		return nil, err
+		return err
 	}
+	return nil
+}
+
+// opened brings a migrated database's caches and derived tables up to date.
+func (db *DB) opened(ctx context.Context) (*DB, error) {
 	if err := db.initSync(ctx); err != nil {
 		db.Close()
 		return nil, db.openError(err)
 	}
 	for _, v := range db.applied {
-		db.log.Info("migration applied", "version", v, "path", opts.Path)
+		db.log.Info("migration applied", "version", v, "path", db.path)
 	}
-	if slices.Contains(db.applied, keysMigration) || appliedNamed(db.applied, relationKeysMigration) {
+	if slices.Contains(db.applied, keysMigration) || appliedNamed(db.d, db.applied, relationKeysMigration) {
 		n, err := db.linkExisting(ctx)
 		if err != nil {
 			db.Close()
@@ -190,7 +218,8 @@ func (db *DB) Close() error {
 		w.close()
 	}
 	db.shrinker.close()
-	if db.r != nil {
+	errs = append(errs, db.locks.close())
+	if db.r != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())
 	}
 	if db.ckpt != nil {
@@ -229,6 +258,9 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx, seq int64) error) e
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	if err := db.d.serialize(ctx, tx); err != nil {
+		return ctxErr(ctx, err)
+	}
 	var seq int64
 	if err := tx.QueryRowContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value`).Scan(&seq); err != nil {
 		return fmt.Errorf("next change sequence: %w", err)
@@ -262,6 +294,9 @@ var errNoChange = errors.New("no change")
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
 func isUnique(err error) bool {
+	if isUniquePG(err) {
+		return true
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		c := se.Code()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store/pgtest"
 )
 
 // testBase is the base URL of the instance in tests.
@@ -27,15 +28,12 @@ func MustOpen(tb testing.TB) *DB {
 	return mustOpenPath(tb, filepath.Join(tb.TempDir(), "commons.db"), nil)
 }
 
-// mustOpenPath opens the database at path with an optional clock.
+// mustOpenPath opens the database at path with an optional clock. In a
+// postgres sub-test (eachStore) it opens instead a PostgreSQL database
+// that stands for the path: the same path opens the same database again.
 func mustOpenPath(tb testing.TB, path string, now func() time.Time) *DB {
 	tb.Helper()
-	db, err := Open(context.Background(), Options{
-		Path:    path,
-		BaseURL: testBase,
-		Now:     now,
-		Logger:  slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	db, err := Open(context.Background(), testOptions(tb, path, now))
 	if err != nil {
 		tb.Fatalf("open: %v", err)
 	}
@@ -45,6 +43,38 @@ func mustOpenPath(tb testing.TB, path string, now func() time.Time) *DB {
 		}
 	})
 	return db
+}
+
+// testOptions are the options of mustOpenPath. path may also be the path
+// (the redacted URL) of a PostgreSQL database opened before.
+func testOptions(tb testing.TB, path string, now func() time.Time) Options {
+	tb.Helper()
+	opts := Options{
+		Path:    path,
+		BaseURL: testBase,
+		Now:     now,
+		Logger:  slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if onPostgres(tb) {
+		opts.Driver, opts.URL = DriverPostgres, pgtest.Named(tb, path)
+	}
+	return opts
+}
+
+// eachStore runs the test once for each store, as the sub-tests sqlite and
+// postgres: the behaviour the two promise is tested once. The postgres one
+// needs a server (pgtest); MustOpen in it opens PostgreSQL.
+func eachStore(t *testing.T, fn func(t *testing.T)) {
+	t.Run(DriverSQLite, fn)
+	t.Run(DriverPostgres, func(t *testing.T) {
+		pgtest.Require(t)
+		fn(t)
+	})
+}
+
+// onPostgres reports whether tb runs in eachStore's postgres sub-test.
+func onPostgres(tb testing.TB) bool {
+	return os.Getenv("COMMONSD_TEST_STORE") == DriverPostgres || strings.Contains(tb.Name(), "/"+DriverPostgres)
 }
 
 // stepClock is a clock that moves one second forward at each reading, so
@@ -63,9 +93,9 @@ func wantCode(t *testing.T, err error, code string) {
 	}
 }
 
-func TestOpenMigrations(t *testing.T) {
+func TestSQLiteOpenMigrations(t *testing.T) {
 	ctx := context.Background()
-	ms, err := migrations()
+	ms, err := migrations(sqliteDialect.migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +169,7 @@ func TestOpenMigrations(t *testing.T) {
 	})
 }
 
-func TestOpenRefusesNonDatabase(t *testing.T) {
+func TestSQLiteOpenRefusesNonDatabase(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.db")
 	b := make([]byte, 8192)
@@ -176,7 +206,7 @@ func TestOpenRefusesNonDatabase(t *testing.T) {
 }
 
 func TestMigrationFilesNumbered(t *testing.T) {
-	ms, err := migrations()
+	ms, err := migrations(sqliteDialect.migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,5 +214,20 @@ func TestMigrationFilesNumbered(t *testing.T) {
 		if m.version != i+1 || !strings.HasPrefix(m.name, fmt.Sprintf("%04d_", i+1)) {
 			t.Errorf("migration %d is %s", i+1, m.name)
 		}
+	}
+	// One number is one schema step in both dialects.
+	pg, err := migrations(postgresDialect.migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names, pgNames []string
+	for _, m := range ms {
+		names = append(names, m.name)
+	}
+	for _, m := range pg {
+		pgNames = append(pgNames, m.name)
+	}
+	if !slices.Equal(names, pgNames) {
+		t.Errorf("PostgreSQL migrations %v, want the twins of %v", pgNames, names)
 	}
 }

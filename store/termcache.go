@@ -283,6 +283,9 @@ func (db *DB) termSet(ctx context.Context, tier int, pattern string) (*termSet, 
 // pattern. group_concat returns them in one row: one row per match through
 // database/sql would cost several times more.
 func (db *DB) match(ctx context.Context, tier int, pattern string) ([]uint32, error) {
+	if db.d.postgres() {
+		return db.matchPG(ctx, tier, pattern)
+	}
 	t := tierTables[tier]
 	var list *string
 	err := db.r.QueryRowContext(ctx, `SELECT group_concat(rowid) FROM `+t+` WHERE `+t+` MATCH ?`, pattern).Scan(&list)
@@ -308,6 +311,9 @@ func (db *DB) match(ctx context.Context, tier int, pattern string) ([]uint32, er
 
 // matchAmong returns which of the given pks match the pattern in the tier.
 func (db *DB) matchAmong(ctx context.Context, tier int, pattern string, pks []int64) (map[int64]bool, error) {
+	if db.d.postgres() {
+		return db.matchAmongPG(ctx, tier, pattern, pks)
+	}
 	t := tierTables[tier]
 	args := make([]any, 0, len(pks)+1)
 	args = append(args, pattern)

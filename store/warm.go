@@ -135,6 +135,9 @@ func (db *DB) warmOnce(ctx context.Context) (sets, bytes int, err error) {
 // are query-only, and the schema of the file stays as the migrations made
 // it.
 func (db *DB) warmCandidates(ctx context.Context) ([]warmCandidate, error) {
+	if db.d.postgres() {
+		return db.warmCandidatesPG(ctx)
+	}
 	conn, err := sql.Open("sqlite", dsn(db.path))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", db.path, err)

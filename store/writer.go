@@ -17,6 +17,7 @@ import (
 // statement once: an import of thousands of records reuses them.
 type recordWriter struct {
 	ctx   context.Context
+	d     *dialect
 	tx    *sql.Tx
 	seq   int64
 	base  string // this instance: records from elsewhere are remote
@@ -41,7 +42,7 @@ type recordWriter struct {
 const termBatch = 64
 
 func (db *DB) newRecordWriter(ctx context.Context, tx *sql.Tx, seq int64) *recordWriter {
-	return &recordWriter{ctx: ctx, tx: tx, seq: seq, base: db.base, stmts: map[string]*sql.Stmt{},
+	return &recordWriter{ctx: ctx, d: db.d, tx: tx, seq: seq, base: db.base, stmts: map[string]*sql.Stmt{},
 		vocab: db.vocab.Load(), terms: map[string]bool{}}
 }
 
@@ -173,9 +174,14 @@ func (w *recordWriter) insert(r *commons.Record, enc *encoded, actor string) err
 	// No RETURNING: it would open a statement journal, and a statement
 	// journal makes FTS5 flush its pending terms at every statement, which
 	// makes an import of 10,000 records several times slower.
-	s, err := w.stmt(`INSERT INTO records (id, slug, origin, local, doc, version, hash, created, updated,
+	// PostgreSQL has no last insert id: it returns the key.
+	q := `INSERT INTO records (id, slug, origin, local, doc, version, hash, created, updated,
 		received_at, seq, sort_name, name_keys, facets, len_name, len_meta, len_desc, text_langs)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	if w.d.postgres() {
+		q += ` RETURNING pk`
+	}
+	s, err := w.stmt(q)
 	if err != nil {
 		return err
 	}
@@ -184,16 +190,21 @@ func (w *recordWriter) insert(r *commons.Record, enc *encoded, actor string) err
 		ms := millis(p.ReceivedAt)
 		received = &ms
 	}
-	res, err := s.ExecContext(w.ctx, r.ID, r.Slug, p.Origin, p.Origin == w.base, string(doc), p.Version, p.Hash,
+	args := []any{r.ID, r.Slug, p.Origin, p.Origin == w.base, string(doc), p.Version, p.Hash,
 		millis(p.Created), millis(p.Updated), received, w.seq, d.sortName, d.nameKeys, d.facets,
-		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], d.langs)
+		d.lens[tierName], d.lens[tierMeta], d.lens[tierDesc], d.langs}
+	var pk int64
+	if w.d.postgres() {
+		err = s.QueryRowContext(w.ctx, args...).Scan(&pk)
+	} else {
+		var res sql.Result
+		if res, err = s.ExecContext(w.ctx, args...); err == nil {
+			pk, err = res.LastInsertId()
+		}
+	}
 	if isUnique(err) {
 		return commons.Errorf(commons.ECONFLICT, "a record with the id %s exists", r.ID)
 	} else if err != nil {
-		return fmt.Errorf("insert record: %w", err)
-	}
-	pk, err := res.LastInsertId()
-	if err != nil {
 		return fmt.Errorf("insert record: %w", err)
 	}
 	w.lastPK = pk
@@ -265,6 +276,9 @@ func (w *recordWriter) delete(cur *storedRecord, at time.Time, actor string) err
 // insertText indexes the record's text in the full-text tiers, and adds
 // its words to the vocabulary (search_terms) if they are new.
 func (w *recordWriter) insertText(pk int64, d *derived) error {
+	if w.d.postgres() {
+		return w.insertTextPG(pk, d)
+	}
 	for t, table := range tierTables {
 		if d.text[t] == "" && d.alt[t] == "" {
 			continue
@@ -321,6 +335,12 @@ func (w *recordWriter) writeTerms(words []string) error {
 }
 
 func (w *recordWriter) deleteText(pk int64) error {
+	if w.d.postgres() {
+		if err := w.exec(`DELETE FROM search_postings WHERE record = ?`, pk); err != nil {
+			return fmt.Errorf("unindex record text: %w", err)
+		}
+		return nil
+	}
 	for _, table := range tierTables {
 		if err := w.exec(`DELETE FROM `+table+` WHERE rowid = ?`, pk); err != nil {
 			return fmt.Errorf("unindex record text: %w", err)

@@ -81,69 +81,71 @@ func readJudged(t *testing.T, path string) []judgedQuery {
 // all: in each file the search must put an answer first for nine queries
 // in ten, and among the first three for 97 in 100.
 func TestJudgedQueries(t *testing.T) {
-	if testing.Short() {
-		t.Skip("imports the demo directory")
-	}
-	s := newDemoServer(t, nil)
-	files, err := filepath.Glob(filepath.Join("testdata", "search", "judged-*.tsv"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no judged-query files: %v", err)
-	}
-	type tally struct {
-		n, at1, at3 int
-		rr          float64
-	}
-	var all tally
-	for _, file := range files {
-		var ft tally
-		for _, jq := range readJudged(t, file) {
-			resp, b := s.do(t, req{Method: http.MethodGet, Path: "/api/v1/records?limit=10&q=" + url.QueryEscape(jq.query)})
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("%s:%d %q: status %d: %s", jq.file, jq.line, jq.query, resp.StatusCode, b)
-			}
-			var page struct {
-				Items []struct {
-					Slug string `json:"slug"`
-				} `json:"items"`
-			}
-			if err := json.Unmarshal(b, &page); err != nil {
-				t.Fatalf("%s:%d %q: %v", jq.file, jq.line, jq.query, err)
-			}
-			rank := 0
-			var got []string
-			for i, it := range page.Items {
-				got = append(got, it.Slug)
-				if rank == 0 && slices.Contains(jq.slugs, it.Slug) {
-					rank = i + 1
+	eachStore(t, func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("imports the demo directory")
+		}
+		s := newDemoServer(t, nil)
+		files, err := filepath.Glob(filepath.Join("testdata", "search", "judged-*.tsv"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no judged-query files: %v", err)
+		}
+		type tally struct {
+			n, at1, at3 int
+			rr          float64
+		}
+		var all tally
+		for _, file := range files {
+			var ft tally
+			for _, jq := range readJudged(t, file) {
+				resp, b := s.do(t, req{Method: http.MethodGet, Path: "/api/v1/records?limit=10&q=" + url.QueryEscape(jq.query)})
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("%s:%d %q: status %d: %s", jq.file, jq.line, jq.query, resp.StatusCode, b)
+				}
+				var page struct {
+					Items []struct {
+						Slug string `json:"slug"`
+					} `json:"items"`
+				}
+				if err := json.Unmarshal(b, &page); err != nil {
+					t.Fatalf("%s:%d %q: %v", jq.file, jq.line, jq.query, err)
+				}
+				rank := 0
+				var got []string
+				for i, it := range page.Items {
+					got = append(got, it.Slug)
+					if rank == 0 && slices.Contains(jq.slugs, it.Slug) {
+						rank = i + 1
+					}
+				}
+				ft.n++
+				switch {
+				case rank == 1:
+					ft.at1++
+					ft.at3++
+				case rank > 0 && rank <= 3:
+					ft.at3++
+				}
+				if rank > 0 {
+					ft.rr += 1 / float64(rank)
+				}
+				if rank != 1 {
+					t.Logf("%s:%d %q: wanted %s, rank %d, got %v", jq.file, jq.line, jq.query, strings.Join(jq.slugs, " or "), rank, got[:min(len(got), 5)])
 				}
 			}
-			ft.n++
-			switch {
-			case rank == 1:
-				ft.at1++
-				ft.at3++
-			case rank > 0 && rank <= 3:
-				ft.at3++
+			at1, at3 := float64(ft.at1)/float64(ft.n), float64(ft.at3)/float64(ft.n)
+			t.Logf("%s: %d queries, success@1 %.3f, success@3 %.3f, MRR %.3f", filepath.Base(file), ft.n, at1, at3, ft.rr/float64(ft.n))
+			if at1 < 0.9 || at3 < 0.97 {
+				t.Errorf("%s: success@1 %.3f (want ≥ 0.9), success@3 %.3f (want ≥ 0.97)", filepath.Base(file), at1, at3)
 			}
-			if rank > 0 {
-				ft.rr += 1 / float64(rank)
-			}
-			if rank != 1 {
-				t.Logf("%s:%d %q: wanted %s, rank %d, got %v", jq.file, jq.line, jq.query, strings.Join(jq.slugs, " or "), rank, got[:min(len(got), 5)])
-			}
+			all.n += ft.n
+			all.at1 += ft.at1
+			all.at3 += ft.at3
+			all.rr += ft.rr
 		}
-		at1, at3 := float64(ft.at1)/float64(ft.n), float64(ft.at3)/float64(ft.n)
-		t.Logf("%s: %d queries, success@1 %.3f, success@3 %.3f, MRR %.3f", filepath.Base(file), ft.n, at1, at3, ft.rr/float64(ft.n))
-		if at1 < 0.9 || at3 < 0.97 {
-			t.Errorf("%s: success@1 %.3f (want ≥ 0.9), success@3 %.3f (want ≥ 0.97)", filepath.Base(file), at1, at3)
-		}
-		all.n += ft.n
-		all.at1 += ft.at1
-		all.at3 += ft.at3
-		all.rr += ft.rr
-	}
-	t.Logf("all: %d queries, success@1 %.3f, success@3 %.3f, MRR %.3f",
-		all.n, float64(all.at1)/float64(all.n), float64(all.at3)/float64(all.n), all.rr/float64(all.n))
+		t.Logf("all: %d queries, success@1 %.3f, success@3 %.3f, MRR %.3f",
+			all.n, float64(all.at1)/float64(all.n), float64(all.at3)/float64(all.n), all.rr/float64(all.n))
+	})
 }
 
 // TestSearchSaysWhatItSearched checks that a query some words of which

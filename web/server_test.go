@@ -54,7 +54,7 @@ func newTestServer(t testing.TB, spec *apiSpec, edit func(*Options)) *testServer
 	ctx := context.Background()
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	db, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "commons.db"), BaseURL: base})
+	db, err := store.Open(ctx, testStoreOptions(t, filepath.Join(t.TempDir(), "commons.db"), base))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

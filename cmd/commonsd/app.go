@@ -32,11 +32,7 @@ type app struct {
 
 // newApp opens the store and builds the handler. The caller closes it.
 func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) {
-	db, err := store.Open(ctx, store.Options{
-		Path:    cfg.Store.Path,
-		BaseURL: cfg.Server.BaseURL,
-		Logger:  logger,
-	})
+	db, err := store.Open(ctx, cfg.Store.options(cfg.Server.BaseURL, logger))
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +54,7 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		Logger:        logger,
 		AllowPrivate:  cfg.Federation.AllowPrivateAddresses,
 		Workers:       cfg.Federation.DeliveryWorkers,
+		DeliveryLease: cfg.Federation.DeliveryLease.Duration,
 		Schedule:      cfg.Federation.RetrySchedule.Values(),
 		PeerPolicy:    cfg.Federation.PeerPolicy,
 		SyncInterval:  cfg.Federation.SyncInterval.Duration,
@@ -245,7 +242,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	front.set(a.handler)
-	logger.Info("serving", "url", cfg.Server.BaseURL, "listen", ln.Addr().String(), "db", cfg.Store.Path, "version", buildVersion())
+	logger.Info("serving", "url", cfg.Server.BaseURL, "listen", ln.Addr().String(), "db", cfg.Store.name(), "version", buildVersion())
 	return a.serve(ctx, srv, ln, errc)
 }
 
@@ -282,7 +279,7 @@ func cmdMigrate(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, store.Options{Path: cfg.Store.Path, BaseURL: cfg.Server.BaseURL, Logger: newLogger(cfg.Log, c.stderr)})
+	db, err := store.Open(ctx, cfg.Store.options(cfg.Server.BaseURL, newLogger(cfg.Log, c.stderr)))
 	if err != nil {
 		return err
 	}
@@ -292,9 +289,9 @@ func cmdMigrate(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if applied := db.AppliedMigrations(); len(applied) > 0 {
-		fmt.Fprintf(c.stdout, "applied migrations %v; %s is at schema version %d\n", applied, cfg.Store.Path, v)
+		fmt.Fprintf(c.stdout, "applied migrations %v; %s is at schema version %d\n", applied, cfg.Store.name(), v)
 	} else {
-		fmt.Fprintf(c.stdout, "%s is up to date at schema version %d\n", cfg.Store.Path, v)
+		fmt.Fprintf(c.stdout, "%s is up to date at schema version %d\n", cfg.Store.name(), v)
 	}
 	return nil
 }

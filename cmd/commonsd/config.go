@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/federation"
+	"github.com/commons-directory/commons/store"
 	"github.com/commons-directory/commons/web"
 )
 
@@ -50,13 +52,33 @@ type Server struct {
 
 // Store configures the database.
 type Store struct {
-	Path string `toml:"path"`
+	Driver string `toml:"driver"` // "sqlite" (the default) or "postgres"
+	Path   string `toml:"path"`   // sqlite: the database file
+	URL    string `toml:"url"`    // postgres: postgres://user:password@host:port/database
+}
+
+// options are the store.Options of the configured store.
+func (s Store) options(baseURL string, logger *slog.Logger) store.Options {
+	return store.Options{Driver: s.Driver, Path: s.Path, URL: s.URL, BaseURL: baseURL, Logger: logger}
+}
+
+// name names the database in messages: the file, or the server and
+// database without the password.
+func (s Store) name() string {
+	if s.Driver != store.DriverPostgres {
+		return s.Path
+	}
+	if u, err := url.Parse(s.URL); err == nil {
+		return u.Redacted()
+	}
+	return "the PostgreSQL database"
 }
 
 // Federation configures ActivityPub.
 type Federation struct {
 	AllowPrivateAddresses bool      `toml:"allow_private_addresses"`
 	DeliveryWorkers       int       `toml:"delivery_workers"`
+	DeliveryLease         Duration  `toml:"delivery_lease"`
 	RetrySchedule         Durations `toml:"retry_schedule"`
 	PeerPolicy            string    `toml:"peer_policy"`
 	SyncInterval          Duration  `toml:"sync_interval"`
@@ -241,8 +263,8 @@ func DefaultConfig() Config {
 			ShutdownTimeout: Duration{15 * time.Second},
 		},
 		Site:  Site{AccessibilityStatus: "partial"},
-		Store: Store{Path: "data/commons.db"},
-		Federation: Federation{DeliveryWorkers: 16, RetrySchedule: durations(federation.RetrySchedule),
+		Store: Store{Driver: store.DriverSQLite, Path: "data/commons.db"},
+		Federation: Federation{DeliveryWorkers: 16, DeliveryLease: Duration{2 * time.Minute}, RetrySchedule: durations(federation.RetrySchedule),
 			PeerPolicy: federation.PolicyApproval, SyncInterval: Duration{time.Hour},
 			InboxRate: web.DefaultInboxRate, InboxBurst: web.DefaultInboxBurst},
 		Harvest: Harvest{Interval: Duration{24 * time.Hour}, Poll: Duration{time.Minute}},
@@ -293,6 +315,8 @@ var toolVars = map[string]bool{
 	"COMMONSD_BENCH_ACTIVITIES":  true, // size of the inbox benchmark
 	"COMMONSD_BENCH_WRK_SECONDS": true, // length of each wrk run of the inbox benchmark
 	"COMMONSD_BENCH_RECORDS":     true, // size of the backfill benchmark
+	"COMMONSD_TEST_POSTGRES":     true, // the PostgreSQL server of the tests (store/pgtest)
+	"COMMONSD_TEST_STORE":        true, // run the store tests on PostgreSQL only
 }
 
 // checkEnviron refuses a COMMONSD_* variable that is neither a
@@ -419,6 +443,9 @@ func (c Config) Validate() error {
 	if c.Federation.InboxBurst < 1 {
 		return fmt.Errorf("federation.inbox_burst: %d is not a positive number of requests", c.Federation.InboxBurst)
 	}
+	if c.Federation.DeliveryLease.Duration < time.Second {
+		return errors.New("federation.delivery_lease: must be at least 1s")
+	}
 	if c.Federation.DeliveryWorkers < 1 || c.Federation.DeliveryWorkers > 256 {
 		return fmt.Errorf("federation.delivery_workers: %d is not between 1 and 256", c.Federation.DeliveryWorkers)
 	}
@@ -463,8 +490,21 @@ func (c Config) Validate() error {
 	if t := c.Metrics.Token; t != "" && (len(t) < minMetricsToken || strings.TrimSpace(t) != t) {
 		return fmt.Errorf("metrics.token: must be at least %d characters without spaces at either end", minMetricsToken) // never the token itself
 	}
-	if c.Store.Path == "" {
-		return errors.New("store.path: must not be empty")
+	switch c.Store.Driver {
+	case store.DriverSQLite:
+		if c.Store.Path == "" {
+			return errors.New("store.path: must not be empty")
+		}
+	case store.DriverPostgres:
+		u, err := url.Parse(c.Store.URL)
+		if c.Store.URL == "" {
+			return errors.New("store.url: must not be empty with store.driver = \"postgres\"")
+		}
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return errors.New("store.url: must be a postgres://user:password@host:port/database URL")
+		}
+	default:
+		return fmt.Errorf("store.driver: %q is not one of sqlite, postgres", c.Store.Driver)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -48,6 +48,8 @@ func TestConfigEnv(t *testing.T) {
 		"COMMONSD_FEDERATION_RETRY_SCHEDULE": "1s, 2m",
 		"COMMONSD_METRICS_TOKEN":             "a-metrics-token-for-tests",
 		"COMMONSD_METRICS_LISTEN":            "10.0.0.5:9464",
+		"COMMONSD_STORE_DRIVER":              "postgres",
+		"COMMONSD_STORE_URL":                 "postgres://commonsd:secret@db.internal/commons",
 	}
 	cfg, err := LoadConfig("", func(k string) string { return env[k] })
 	if err != nil {
@@ -55,6 +57,7 @@ func TestConfigEnv(t *testing.T) {
 	}
 	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.BaseURL != "https://commons.example.eu" ||
 		cfg.Store.Path != "/var/lib/commonsd/commons.db" || cfg.Server.ReadTimeout.Duration != 5*time.Second ||
+		cfg.Store.Driver != "postgres" || cfg.Store.URL != "postgres://commonsd:secret@db.internal/commons" ||
 		cfg.Server.MaxBodyBytes != 2048 || cfg.Demo.LoadWhenEmpty ||
 		len(cfg.Federation.RetrySchedule) != 2 || cfg.Federation.RetrySchedule[1].Duration != 2*time.Minute ||
 		cfg.Metrics.Token != "a-metrics-token-for-tests" || cfg.Metrics.Listen != "10.0.0.5:9464" {
@@ -93,6 +96,9 @@ func TestConfigErrors(t *testing.T) {
 		{"A11yDate", "[site]\naccessibility_date = \"31/03/2026\"\n", nil, "site.accessibility_date"},
 		{"Enforcement", "[site]\naccessibility_enforcement = \"mailto:x@y.eu\"\n", nil, "site.accessibility_enforcement"},
 		{"OperatorLang", "[site]\noperator = { EN = \"Agency\" }\n", nil, "site.operator"},
+		{"StoreDriver", "[store]\ndriver = \"mysql\"\n", nil, `store.driver: "mysql" is not one of sqlite, postgres`},
+		{"StoreNoURL", "", map[string]string{"COMMONSD_STORE_DRIVER": "postgres"}, "store.url: must not be empty"},
+		{"StoreURL", "[store]\ndriver = \"postgres\"\nurl = \"mysql://db/x\"\n", nil, "store.url: must be a postgres://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/federation/fedtest"
+	"github.com/commons-directory/commons/store"
+	"github.com/commons-directory/commons/store/pgtest"
 )
 
 // instance is one commonsd running in the test process on loopback, as
@@ -79,6 +81,9 @@ func newInstanceWith(t *testing.T, dir string, o instanceOptions, homes ...strin
 	cfg.Server.BaseURL = url
 	cfg.Server.Listen = ts.Listener.Addr().String()
 	cfg.Store.Path = filepath.Join(dir, strings.NewReplacer(":", "_", ".", "_").Replace(ts.Listener.Addr().String())+".db")
+	if strings.Contains(t.Name(), "/"+store.DriverPostgres) {
+		cfg.Store.Driver, cfg.Store.URL = store.DriverPostgres, pgtest.URL(t)
+	}
 	cfg.Federation.AllowPrivateAddresses = true
 	if o.config != nil {
 		o.config(&cfg)

@@ -135,64 +135,66 @@ func (in *instance) searchOrigins(t *testing.T, q string) []string {
 // provenance, and linked as "also listed by" where they share a Wikidata
 // item.
 func TestMeshReplication(t *testing.T) {
-	dir := t.TempDir()
-	ins := []*instance{
-		newInstanceWith(t, dir, openPeer("127.0.0.1:0")),
-		newInstanceWith(t, dir, openPeer("127.0.0.2:0")),
-		newInstanceWith(t, dir, openPeer("127.0.0.3:0")),
-	}
-	for _, a := range ins {
-		for _, b := range ins {
-			if a != b {
-				a.follow(t, b)
+	eachStore(t, func(t *testing.T) {
+		dir := t.TempDir()
+		ins := []*instance{
+			newInstanceWith(t, dir, openPeer("127.0.0.1:0")),
+			newInstanceWith(t, dir, openPeer("127.0.0.2:0")),
+			newInstanceWith(t, dir, openPeer("127.0.0.3:0")),
+		}
+		for _, a := range ins {
+			for _, b := range ins {
+				if a != b {
+					a.follow(t, b)
+				}
 			}
 		}
-	}
-	for i, origin := range ins {
-		slug := fmt.Sprintf("commons-%d", i)
-		origin.create(t, slug, "Zephyr "+slug)
-		for _, other := range ins {
-			if other == origin {
-				continue
+		for i, origin := range ins {
+			slug := fmt.Sprintf("commons-%d", i)
+			origin.create(t, slug, "Zephyr "+slug)
+			for _, other := range ins {
+				if other == origin {
+					continue
+				}
+				eventually(t, converge, func() bool { return other.copyName(origin, slug) == "Zephyr "+slug })
+				if got := other.searchOrigins(t, "zephyr "+slug); len(got) != 1 || got[0] != origin.url {
+					t.Errorf("search at %s for %s: origins %v, want [%s]", other.url, slug, got, origin.url)
+				}
 			}
-			eventually(t, converge, func() bool { return other.copyName(origin, slug) == "Zephyr "+slug })
-			if got := other.searchOrigins(t, "zephyr "+slug); len(got) != 1 || got[0] != origin.url {
-				t.Errorf("search at %s for %s: origins %v, want [%s]", other.url, slug, got, origin.url)
+			origin.rename(t, slug, "Zephyr renamed "+slug)
+			for _, other := range ins {
+				if other != origin {
+					eventually(t, converge, func() bool { return other.copyName(origin, slug) == "Zephyr renamed "+slug })
+				}
 			}
 		}
-		origin.rename(t, slug, "Zephyr renamed "+slug)
-		for _, other := range ins {
-			if other != origin {
-				eventually(t, converge, func() bool { return other.copyName(origin, slug) == "Zephyr renamed "+slug })
+		// The three records share no identifier; two listings of one commons do.
+		ins[0].create(t, "same-commons", "Same commons")
+		ins[1].create(t, "same-commons", "Same commons, listed twice")
+		eventually(t, converge, func() bool {
+			also, err := ins[2].app.db.AlsoListed(context.Background(), ins[0].url+"/records/same-commons")
+			return err == nil && len(also) == 1 && also[0].Origin == ins[1].url
+		})
+		for i, origin := range ins {
+			slug := fmt.Sprintf("commons-%d", i)
+			origin.remove(t, slug)
+			for _, other := range ins {
+				if other != origin {
+					eventually(t, converge, func() bool { return other.copyName(origin, slug) == "(deleted)" })
+				}
 			}
 		}
-	}
-	// The three records share no identifier; two listings of one commons do.
-	ins[0].create(t, "same-commons", "Same commons")
-	ins[1].create(t, "same-commons", "Same commons, listed twice")
-	eventually(t, converge, func() bool {
-		also, err := ins[2].app.db.AlsoListed(context.Background(), ins[0].url+"/records/same-commons")
-		return err == nil && len(also) == 1 && also[0].Origin == ins[1].url
+		// Discovery: each lists whom it follows.
+		resp, err := http.Get(ins[0].url + "/actor/following")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), ins[1].url+"/actor") || !strings.Contains(string(b), ins[2].url+"/actor") {
+			t.Errorf("following of %s: %s", ins[0].url, b)
+		}
 	})
-	for i, origin := range ins {
-		slug := fmt.Sprintf("commons-%d", i)
-		origin.remove(t, slug)
-		for _, other := range ins {
-			if other != origin {
-				eventually(t, converge, func() bool { return other.copyName(origin, slug) == "(deleted)" })
-			}
-		}
-	}
-	// Discovery: each lists whom it follows.
-	resp, err := http.Get(ins[0].url + "/actor/following")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), ins[1].url+"/actor") || !strings.Contains(string(b), ins[2].url+"/actor") {
-		t.Errorf("following of %s: %s", ins[0].url, b)
-	}
 }
 
 // TestPeerRestartConverges: B is stopped while A changes 50 records and

@@ -21,7 +21,7 @@ func withFederation(ctx context.Context, c *cli, configPath string, fn func(*fed
 		return err
 	}
 	logger := newLogger(cfg.Log, c.stderr)
-	db, err := store.Open(ctx, store.Options{Path: cfg.Store.Path, BaseURL: cfg.Server.BaseURL, Logger: logger})
+	db, err := store.Open(ctx, cfg.Store.options(cfg.Server.BaseURL, logger))
 	if err != nil {
 		return err
 	}

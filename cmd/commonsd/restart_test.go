@@ -43,9 +43,16 @@ type child struct {
 
 func startChild(t *testing.T, e *testEnv) *child {
 	t.Helper()
+	return startChildAt(t, e.vars, e.url)
+}
+
+// startChildAt starts commonsd serve with the variables and waits until
+// it answers at url.
+func startChildAt(t *testing.T, vars map[string]string, url string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), "COMMONSD_TEST_MAIN=1")
-	for k, v := range e.vars {
+	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	c := &child{cmd: cmd, logs: &syncBuffer{}}
@@ -60,7 +67,7 @@ func startChild(t *testing.T, e *testEnv) *child {
 		}
 	})
 	eventually(t, time.Minute, func() bool {
-		resp, err := http.Get(e.url + "/healthz")
+		resp, err := http.Get(url + "/healthz")
 		if err != nil {
 			return false
 		}

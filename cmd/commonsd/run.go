@@ -50,6 +50,7 @@ func commands() []command {
 		{"serve", "", "run the server (the default command)", cmdServe},
 		{"migrate", "", "apply pending database migrations and exit", cmdMigrate},
 		{"backup", "FILE", "write a consistent copy of the database to FILE, a new file, while the server runs", cmdBackup},
+		{"store copy", "--from sqlite:PATH|postgres:URL --to …", "copy the whole database into a new, empty one of either kind, keys included, and check the counts", cmdStoreCopy},
 		{"user add", "NAME --role editor|admin", "create a user; the password is read from a prompt or standard input", cmdUserAdd},
 		{"user list", "", "list users", cmdUserList},
 		{"token create", "USER [--label TEXT]", "create an API token for a user and print it once", cmdTokenCreate},

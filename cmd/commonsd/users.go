@@ -22,7 +22,7 @@ func openStore(ctx context.Context, c *cli, configPath string) (*store.DB, error
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, store.Options{Path: cfg.Store.Path, BaseURL: cfg.Server.BaseURL, Logger: newLogger(cfg.Log, c.stderr)})
+	return store.Open(ctx, cfg.Store.options(cfg.Server.BaseURL, newLogger(cfg.Log, c.stderr)))
 }
 
 // withStore runs fn on the store of the configuration, closed after it.

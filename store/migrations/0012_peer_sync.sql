@@ -1,4 +1,4 @@
--- 0011: what the last reconciliation with each peer cost, and which
+-- 0012: what the last reconciliation with each peer cost, and which
 -- instances a peer follows itself (it says so when it reads the record
 -- collection), so that records are not passed on to it twice.
 ALTER TABLE peers ADD COLUMN sync_requests INTEGER NOT NULL DEFAULT 0;  -- requests of the last reconciliation
