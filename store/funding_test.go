@@ -168,64 +168,66 @@ func TestSQLiteMigrateFundingCallTitles(t *testing.T) {
 // is left out of search, counts, exports, growth and the funding records,
 // and listed by Programmes, local and remote alike.
 func TestProgrammesApart(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpen(t)
-	if err := db.CreateRecord(ctx, newRecord("osm", "OpenStreetMap"), "test"); err != nil {
-		t.Fatal(err)
-	}
-	prog := func(slug string) *commons.Record {
-		return &commons.Record{Slug: slug, Name: commons.Text{"en": "Open Fund " + slug},
-			Countries: []commons.Country{{Code: "FR", Role: "origin"}},
-			Programme: &commons.Programme{Funder: commons.Funder{Name: commons.Text{"en": "Funder"}}, Kind: "grant",
-				Status: "rolling", SourceURL: "https://fund.example/", Checked: "2026-12-06",
-				Calls: []commons.ProgrammeCall{{Title: commons.Text{"en": "Call"}, Deadline: "2027-01-01"}}}}
-	}
-	if err := db.CreateRecord(ctx, prog("fund"), "test"); err != nil {
-		t.Fatal(err)
-	}
-	putRemote(t, db, prog("far"), "https://peer.example", time.Now())
-	if err := db.CreateRecord(ctx, prog("gone"), "test"); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.DeleteRecord(ctx, "gone", 0, "test"); err != nil {
-		t.Fatal(err)
-	}
-	ps, err := db.Programmes(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var slugs []string
-	for _, p := range ps {
-		slugs = append(slugs, p.Slug)
-	}
-	if strings.Join(slugs, " ") != "far fund" {
-		t.Errorf("Programmes = %v, want [far fund]", slugs)
-	}
-	if got, err := db.Record(ctx, "fund"); err != nil || got.Programme == nil || got.Programme.Calls[0].Deadline != "2027-01-01" {
-		t.Fatalf("Record(fund) = %+v, %v", got, err)
-	}
-	for _, q := range []string{"", "open fund", "fund"} {
-		page, err := db.SearchRecords(ctx, commons.RecordFilter{Query: q, IncludeRemote: true, WithFacets: true})
+	eachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := MustOpen(t)
+		if err := db.CreateRecord(ctx, newRecord("osm", "OpenStreetMap"), "test"); err != nil {
+			t.Fatal(err)
+		}
+		prog := func(slug string) *commons.Record {
+			return &commons.Record{Slug: slug, Name: commons.Text{"en": "Open Fund " + slug},
+				Countries: []commons.Country{{Code: "FR", Role: "origin"}},
+				Programme: &commons.Programme{Funder: commons.Funder{Name: commons.Text{"en": "Funder"}}, Kind: "grant",
+					Status: "rolling", SourceURL: "https://fund.example/", Checked: "2026-12-06",
+					Calls: []commons.ProgrammeCall{{Title: commons.Text{"en": "Call"}, Deadline: "2027-01-01"}}}}
+		}
+		if err := db.CreateRecord(ctx, prog("fund"), "test"); err != nil {
+			t.Fatal(err)
+		}
+		putRemote(t, db, prog("far"), "https://peer.example", time.Now())
+		if err := db.CreateRecord(ctx, prog("gone"), "test"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteRecord(ctx, "gone", 0, "test"); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := db.Programmes(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range page.Records {
-			if r.Programme != nil {
-				t.Errorf("search %q found programme %s", q, r.Slug)
+		var slugs []string
+		for _, p := range ps {
+			slugs = append(slugs, p.Slug)
+		}
+		if strings.Join(slugs, " ") != "far fund" {
+			t.Errorf("Programmes = %v, want [far fund]", slugs)
+		}
+		if got, err := db.Record(ctx, "fund"); err != nil || got.Programme == nil || got.Programme.Calls[0].Deadline != "2027-01-01" {
+			t.Fatalf("Record(fund) = %+v, %v", got, err)
+		}
+		for _, q := range []string{"", "open fund", "fund"} {
+			page, err := db.SearchRecords(ctx, commons.RecordFilter{Query: q, IncludeRemote: true, WithFacets: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Records {
+				if r.Programme != nil {
+					t.Errorf("search %q found programme %s", q, r.Slug)
+				}
+			}
+			if q == "" && (page.Total != 1 || page.Facets[commons.FacetCountry][0].Count != 1) {
+				t.Errorf("search of everything: total %d, facets %v; want the one record", page.Total, page.Facets)
 			}
 		}
-		if q == "" && (page.Total != 1 || page.Facets[commons.FacetCountry][0].Count != 1) {
-			t.Errorf("search of everything: total %d, facets %v; want the one record", page.Total, page.Facets)
+		if local, remote, err := db.CountRecords(ctx); err != nil || local != 1 || remote != 0 {
+			t.Errorf("CountRecords = %d, %d, %v; want 1, 0", local, remote, err)
 		}
-	}
-	if local, remote, err := db.CountRecords(ctx); err != nil || local != 1 || remote != 0 {
-		t.Errorf("CountRecords = %d, %d, %v; want 1, 0", local, remote, err)
-	}
-	n := 0
-	if err := db.ExportRecords(ctx, true, func(r *commons.Record) error { n++; return nil }); err != nil || n != 1 {
-		t.Errorf("ExportRecords gave %d records (%v), want 1", n, err)
-	}
-	if g, err := db.RecordGrowth(ctx); err != nil || len(g) != 1 || g[0].Count != 1 {
-		t.Errorf("RecordGrowth = %v, %v; want one month of one record", g, err)
-	}
+		n := 0
+		if err := db.ExportRecords(ctx, true, func(r *commons.Record) error { n++; return nil }); err != nil || n != 1 {
+			t.Errorf("ExportRecords gave %d records (%v), want 1", n, err)
+		}
+		if g, err := db.RecordGrowth(ctx); err != nil || len(g) != 1 || g[0].Count != 1 {
+			t.Errorf("RecordGrowth = %v, %v; want one month of one record", g, err)
+		}
+	})
 }

@@ -461,39 +461,41 @@ func TestSearchUpdatedTies(t *testing.T) {
 // "carte" and an English one that says "carts" through their stems, and
 // the reader's language decides which comes first.
 func TestSearchReaderLanguage(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpen(t)
-	fr := newRecord("atlas-rouge", "Atlas rouge")
-	fr.Name = commons.Text{"fr": "Atlas rouge"}
-	fr.Summary = commons.Text{"fr": "Carte du quartier"}
-	fr.Description = commons.Text{"fr": "Des mots plus longs."}
-	en := newRecord("atlas-grey", "Atlas grey")
-	en.Summary = commons.Text{"en": "Carts of quarter"}
-	en.Description = commons.Text{"en": "Some longer words."}
-	if _, err := db.ImportRecords(ctx, []*commons.Record{fr, en}, ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for lang, want := range map[string][]string{
-		"fr":    {"atlas-rouge", "atlas-grey"},
-		"fr-BE": {"atlas-rouge", "atlas-grey"},
-		"en":    {"atlas-grey", "atlas-rouge"},
-	} {
-		if got := slugs(mustSearch(t, db, commons.RecordFilter{Query: "cartes", Language: lang})); !slices.Equal(got, want) {
-			t.Errorf("cartes in %s = %v, want %v", lang, got, want)
+	eachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := MustOpen(t)
+		fr := newRecord("atlas-rouge", "Atlas rouge")
+		fr.Name = commons.Text{"fr": "Atlas rouge"}
+		fr.Summary = commons.Text{"fr": "Carte du quartier"}
+		fr.Description = commons.Text{"fr": "Des mots plus longs."}
+		en := newRecord("atlas-grey", "Atlas grey")
+		en.Summary = commons.Text{"en": "Carts of quarter"}
+		en.Description = commons.Text{"en": "Some longer words."}
+		if _, err := db.ImportRecords(ctx, []*commons.Record{fr, en}, ImportOptions{}); err != nil {
+			t.Fatal(err)
 		}
-	}
-	// A word as typed also counts more in a record written in the
-	// reader's language.
-	for lang, want := range map[string]string{"fr": "atlas-rouge", "en": "atlas-grey"} {
-		if got := slugs(mustSearch(t, db, commons.RecordFilter{Query: "atlas", Language: lang})); len(got) != 2 || got[0] != want {
-			t.Errorf("atlas in %s = %v, want %s first", lang, got, want)
+		for lang, want := range map[string][]string{
+			"fr":    {"atlas-rouge", "atlas-grey"},
+			"fr-BE": {"atlas-rouge", "atlas-grey"},
+			"en":    {"atlas-grey", "atlas-rouge"},
+		} {
+			if got := slugs(mustSearch(t, db, commons.RecordFilter{Query: "cartes", Language: lang})); !slices.Equal(got, want) {
+				t.Errorf("cartes in %s = %v, want %v", lang, got, want)
+			}
 		}
-	}
-	// A cursor belongs to the language of its search.
-	p := mustSearch(t, db, commons.RecordFilter{Query: "atlas", Language: "fr", Limit: 1})
-	if _, err := db.SearchRecords(ctx, commons.RecordFilter{Query: "atlas", Language: "en", Limit: 1, Cursor: p.Next}); err == nil {
-		t.Error("a French search's cursor was accepted by an English one")
-	}
+		// A word as typed also counts more in a record written in the
+		// reader's language.
+		for lang, want := range map[string]string{"fr": "atlas-rouge", "en": "atlas-grey"} {
+			if got := slugs(mustSearch(t, db, commons.RecordFilter{Query: "atlas", Language: lang})); len(got) != 2 || got[0] != want {
+				t.Errorf("atlas in %s = %v, want %s first", lang, got, want)
+			}
+		}
+		// A cursor belongs to the language of its search.
+		p := mustSearch(t, db, commons.RecordFilter{Query: "atlas", Language: "fr", Limit: 1})
+		if _, err := db.SearchRecords(ctx, commons.RecordFilter{Query: "atlas", Language: "en", Limit: 1, Cursor: p.Next}); err == nil {
+			t.Error("a French search's cursor was accepted by an English one")
+		}
+	})
 }
 
 // TestSearchProximity checks that of two records with both words of a
@@ -501,40 +503,42 @@ func TestSearchReaderLanguage(t *testing.T) {
 // its text is longer; and that pages of such a search, one record at a
 // time, give the order of one page.
 func TestSearchProximity(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpen(t)
-	apart := newRecord("apart", "Alpha")
-	apart.Summary = commons.Text{"en": "River, open, good data"}
-	together := newRecord("together", "Beta")
-	together.Summary = commons.Text{"en": "Open river data for all towns"}
-	var recs []*commons.Record
-	for i := range 40 { // more records than proximityTop, to page through
-		r := newRecord(fmt.Sprintf("other-%02d", i), fmt.Sprintf("Other %d", i))
-		r.Description = commons.Text{"en": strings.Repeat("words ", i%7) + "data on a river"}
-		recs = append(recs, r)
-	}
-	recs = append(recs, apart, together)
-	if _, err := db.ImportRecords(ctx, recs, ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	got := slugs(mustSearch(t, db, commons.RecordFilter{Query: "river data", Limit: 2}))
-	if want := []string{"together", "apart"}; !slices.Equal(got, want) {
-		t.Errorf("river data = %v, want %v", got, want)
-	}
-	// Reversed, the adjacent words still count, less.
-	if got := slugs(mustSearch(t, db, commons.RecordFilter{Query: "data river", Limit: 1})); !slices.Equal(got, []string{"together"}) {
-		t.Errorf("data river = %v, want together first", got)
-	}
-	one := mustSearch(t, db, commons.RecordFilter{Query: "river data", Limit: 100})
-	paged := walk(t, db, commons.RecordFilter{Query: "river data", Limit: 3})
-	var a, b []string
-	for _, r := range one.Records {
-		a = append(a, r.Slug)
-	}
-	for _, r := range paged {
-		b = append(b, r.Slug)
-	}
-	if len(a) != 42 || !slices.Equal(a, b) {
-		t.Errorf("one page: %v\npaged: %v", a, b)
-	}
+	eachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := MustOpen(t)
+		apart := newRecord("apart", "Alpha")
+		apart.Summary = commons.Text{"en": "River, open, good data"}
+		together := newRecord("together", "Beta")
+		together.Summary = commons.Text{"en": "Open river data for all towns"}
+		var recs []*commons.Record
+		for i := range 40 { // more records than proximityTop, to page through
+			r := newRecord(fmt.Sprintf("other-%02d", i), fmt.Sprintf("Other %d", i))
+			r.Description = commons.Text{"en": strings.Repeat("words ", i%7) + "data on a river"}
+			recs = append(recs, r)
+		}
+		recs = append(recs, apart, together)
+		if _, err := db.ImportRecords(ctx, recs, ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got := slugs(mustSearch(t, db, commons.RecordFilter{Query: "river data", Limit: 2}))
+		if want := []string{"together", "apart"}; !slices.Equal(got, want) {
+			t.Errorf("river data = %v, want %v", got, want)
+		}
+		// Reversed, the adjacent words still count, less.
+		if got := slugs(mustSearch(t, db, commons.RecordFilter{Query: "data river", Limit: 1})); !slices.Equal(got, []string{"together"}) {
+			t.Errorf("data river = %v, want together first", got)
+		}
+		one := mustSearch(t, db, commons.RecordFilter{Query: "river data", Limit: 100})
+		paged := walk(t, db, commons.RecordFilter{Query: "river data", Limit: 3})
+		var a, b []string
+		for _, r := range one.Records {
+			a = append(a, r.Slug)
+		}
+		for _, r := range paged {
+			b = append(b, r.Slug)
+		}
+		if len(a) != 42 || !slices.Equal(a, b) {
+			t.Errorf("one page: %v\npaged: %v", a, b)
+		}
+	})
 }
