@@ -253,6 +253,7 @@ func TestBrowser(t *testing.T) {
 		{"topic", "/topics/geodata"}, {"about", "/about"}, {"history", "/records/osm/history"},
 		{"remote-record", "/instances/peer.example/records/osm"}, {"instance", "/instances/peer.example"},
 		{"record-de", "/records/osm?lang=de"}, {"record-fr-only", "/records/bano?lang=en"},
+		{"funding-find", "/funding/find?country=FR&kind=geodata&lang=en"}, {"programme", "/funding/programmes/geo-fund"},
 	} {
 		run(t, ctx, "open "+p.path, chromedp.Navigate(s.URL+p.path), chromedp.WaitVisible(css("h1")))
 		shoot(t, ctx, dir, p.name)

@@ -73,7 +73,8 @@ var voidElements = map[string]bool{"area": true, "base": true, "br": true, "col"
 
 // TestPagesInEveryLanguage renders every kind of page in every page
 // language: each says its language in <html lang>, and none in another
-// language than English shows an English message of the catalogue.
+// language than English shows an English message of the catalogue, and
+// none shows a message given the wrong arguments.
 func TestPagesInEveryLanguage(t *testing.T) {
 	s := newUIServer(t)
 	pages := uiPageKinds(t, s)
@@ -83,6 +84,9 @@ func TestPagesInEveryLanguage(t *testing.T) {
 		seen[lang]++
 		if !strings.Contains(page, `<html lang="`+lang+`">`) {
 			t.Errorf("%s: no <html lang=%q>", name, lang)
+		}
+		if i := strings.Index(page, "%!"); i >= 0 { // a message given the wrong arguments
+			t.Errorf("%s: a formatting error in %q", name, page[i:min(len(page), i+40)])
 		}
 		if lang == "en" {
 			continue
