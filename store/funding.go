@@ -78,6 +78,42 @@ func (db *DB) FundingChanges(ctx context.Context, after int64, limit int) (ids [
 	return ids, recs, true, nil
 }
 
+// RecordChanges returns the records written after the change count
+// after, so that a cache of the directory's commons can be patched rather
+// than built again: ids[i] is each one's IRI, and recs[i] the record when
+// it is a live commons, nil when it was deleted or is a funding programme.
+// ok is false when more than limit records were written: reading every
+// record is then cheaper.
+func (db *DB) RecordChanges(ctx context.Context, after int64, limit int) (ids []string, recs []*commons.Record, ok bool, err error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, CASE WHEN deleted_at IS NULL`+notProgramme+` THEN doc END
+		FROM records WHERE seq > ? LIMIT ?`, after, limit+1)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("list record changes: %w", ctxErr(ctx, err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var doc *string
+		if err := rows.Scan(&id, &doc); err != nil {
+			return nil, nil, false, fmt.Errorf("list record changes: %w", err)
+		}
+		var r *commons.Record
+		if doc != nil {
+			if r, err = decodeRecord(*doc); err != nil {
+				return nil, nil, false, fmt.Errorf("list record changes: %w", err)
+			}
+		}
+		ids, recs = append(ids, id), append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, false, fmt.Errorf("list record changes: %w", ctxErr(ctx, err))
+	}
+	if len(ids) > limit {
+		return nil, nil, false, nil
+	}
+	return ids, recs, true, nil
+}
+
 // ChangeSeq returns the store's change counter, which every write, by
 // this process or another, increments. A reader that keeps something it
 // computed from the records can compare it to know whether to compute

@@ -177,8 +177,10 @@ func (s *server) suitedCommons(r *http.Request, p *commons.Record) ([]commons.Co
 
 // applicants returns what matching needs of every commons the directory
 // holds (slug, id, origin, names, kinds, countries, governance model), by
-// name as commons.CommonsFor orders them, read again only when the store
-// has changed. Shared: read only.
+// name as commons.CommonsFor orders them. After a write it is patched with
+// the records written (up to applicantPatchMax of them) rather than read
+// again, so that a programme's page after a write does not decode the
+// whole directory. Shared: read only.
 func (s *server) applicants(ctx context.Context) ([]applicantRecord, error) {
 	seq, err := s.dir.ChangeSeq(ctx)
 	if err != nil {
@@ -190,34 +192,69 @@ func (s *server) applicants(ctx context.Context) ([]applicantRecord, error) {
 	if c.aready && c.aseq == seq {
 		return c.recs, nil
 	}
-	var recs []*commons.Record
-	if err := s.dir.ExportRecords(ctx, true, func(rec *commons.Record) error {
-		a := &commons.Record{ID: rec.ID, Slug: rec.Slug, Name: rec.Name, Kinds: rec.Kinds, Countries: rec.Countries, Provenance: rec.Provenance}
-		if g := rec.Governance; g != nil && g.Model != "" {
-			a.Governance = &commons.Governance{Model: g.Model}
+	if c.aready {
+		ids, recs, ok, err := s.dir.RecordChanges(ctx, c.aseq, applicantPatchMax)
+		if err != nil {
+			return nil, err
 		}
-		recs = append(recs, a)
+		if ok {
+			c.recs, c.aseq = patchApplicants(c.recs, ids, recs), seq
+			return c.recs, nil
+		}
+	}
+	var out []applicantRecord
+	if err := s.dir.ExportRecords(ctx, true, func(rec *commons.Record) error {
+		out = append(out, newApplicant(rec))
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	type keyed struct {
-		key string
-		r   *commons.Record
-	}
-	ks := make([]keyed, len(recs))
-	for i, r := range recs {
-		ks[i] = keyed{strings.ToLower(r.Name.String()), r}
-	}
-	slices.SortFunc(ks, func(x, y keyed) int {
-		return cmp.Or(strings.Compare(x.key, y.key), strings.Compare(x.r.Slug, y.r.Slug), strings.Compare(x.r.ID, y.r.ID))
-	})
-	out := make([]applicantRecord, len(ks))
-	for i, k := range ks {
-		out[i] = applicantRecord{k.r, commons.ApplicantOf(k.r)}
-	}
+	slices.SortFunc(out, compareApplicants)
 	c.recs, c.aseq, c.aready = out, seq, true
 	return out, nil
+}
+
+// applicantPatchMax is how many records written since the last read the
+// applicants are patched with; beyond it they are read again.
+const applicantPatchMax = 1000
+
+// newApplicant keeps of rec what matching and the lists read.
+func newApplicant(rec *commons.Record) applicantRecord {
+	a := &commons.Record{ID: rec.ID, Slug: rec.Slug, Name: rec.Name, Kinds: rec.Kinds, Countries: rec.Countries, Provenance: rec.Provenance}
+	if g := rec.Governance; g != nil && g.Model != "" {
+		a.Governance = &commons.Governance{Model: g.Model}
+	}
+	return applicantRecord{rec: a, app: commons.ApplicantOf(a), key: strings.ToLower(a.Name.String())}
+}
+
+// compareApplicants orders commons by name, then slug and id.
+func compareApplicants(x, y applicantRecord) int {
+	return cmp.Or(strings.Compare(x.key, y.key), strings.Compare(x.rec.Slug, y.rec.Slug), strings.Compare(x.rec.ID, y.rec.ID))
+}
+
+// patchApplicants returns a new sorted list: cur without the records
+// written (ids), with those of them that are live commons (recs[i] not
+// nil) in their place. cur is shared with readers, so it is not changed.
+func patchApplicants(cur []applicantRecord, ids []string, recs []*commons.Record) []applicantRecord {
+	written := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		written[id] = true
+	}
+	out := make([]applicantRecord, 0, len(cur)+len(recs))
+	for _, a := range cur {
+		if !written[a.rec.ID] {
+			out = append(out, a)
+		}
+	}
+	for _, rec := range recs {
+		if rec == nil {
+			continue
+		}
+		a := newApplicant(rec)
+		i, _ := slices.BinarySearchFunc(out, a, compareApplicants)
+		out = slices.Insert(out, i, a)
+	}
+	return out
 }
 
 // handleProgrammeCommons answers GET /api/v1/programmes/{slug}/commons:
@@ -263,6 +300,7 @@ type programmeCache struct {
 type applicantRecord struct {
 	rec *commons.Record
 	app commons.Applicant
+	key string // the name, lower-cased, by which the list is sorted
 }
 
 // programmes returns every programme (shared: not to be changed).

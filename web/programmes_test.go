@@ -1,13 +1,20 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store"
 )
 
 // programmeJSON is a valid programme document: EU-wide, for software,
@@ -218,4 +225,114 @@ func TestProgrammePages(t *testing.T) {
 	wantIn(t, "feed", feed, "Spring round", "Fonds des géodonnées ouvertes", s.URL+"/funding/programmes/geo-fund")
 	wantNotIn(t, "feed", feed, "Old round", "Old Fund")
 	wantNotIn(t, "feed for Norway", b.get("/funding.atom?country=NO", http.StatusOK), "Spring round")
+}
+
+// exportCountingDir counts the full reads of the directory's records.
+type exportCountingDir struct {
+	*store.DB
+	full atomic.Int32
+}
+
+func (d *exportCountingDir) ExportRecords(ctx context.Context, includeRemote bool, fn func(*commons.Record) error) error {
+	d.full.Add(1)
+	return d.DB.ExportRecords(ctx, includeRemote, fn)
+}
+
+// TestProgrammeCommonsPatched: after a write, the commons a programme may
+// suit are patched with the records written instead of read again, and
+// the API lists what a handler built from scratch lists, in the same
+// order; beyond applicantPatchMax records written everything is read.
+func TestProgrammeCommonsPatched(t *testing.T) {
+	var dir *exportCountingDir
+	s := newTestServer(t, nil, func(o *Options) {
+		dir = &exportCountingDir{DB: o.Directory.(*store.DB)}
+		o.Directory = dir
+	})
+	ctx := t.Context()
+	var p commons.Record
+	if err := json.Unmarshal([]byte(programmeJSON("fund", "open", `[]`, 30)), &p); err != nil {
+		t.Fatal(err)
+	}
+	commonsRec := func(slug, name, kind string) *commons.Record {
+		return &commons.Record{Slug: slug, Name: commons.Text{"en": name}, Kinds: []string{kind}, Status: "stable"}
+	}
+	if _, err := s.db.ImportRecords(ctx, []*commons.Record{&p,
+		commonsRec("alpha", "Alpha", "software"), commonsRec("bravo", "Bravo", "geodata"), commonsRec("zulu", "Zulu", "knowledge"),
+	}, store.ImportOptions{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	list := func(h http.Handler) string {
+		t.Helper()
+		if h == nil { // the test server, over HTTP
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				res, err := s.client.Get(s.URL + r.URL.Path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				w.WriteHeader(res.StatusCode)
+				io.Copy(w, res.Body) //nolint:errcheck // a recorder
+			})
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/programmes/fund/commons", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET commons: %d %s", rec.Code, rec.Body)
+		}
+		var out struct {
+			Items []struct{ Slug string }
+			Total int
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
+		var slugs []string
+		for _, it := range out.Items {
+			slugs = append(slugs, it.Slug)
+		}
+		return fmt.Sprintf("%d: %s", out.Total, strings.Join(slugs, " "))
+	}
+	step := func(what string, wantFull int32, want string) {
+		t.Helper()
+		got := list(nil)
+		if n := dir.full.Load(); n != wantFull {
+			t.Errorf("%s: %d full reads of the records, want %d", what, n, wantFull)
+		}
+		scratch := list(New(Options{Directory: s.db, BaseURL: s.URL, Version: "test"}))
+		if got != scratch || got != want {
+			t.Errorf("%s: the API lists %q, built from scratch %q, want %q", what, got, scratch, want)
+		}
+	}
+	step("first", 1, "2: alpha bravo")
+	upd := func(slug string, change func(*commons.Record)) {
+		t.Helper()
+		r, err := s.db.Record(ctx, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(r)
+		if err := s.db.UpdateRecord(ctx, r, 0, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upd("zulu", func(r *commons.Record) { r.Kinds = []string{"software"} })
+	step("a commons that now fits", 1, "3: alpha bravo zulu")
+	upd("alpha", func(r *commons.Record) { r.Name["en"] = "Yankee" })
+	step("a commons renamed", 1, "3: bravo alpha zulu")
+	if err := s.db.CreateRecord(ctx, commonsRec("charlie", "Charlie", "geodata"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.DeleteRecord(ctx, "bravo", 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	step("one added, one deleted", 1, "3: charlie alpha zulu")
+
+	rs := make([]*commons.Record, applicantPatchMax+1)
+	for i := range rs {
+		rs[i] = commonsRec(fmt.Sprintf("bulk-%04d", i), fmt.Sprintf("Bulk %04d", i), "data")
+	}
+	if _, err := s.db.ImportRecords(ctx, rs, store.ImportOptions{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	step("an import", 2, "3: charlie alpha zulu")
 }

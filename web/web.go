@@ -48,6 +48,7 @@ type Directory interface {
 	RecordGrowth(ctx context.Context) ([]commons.FacetCount, error)
 	FundingRecords(ctx context.Context, fn func(*commons.Record) error) error
 	FundingChanges(ctx context.Context, after int64, limit int) (ids []string, recs []*commons.Record, ok bool, err error)
+	RecordChanges(ctx context.Context, after int64, limit int) (ids []string, recs []*commons.Record, ok bool, err error)
 	ChangeSeq(ctx context.Context) (int64, error)              // moves at every write; funding_cache.go
 	Programmes(ctx context.Context) ([]*commons.Record, error) // programmes.go
 	Authenticate(ctx context.Context, name, password string) (*commons.User, error)
