@@ -21,6 +21,15 @@ import (
 // when a page asks for a copy whose facts are missing, older than
 // copyTTL, or fetched for another version of the record.
 
+// CopyStore keeps what origins tell of the life of the records we copy:
+// their posts and follower counts.
+type CopyStore interface {
+	CopySocial(ctx context.Context, id string) (*store.CopySocial, error)
+	PutCopySocial(ctx context.Context, id string, c store.CopySocial, posts []store.Post) error
+	PutCopyPost(ctx context.Context, id string, p store.Post) error
+	DeleteCopyPost(ctx context.Context, actor, id string, at time.Time) error
+}
+
 // copyTTL is how long a copy's fetched facts are shown without asking the
 // origin again.
 const copyTTL = time.Hour

@@ -13,6 +13,21 @@ import (
 	"github.com/commons-directory/commons/store"
 )
 
+// DeliveryStore is the durable queue of outgoing activities and the health
+// of the inboxes they go to.
+type DeliveryStore interface {
+	Enqueue(ctx context.Context, activityID, sender string, body []byte, inboxes []string) error
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error)
+	DeliverySucceeded(ctx context.Context, id int64, inbox string) error
+	DeliveryFailed(ctx context.Context, id int64, next time.Time, errText string) error
+	DeliveryRefused(ctx context.Context, id int64, errText string) error
+	DeliveryGaveUp(ctx context.Context, id int64, inbox, errText string) error
+	DeliveryQueue(ctx context.Context) (pending int, failing []store.InboxHealth, err error)
+	UnreachableHosts(ctx context.Context) (map[string]bool, error)
+	ReviveInboxes(ctx context.Context, host string) error
+	GarbageCollectActivities(ctx context.Context) error
+}
+
 // deliveryLease is how long a claimed delivery is ours. A process killed
 // mid-delivery leaves the row claimed; after the lease another worker (or
 // the restarted process) takes it again: at-least-once, never lost.

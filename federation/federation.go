@@ -11,12 +11,34 @@ import (
 	"time"
 
 	"github.com/commons-directory/commons"
-	"github.com/commons-directory/commons/store"
 )
+
+// Store is what the federation needs from the store, one part per
+// concern; *store.DB satisfies it on both SQL dialects.
+type Store interface {
+	ActorStore
+	FollowerStore
+	DeliveryStore
+	InboxStore
+	PeerStore
+	BlockStore
+	ReplicaStore
+	RecordStore
+	PostStore
+	CopyStore
+	SchemeStore
+	Coordinator
+}
+
+// Coordinator lets one of several processes over one database run a
+// piece of background work while the others skip it.
+type Coordinator interface {
+	Exclusive(ctx context.Context, name string, fn func(context.Context)) (bool, error)
+}
 
 // Options configure New. DB and BaseURL are required.
 type Options struct {
-	DB           *store.DB
+	DB           Store
 	BaseURL      string // e.g. "https://commons.example.eu"
 	InstanceName string
 	Description  string // one line about the instance, for NodeInfo and the instance actor
@@ -104,7 +126,7 @@ var RetrySchedule = []time.Duration{
 // serves, its inbox, and the workers that process what arrived and deliver
 // what leaves.
 type Federation struct {
-	db      *store.DB
+	db      Store
 	base    string
 	host    string // host[:port] of base
 	name    string
@@ -239,7 +261,7 @@ func wake(c chan struct{}) {
 // every calls fn when woken or at each interval, until ctx ends.
 // exclusive wraps fn, the work of one round of a background loop, so that
 // of several processes over one database only one runs it at a time; the
-// others skip the round (store.DB.Exclusive).
+// others skip the round (Coordinator).
 func (f *Federation) exclusive(name string, fn func(context.Context)) func(context.Context) {
 	return func(ctx context.Context) {
 		if _, err := f.db.Exclusive(ctx, name, fn); err != nil && ctx.Err() == nil {

@@ -11,11 +11,21 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/store"
 )
+
+// InboxStore keeps the activities that arrived until they are processed,
+// and their ids against replays.
+type InboxStore interface {
+	AddInboxItem(ctx context.Context, it store.InboxItem) (bool, error)
+	PendingInboxItems(ctx context.Context, limit int) ([]store.InboxItem, error)
+	FinishInboxItem(ctx context.Context, id int64, procErr error) error
+	PurgeInbox(ctx context.Context, before time.Time) (int64, error)
+}
 
 // MaxActivityBytes bounds an incoming activity.
 const MaxActivityBytes = 1 << 20

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // Outgoing signatures: RFC 9421 or draft-cavage, per host. Few servers
@@ -24,6 +25,12 @@ const (
 	schemeCavage
 	scheme9421
 )
+
+// SchemeStore remembers which signature scheme each host accepts.
+type SchemeStore interface {
+	SignatureSchemes(ctx context.Context) (map[string]string, error)
+	SetSignatureScheme(ctx context.Context, host, scheme string, at time.Time) error
+}
 
 // sigPrefs remembers, per host[:port], the scheme that last worked: in
 // memory, loaded from the store on first use and written through to it,

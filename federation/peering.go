@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/store"
@@ -16,6 +17,26 @@ import (
 // PeerPolicy. A peer is recognised by the record collection its instance
 // actor names (commonsRecords); any other account that follows the
 // instance actor is an ordinary follower and receives posts.
+
+// PeerStore keeps the instances we follow or that follow us, and their
+// inboxes.
+type PeerStore interface {
+	Peer(ctx context.Context, key string) (*store.Peer, error)
+	Peers(ctx context.Context) ([]store.Peer, error)
+	ChangePeer(ctx context.Context, actor, host string, fn func(*store.Peer) error) (*store.Peer, error)
+	UpdatePeer(ctx context.Context, key string, fn func(*store.Peer) error) (*store.Peer, error)
+	TouchPeer(ctx context.Context, actor string, at time.Time) error
+	NotePeerFollows(ctx context.Context, actor string, hosts []string) error
+	PeerInboxes(ctx context.Context) ([]string, error)
+}
+
+// BlockStore keeps the blocked domains.
+type BlockStore interface {
+	DomainBlocked(ctx context.Context, host string) (bool, error)
+	DomainBlocks(ctx context.Context) ([]store.DomainBlock, error)
+	BlockDomain(ctx context.Context, b store.DomainBlock) error
+	UnblockDomain(ctx context.Context, domain string) error
+}
 
 // peerActorURL turns what an operator typed — a host, a base URL or the
 // instance actor's IRI — into the instance actor's IRI.

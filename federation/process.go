@@ -11,6 +11,16 @@ import (
 	"github.com/commons-directory/commons/store"
 )
 
+// FollowerStore keeps who follows our actors, and where to deliver to them.
+type FollowerStore interface {
+	AddFollower(ctx context.Context, f store.Follower) error
+	RemoveFollower(ctx context.Context, actor, follower string) error
+	RemoveFollowByID(ctx context.Context, followID, follower string) error
+	Followers(ctx context.Context, actor, after string, limit int) ([]store.Follower, error)
+	CountFollowers(ctx context.Context, actor string) (int, error)
+	FollowerInboxes(ctx context.Context, actor string) ([]string, error)
+}
+
 // runInbox processes stored activities in arrival order. A failure is
 // recorded on the row and retried a few times by the store's rules, at the
 // next poll or arrival.

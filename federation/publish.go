@@ -6,10 +6,24 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/store"
 )
+
+// PostStore follows the record history to publish it, and keeps our
+// actors' posts with the activities that carry them.
+type PostStore interface {
+	PublishCursor(ctx context.Context) (int64, error)
+	HistoryAfter(ctx context.Context, hid int64, limit int) (_ []store.HistoryEntry, last int64, _ error)
+	Publish(ctx context.Context, hid int64, posts []store.Post, out []store.OutActivity, docs ...store.RecordDocument) error
+	PublishPost(ctx context.Context, p store.Post, out []store.OutActivity) error
+	PublishPostOnce(ctx context.Context, p store.Post, out []store.OutActivity) (bool, error)
+	Post(ctx context.Context, id string) (*store.Post, error)
+	Posts(ctx context.Context, actor string, before time.Time, limit int) ([]store.Post, error)
+	CountPosts(ctx context.Context, actor string) (int, error)
+}
 
 // runPublisher turns every change of a local record into posts and
 // deliveries. It reads the record history after its cursor — the history is

@@ -14,6 +14,17 @@ import (
 	"github.com/commons-directory/commons/store"
 )
 
+// ActorStore keeps the keys of our actors and the remote actors (and
+// their keys) we have fetched.
+type ActorStore interface {
+	ActorKey(ctx context.Context, actor string) (*store.ActorKey, error)
+	PutActorKey(ctx context.Context, k store.ActorKey) (*store.ActorKey, error)
+	RemoteActor(ctx context.Context, id string) (*store.RemoteActor, error)
+	RemoteActorByKey(ctx context.Context, keyID string) (*store.RemoteActor, error)
+	PutRemoteActor(ctx context.Context, a store.RemoteActor) error
+	DeleteRemoteActor(ctx context.Context, id string) error
+}
+
 // signingKey returns the key of one of our actors, creating it on first
 // need from the key pool. Keys are parsed once and kept in memory.
 func (f *Federation) signingKey(ctx context.Context, actor string) (*SigningKey, string, error) {

@@ -28,6 +28,17 @@ import (
 // reconcile. Only Commons Directory instances receive them; Mastodon sees
 // record actors and posts.
 
+// ReplicaStore is the change feed peers reconcile against, and applies
+// and relays the records that peers send.
+type ReplicaStore interface {
+	Changes(ctx context.Context, q store.ChangeQuery) ([]store.Change, error)
+	CountRelayable(ctx context.Context) (int, error)
+	ApplyRemote(ctx context.Context, origin string, changes []store.RemoteChange, at time.Time, peer, cursor string) (*store.RemoteResult, error)
+	Held(ctx context.Context, ids []string) (map[string]store.HeldState, error)
+	RelayTargets(ctx context.Context, origin, from string) ([]string, error)
+	NoticeTargets(ctx context.Context, origins []string, from string) ([]string, error)
+}
+
 // recordObject is the document of a record sent to peers.
 func recordObject(r *commons.Record) map[string]any {
 	name, _ := r.Name.Get("en")

@@ -12,7 +12,20 @@ import (
 
 	"github.com/commons-directory/commons"
 	"github.com/commons-directory/commons/i18n"
+	"github.com/commons-directory/commons/store"
 )
+
+// RecordStore reads the records that the documents we serve and the posts
+// we publish are made of.
+type RecordStore interface {
+	Record(ctx context.Context, slug string) (*commons.Record, error)
+	RecordByID(ctx context.Context, id string) (*commons.Record, error)
+	RecordRef(ctx context.Context, slug string) (store.RecordRef, error)
+	AlsoListed(ctx context.Context, id string) ([]commons.Listing, error)
+	Programmes(ctx context.Context) ([]*commons.Record, error)
+	CountRecords(ctx context.Context) (local, remote int, err error)
+	Seq(ctx context.Context) int64
+}
 
 // ContentType is the media type of every ActivityPub document we serve.
 const ContentType = "application/activity+json"

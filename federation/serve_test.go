@@ -197,7 +197,7 @@ func TestNodeInfoCached(t *testing.T) {
 	}
 
 	rec := &commons.Record{Slug: "osm", Name: commons.Text{"en": "OpenStreetMap"}, Kinds: []string{"geodata"}, Status: "stable"}
-	if err := f.db.CreateRecord(t.Context(), rec, "ed"); err != nil {
+	if err := f.db.(*store.DB).CreateRecord(t.Context(), rec, "ed"); err != nil {
 		t.Fatal(err)
 	}
 	if _, doc := get("2.1", ""); users(doc) != float64(1) {

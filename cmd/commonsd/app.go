@@ -30,6 +30,17 @@ type app struct {
 	handler http.Handler
 }
 
+// Each consumer declares the interface it needs and *store.DB, on either
+// SQL dialect, satisfies them all: a method one needs and the store lacks
+// fails the build here.
+var (
+	_ web.Directory    = (*store.DB)(nil)
+	_ federation.Store = (*store.DB)(nil)
+	_ harvestStore     = (*store.DB)(nil)
+	_ harvestList      = (*store.DB)(nil)
+	_ metricsStore     = (*store.DB)(nil)
+)
+
 // newApp opens the store and builds the handler. The caller closes it.
 func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) {
 	db, err := store.Open(ctx, cfg.Store.options(cfg.Server.BaseURL, logger))

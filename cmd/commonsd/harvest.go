@@ -24,7 +24,7 @@ import (
 // unchanged one costs one 304, a missing or broken one is reported and
 // never deletes its record.
 type harvester struct {
-	db       *store.DB
+	db       harvestStore
 	client   *http.Client
 	interval time.Duration // between two reads of one file
 	poll     time.Duration // how often due files are looked for
@@ -33,7 +33,15 @@ type harvester struct {
 	now      func() time.Time
 }
 
-func newHarvester(db *store.DB, cfg Config, logger *slog.Logger, changed func()) *harvester {
+// harvestStore is what the harvester needs from the store: the due files,
+// their results, and the records they import.
+type harvestStore interface {
+	ClaimDueHarvests(ctx context.Context, limit int) ([]store.Harvest, error)
+	SaveHarvestResult(ctx context.Context, url string, r store.HarvestResult) error
+	publiccode.Store
+}
+
+func newHarvester(db harvestStore, cfg Config, logger *slog.Logger, changed func()) *harvester {
 	return &harvester{
 		db: db,
 		client: federation.NewHTTPClient(federation.ClientOptions{
@@ -156,9 +164,14 @@ func (h *harvester) read(ctx context.Context, hv store.Harvest) store.HarvestRes
 		ETag: f.ETag, LastModified: f.LastModified, NextAt: next}
 }
 
+// harvestAdder lists a file to re-read.
+type harvestAdder interface {
+	AddHarvest(ctx context.Context, url, fileURL string) (*store.Harvest, error)
+}
+
 // addHarvests lists sources to re-read; one listed already is left as it
 // is.
-func addHarvests(ctx context.Context, db *store.DB, sources []string) (added []string, err error) {
+func addHarvests(ctx context.Context, db harvestAdder, sources []string) (added []string, err error) {
 	for _, src := range sources {
 		src = strings.TrimSpace(src)
 		urls := publiccode.FileURLs(src)
@@ -303,7 +316,16 @@ func cmdHarvestRun(ctx context.Context, c *cli, args []string) error {
 }
 
 // harvestOps gives the operator page the harvest list and its forms.
-type harvestOps struct{ db *store.DB }
+type harvestOps struct{ db harvestList }
+
+// harvestList is the list of files to re-read, as the operator page shows
+// and edits it.
+type harvestList interface {
+	harvestAdder
+	RemoveHarvest(ctx context.Context, url string) error
+	Harvests(ctx context.Context) ([]store.Harvest, error)
+	HarvestOfRecord(ctx context.Context, slug string) (*store.Harvest, error)
+}
 
 func (o harvestOps) Harvests(ctx context.Context) ([]web.Harvest, error) {
 	hs, err := o.db.Harvests(ctx)
