@@ -82,8 +82,8 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 		if db.d.postgres() {
 			w.batch = &pgBatch{}
 		}
-		flush := func() error {
-			conflicts, err := w.flushBatch()
+		flush := func(final bool) error {
+			conflicts, err := w.flushBatch(final)
 			if err != nil {
 				return err
 			}
@@ -107,7 +107,7 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 				return err
 			}
 			if i%importChunk == 0 {
-				if err := flush(); err != nil {
+				if err := flush(false); err != nil {
 					return err
 				}
 				// Look up the stored records of a whole chunk at once.
@@ -147,7 +147,7 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 			}
 			stored[i] = true
 		}
-		if err := flush(); err != nil {
+		if err := flush(true); err != nil {
 			return err
 		}
 		if res.Created+res.Updated == 0 {

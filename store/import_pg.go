@@ -14,7 +14,8 @@ import (
 // rows they add beside them (postings, words, keys, history), and writes
 // them a batch at a time: one statement per table, the rows as arrays.
 // Written one at a time, each record cost about eight round trips to the
-// server; a batch of importChunk records costs six.
+// server; a batch of importChunk records costs five, and the postings
+// (about a hundred a record) go in batches of their own, postingsBatch.
 type pgBatch struct {
 	recs []pgNewRecord
 	// words are the new words of the vocabulary, not yet written.
@@ -28,7 +29,7 @@ type pgBatch struct {
 // postingsBatch is the number of postings from which a batching writer
 // writes those it holds. They go into an index ordered by token: written
 // many at a time and in its order, they reach each of its pages once.
-const postingsBatch = 1 << 16
+const postingsBatch = 1 << 17
 
 func (b *pgBatch) addPostings(pk int64, enc *encoded) {
 	tiers, cols, toks := enc.tiers, enc.cols, enc.toks
@@ -91,8 +92,9 @@ func (w *recordWriter) queueInsert(r *commons.Record, enc *encoded, actor string
 
 // flushBatch writes the queued records and their rows, and returns the ids
 // of the queued records it could not insert because a stored record holds
-// their id or slug (none of their rows is written).
-func (w *recordWriter) flushBatch() (conflicts []string, err error) {
+// their id or slug (none of their rows is written). Unless final, it keeps
+// the postings until they are postingsBatch.
+func (w *recordWriter) flushBatch(final bool) (conflicts []string, err error) {
 	b := w.batch
 	if b == nil {
 		return nil, nil
@@ -104,8 +106,10 @@ func (w *recordWriter) flushBatch() (conflicts []string, err error) {
 			return nil, err
 		}
 	}
-	if err := w.flushPostings(); err != nil {
-		return nil, err
+	if final || len(b.postTok) >= postingsBatch {
+		if err := w.flushPostings(); err != nil {
+			return nil, err
+		}
 	}
 	if len(b.words) > 0 {
 		if err := w.exec(`INSERT INTO search_terms (term, seq) SELECT unnest(?::text[]), ? ON CONFLICT DO NOTHING`, b.words, w.seq); err != nil {
@@ -205,11 +209,6 @@ func (w *recordWriter) insertBatch(recs []pgNewRecord) ([]string, error) {
 		p := &q.r.Provenance
 		histRec, histVer, histAt = append(histRec, pk), append(histVer, int64(p.Version)), append(histAt, millis(p.Created))
 		histActor = append(histActor, q.actor)
-	}
-	if len(w.batch.postRec) >= postingsBatch {
-		if err := w.flushPostings(); err != nil {
-			return nil, err
-		}
 	}
 	if len(keyKey) > 0 {
 		if err := w.exec(`INSERT INTO record_keys (key, record) SELECT * FROM unnest(?::text[], ?::bigint[])
