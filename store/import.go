@@ -57,6 +57,7 @@ type importItem struct {
 //
 // Validation, hashing and encoding run on every core while the records
 // already prepared are written, so that the single writer is the limit.
+// On PostgreSQL the new records are written a chunk at a time (pgBatch).
 func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts ImportOptions) (*ImportResult, error) {
 	now := db.nowMillis()
 	prep := db.prepareImport(rs, now)
@@ -96,6 +97,8 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 				res.Created--
 				stored[i] = false
 				res.Rejected = append(res.Rejected, ImportRejection{Index: i, Slug: rsSlug(rs[i]), Err: err})
+			}
+			if len(conflicts) > 0 {
 				slices.SortFunc(res.Rejected, func(a, b ImportRejection) int { return cmp.Compare(a.Index, b.Index) })
 			}
 			clear(queued)
