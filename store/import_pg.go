@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/commons-directory/commons"
@@ -236,11 +235,15 @@ func (w *recordWriter) insertBatch(recs []pgNewRecord) ([]string, error) {
 // pgPostings are the postings of a record's text: each token once per tier
 // and column (0 the words as written, 1 their stems).
 func pgPostings(d *derived) (tiers, cols []int16, toks []string) {
-	seen := map[string]bool{}
+	type posting struct {
+		tier, col int
+		tok       string
+	}
+	seen := map[posting]bool{}
 	for t := range tierTables {
 		for c, text := range []string{d.text[t], d.alt[t]} {
 			for _, tok := range ftsTokens(text) {
-				k := strconv.Itoa(t) + strconv.Itoa(c) + tok
+				k := posting{t, c, tok}
 				if seen[k] {
 					continue
 				}

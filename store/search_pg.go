@@ -8,9 +8,7 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Full text on PostgreSQL.
@@ -46,8 +44,11 @@ func ftsFold(s string) string {
 	if isASCII(s) {
 		return strings.ToLower(s)
 	}
-	folder := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	// The transformers of foldKey (folders): a chain allocates its buffers
+	// when made, and an import folds hundreds of thousands of words.
+	folder := folders.Get().(transform.Transformer)
 	f, _, err := transform.String(folder, s)
+	folders.Put(folder)
 	if err != nil {
 		f = s
 	}
