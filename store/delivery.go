@@ -50,7 +50,11 @@ const (
 	selectBodies       = `SELECT id, sender, body FROM activities WHERE id IN (SELECT value FROM json_each(?))`
 	deleteDeliveryByID = `DELETE FROM deliveries WHERE id = ?`
 	clearInboxHealth   = `DELETE FROM inbox_health WHERE inbox = ?`
-	failDelivery       = `UPDATE deliveries SET attempts = attempts + 1, next_at = ?, lease_until = NULL,
+	// settleDeliveryPG is deleteDeliveryByID and clearInboxHealth in one
+	// statement, for PostgreSQL.
+	settleDeliveryPG = `WITH d AS (DELETE FROM deliveries WHERE id = ?1)
+		DELETE FROM inbox_health WHERE inbox = ?2`
+	failDelivery = `UPDATE deliveries SET attempts = attempts + 1, next_at = ?, lease_until = NULL,
 		last_error = ? WHERE id = ? RETURNING inbox`
 	countInboxFailure = `INSERT INTO inbox_health (inbox, failures, first_failure, last_failure, last_error, unreachable_since)
 		VALUES (?1, 1, ?2, ?2, ?3, ?4)
@@ -118,7 +122,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 		return nil, nil
 	}
 	var out []Delivery
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.rowTx(ctx, func(tx *sql.Tx) error {
 		s, err := db.stmt(ctx, tx, selectDue)
 		if err != nil {
 			return err
@@ -203,7 +207,11 @@ func (db *DB) activityBodies(ctx context.Context, tx *sql.Tx, acts map[string][]
 // (a worker whose lease ran out and another that claimed the row after it
 // may both report).
 func (db *DB) DeliverySucceeded(ctx context.Context, id int64, inbox string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.rowTx(ctx, func(tx *sql.Tx) error {
+		if db.d.postgres() {
+			_, err := tx.ExecContext(ctx, settleDeliveryPG, id, inbox)
+			return err
+		}
 		s, err := db.stmt(ctx, tx, deleteDeliveryByID)
 		if err != nil {
 			return err
@@ -228,7 +236,7 @@ func (db *DB) DeliverySucceeded(ctx context.Context, id int64, inbox string) err
 // The inbox did answer, so a failing one has its failures cleared and
 // errText kept as its last error.
 func (db *DB) DeliveryRefused(ctx context.Context, id int64, errText string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.rowTx(ctx, func(tx *sql.Tx) error {
 		inbox, err := deleteDelivery(ctx, tx, id)
 		if err != nil || inbox == "" {
 			return err
@@ -256,7 +264,7 @@ func deleteDelivery(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
 // DeliveryFailed reschedules a delivery for next, releasing its lease,
 // and counts one more failure against its inbox.
 func (db *DB) DeliveryFailed(ctx context.Context, id int64, next time.Time, errText string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.rowTx(ctx, func(tx *sql.Tx) error {
 		s, err := db.stmt(ctx, tx, failDelivery)
 		if err != nil {
 			return err
@@ -279,7 +287,7 @@ func (db *DB) DeliveryFailed(ctx context.Context, id int64, next time.Time, errT
 // DeliveryGaveUp removes a delivery that exhausted its retries and marks
 // its inbox unreachable: Enqueue skips it until a delivery to it succeeds.
 func (db *DB) DeliveryGaveUp(ctx context.Context, id int64, inbox, errText string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.rowTx(ctx, func(tx *sql.Tx) error {
 		stored, err := deleteDelivery(ctx, tx, id)
 		if err != nil || stored == "" {
 			return err

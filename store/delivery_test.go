@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/commons-directory/commons"
+	"github.com/commons-directory/commons/store/pgtest"
 )
 
 const testSender = testBase + "/records/forgejo"
@@ -510,4 +512,60 @@ func TestReviveInboxes(t *testing.T) {
 			t.Fatalf("%d deliveries queued, want 1", pending)
 		}
 	})
+}
+
+// On PostgreSQL the delivery queue's claims and outcomes lock only their
+// own rows: they go through while another process's write holds the lock
+// that serialises the store's writes.
+func TestDeliveriesBesideAWrite(t *testing.T) {
+	pgtest.Require(t)
+	t.Run(DriverPostgres, testDeliveriesBesideAWrite)
+}
+
+func testDeliveriesBesideAWrite(t *testing.T) {
+	ctx := context.Background()
+	clock := newManualClock()
+	db := mustOpenPath(t, filepath.Join(t.TempDir(), "d.db"), clock.now)
+	if !db.d.postgres() {
+		t.Fatal("not on PostgreSQL")
+	}
+	in := testInboxes(3, "w")
+	if err := db.Enqueue(ctx, testSender+"#w", testSender, []byte(`{"type":"Create"}`), in); err != nil {
+		t.Fatal(err)
+	}
+	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- db.write(ctx, func(tx *sql.Tx, seq int64) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	defer func() {
+		close(release)
+		if err := <-done; err != nil {
+			t.Errorf("write: %v", err)
+		}
+	}()
+	// Bounded: before, each of these waited for the write to end.
+	tctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	ds, err := db.ClaimDeliveries(tctx, clock.now(), time.Minute, 10)
+	if err != nil || len(ds) != len(in) {
+		t.Fatalf("claim beside a write: %d deliveries, %v", len(ds), err)
+	}
+	if err := db.DeliverySucceeded(tctx, ds[0].ID, ds[0].Inbox); err != nil {
+		t.Fatalf("sent beside a write: %v", err)
+	}
+	if err := db.DeliveryFailed(tctx, ds[1].ID, clock.now().Add(time.Hour), "503"); err != nil {
+		t.Fatalf("failed beside a write: %v", err)
+	}
+	if err := db.DeliveryGaveUp(tctx, ds[2].ID, ds[2].Inbox, "gone"); err != nil {
+		t.Fatalf("gave up beside a write: %v", err)
+	}
+	pending, failing, err := db.DeliveryQueue(tctx)
+	if err != nil || pending != 1 || len(failing) != 2 {
+		t.Errorf("queue: %d pending, %+v failing, %v", pending, failing, err)
+	}
 }

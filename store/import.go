@@ -1,12 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +57,7 @@ type importItem struct {
 //
 // Validation, hashing and encoding run on every core while the records
 // already prepared are written, so that the single writer is the limit.
+// On PostgreSQL the new records are written a chunk at a time (pgBatch).
 func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts ImportOptions) (*ImportResult, error) {
 	now := db.nowMillis()
 	prep := db.prepareImport(rs, now)
@@ -74,12 +77,42 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 		}
 		first := map[string]int{}
 		var existing map[string]*storedRecord
+		// On PostgreSQL the new records are written a chunk at a time
+		// (see pgBatch); queued holds the index of each queued one, by id.
+		queued := map[string]int{}
+		if db.d.postgres() {
+			w.batch = &pgBatch{}
+		}
+		flush := func(final bool) error {
+			conflicts, err := w.flushBatch(final)
+			if err != nil {
+				return err
+			}
+			for _, id := range conflicts {
+				i := queued[id]
+				err := commons.Errorf(commons.ECONFLICT, "a record with the id %s exists", id)
+				if !opts.SkipInvalid {
+					return importError(i, rs[i], err)
+				}
+				res.Created--
+				stored[i] = false
+				res.Rejected = append(res.Rejected, ImportRejection{Index: i, Slug: rsSlug(rs[i]), Err: err})
+			}
+			if len(conflicts) > 0 {
+				slices.SortFunc(res.Rejected, func(a, b ImportRejection) int { return cmp.Compare(a.Index, b.Index) })
+			}
+			clear(queued)
+			return nil
+		}
 		for i := range rs {
 			it, err := prep.item(ctx, i)
 			if err != nil {
 				return err
 			}
 			if i%importChunk == 0 {
+				if err := flush(false); err != nil {
+					return err
+				}
 				// Look up the stored records of a whole chunk at once.
 				if existing, err = w.currentMany(prep.slugs(i)); err != nil {
 					return err
@@ -107,12 +140,18 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 				continue
 			case action == "create":
 				res.Created++
+				if w.batch != nil {
+					queued[it.c.ID] = i
+				}
 			case action == "update":
 				res.Updated++
 			default:
 				res.Unchanged++
 			}
 			stored[i] = true
+		}
+		if err := flush(true); err != nil {
+			return err
 		}
 		if res.Created+res.Updated == 0 {
 			return errNoChange
@@ -320,6 +359,9 @@ func (db *DB) prepareOne(r *commons.Record, now time.Time) importItem {
 		Hash:      r.ContentHash(),
 	}
 	it.enc, it.err = encode(&it.c)
+	if it.err == nil && db.d.postgres() {
+		it.enc.tiers, it.enc.cols, it.enc.toks = pgPostings(&it.enc.d)
+	}
 	return it
 }
 
@@ -327,6 +369,10 @@ func (db *DB) prepareOne(r *commons.Record, now time.Time) importItem {
 // if none), and reports which it did ("create", "update" or "" when
 // unchanged). it.c becomes the stored record.
 func (db *DB) importOne(w *recordWriter, it *importItem, cur *storedRecord, actor string, now time.Time) (string, error) {
+	if cur == nil && w.batch != nil {
+		w.queueInsert(&it.c, it.enc, actor)
+		return "create", nil
+	}
 	if cur == nil {
 		return "create", w.insert(&it.c, it.enc, actor)
 	}

@@ -128,6 +128,52 @@ func TestImportRecords(t *testing.T) {
 				t.Errorf("record before the conflict was kept: %v", err)
 			}
 		})
+		t.Run("IDTaken", func(t *testing.T) {
+			// A stored row holds the id the record would get, not its slug:
+			// the insertion itself finds the conflict (in a batch on
+			// PostgreSQL), and names the record.
+			if _, err := db.w.ExecContext(ctx, `INSERT INTO records (id, slug, origin, local, doc, version, hash, created, updated,
+				seq, sort_name, facets, len_name, len_meta, len_desc) VALUES (?, 'squatter', 'https://elsewhere.example', 0, '{}', 1, 'h', 0, 0, 0, '', '', 0, 0, 0)`,
+				db.recordID("taken")); err != nil {
+				t.Fatal(err)
+			}
+			rs := []*commons.Record{newRecord("before-taken", "Before"), newRecord("taken", "Taken"), newRecord("after-taken", "After")}
+			_, err := db.ImportRecords(ctx, rs, ImportOptions{})
+			wantCode(t, err, commons.ECONFLICT)
+			if msg := commons.ErrorMessage(err); !strings.HasPrefix(msg, "record 1 (taken): ") || !strings.Contains(msg, db.recordID("taken")) {
+				t.Errorf("message %q", msg)
+			}
+			if _, err := db.Record(ctx, "before-taken"); commons.ErrorCode(err) != commons.ENOTFOUND {
+				t.Errorf("record before the conflict was kept: %v", err)
+			}
+			rs = []*commons.Record{newRecord("before-taken", "Before"), newRecord("taken", "Taken"), newRecord("after-taken", "After")}
+			res, err := db.ImportRecords(ctx, rs, ImportOptions{SkipInvalid: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Created != 2 || len(res.Rejected) != 1 || res.Rejected[0].Index != 1 || res.Rejected[0].Slug != "taken" ||
+				commons.ErrorCode(res.Rejected[0].Err) != commons.ECONFLICT {
+				t.Fatalf("result %+v", res)
+			}
+			for _, slug := range []string{"before-taken", "after-taken"} {
+				r, err := db.Record(ctx, slug)
+				if err != nil {
+					t.Fatalf("%s: %v", slug, err)
+				}
+				if hs, err := db.RecordHistory(ctx, slug); err != nil || len(hs) != 1 {
+					t.Errorf("%s: history %v, %v", slug, hs, err)
+				}
+				if r.ID == "" {
+					t.Errorf("%s: no id", slug)
+				}
+			}
+			if _, err := db.Record(ctx, "taken"); commons.ErrorCode(err) != commons.ENOTFOUND {
+				t.Errorf("the refused record was stored: %v", err)
+			}
+			if rs[1].ID != "" {
+				t.Errorf("the refused record got the id %s", rs[1].ID)
+			}
+		})
 		t.Run("Empty", func(t *testing.T) {
 			res, err := db.ImportRecords(ctx, nil, ImportOptions{})
 			if err != nil || res.Created+res.Updated+res.Unchanged+len(res.Rejected) != 0 {

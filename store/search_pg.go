@@ -8,9 +8,7 @@ import (
 	"strings"
 	"unicode"
 
-	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Full text on PostgreSQL.
@@ -46,8 +44,11 @@ func ftsFold(s string) string {
 	if isASCII(s) {
 		return strings.ToLower(s)
 	}
-	folder := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	// The transformers of foldKey (folders): a chain allocates its buffers
+	// when made, and an import folds hundreds of thousands of words.
+	folder := folders.Get().(transform.Transformer)
 	f, _, err := transform.String(folder, s)
+	folders.Put(folder)
 	if err != nil {
 		f = s
 	}
@@ -58,21 +59,7 @@ func ftsFold(s string) string {
 // one statement, and the new words of the vocabulary in another, so that a
 // record costs few round trips to the server.
 func (w *recordWriter) insertTextPG(pk int64, d *derived) error {
-	var tiers, cols []int16
-	var toks []string
-	seen := map[string]bool{}
-	for t := range tierTables {
-		for c, text := range []string{d.text[t], d.alt[t]} {
-			for _, tok := range ftsTokens(text) {
-				k := strconv.Itoa(t) + strconv.Itoa(c) + tok
-				if seen[k] {
-					continue
-				}
-				seen[k] = true
-				tiers, cols, toks = append(tiers, int16(t)), append(cols, int16(c)), append(toks, tok)
-			}
-		}
-	}
+	tiers, cols, toks := pgPostings(d)
 	if len(toks) > 0 {
 		if err := w.exec(`INSERT INTO search_postings (record, tier, col, token)
 			SELECT ?, u.t, u.c, u.w FROM unnest(?::smallint[], ?::smallint[], ?::text[]) AS u(t, c, w)`, pk, tiers, cols, toks); err != nil {

@@ -33,6 +33,8 @@ type recordWriter struct {
 	// writer writes them all at flushTerms, the others with each record.
 	pending []string
 	bulk    bool
+	// batch, on PostgreSQL, queues an import's new records (see pgBatch).
+	batch *pgBatch
 }
 
 // termBatch is the number of words one INSERT into search_terms writes.
@@ -155,6 +157,10 @@ func (w *recordWriter) currentLive(slug string, ifVersion int) (*storedRecord, e
 type encoded struct {
 	doc []byte
 	d   derived
+	// The postings of d on PostgreSQL, when an import computed them
+	// beforehand (pgPostings); nil otherwise.
+	tiers, cols []int16
+	toks        []string
 }
 
 // encode prepares a record, provenance set, for storing.
