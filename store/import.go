@@ -80,8 +80,15 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 		// On PostgreSQL the new records are written a chunk at a time
 		// (see pgBatch); queued holds the index of each queued one, by id.
 		queued := map[string]int{}
+		suspended := false
 		if db.d.postgres() {
 			w.batch = &pgBatch{}
+			if len(rs) >= bulkRecords {
+				var err error
+				if suspended, err = w.suspendPostingsIndexes(); err != nil {
+					return err
+				}
+			}
 		}
 		flush := func(final bool) error {
 			conflicts, err := w.flushBatch(final)
@@ -155,6 +162,11 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 		}
 		if res.Created+res.Updated == 0 {
 			return errNoChange
+		}
+		if suspended {
+			if err := w.restorePostingsIndexes(); err != nil {
+				return err
+			}
 		}
 		return w.flushTerms()
 	})

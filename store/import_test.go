@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -263,4 +264,59 @@ func TestSQLiteBulkImportGrowsCache(t *testing.T) {
 	if got := cache(); got != defaultCacheKiB || db.shrinker.shrunk.Load() != 1 {
 		t.Errorf("after the idle time the cache is %d KiB (shrunk %d times), want %d", got, db.shrinker.shrunk.Load(), defaultCacheKiB)
 	}
+}
+
+// TestImportFirstLoad: a bulk import into an empty directory (which on
+// PostgreSQL builds the text indexes once, after the rows) and one into a
+// directory with text (which keeps them) both leave every record found by
+// its words, and the indexes as the migrations define them.
+func TestImportFirstLoad(t *testing.T) {
+	eachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := MustOpen(t)
+		batch := func(from, n int, word string) []*commons.Record {
+			rs := make([]*commons.Record, n)
+			for i := range rs {
+				rs[i] = newRecord(fmt.Sprintf("rec-%05d", from+i), fmt.Sprintf("Record %d %s", from+i, word))
+			}
+			return rs
+		}
+		found := func(q string) int {
+			t.Helper()
+			p, err := db.SearchRecords(ctx, commons.RecordFilter{Query: q, Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.Total
+		}
+		indexes := func() {
+			t.Helper()
+			if !onPostgres(t) {
+				return
+			}
+			var n int
+			if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM pg_indexes WHERE tablename = 'search_postings'
+				AND indexname IN ('search_postings_pkey', 'search_postings_record')`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 2 {
+				t.Errorf("search_postings has %d of its 2 indexes", n)
+			}
+		}
+		if _, err := db.ImportRecords(ctx, batch(0, bulkRecords, "alphaword"), ImportOptions{Actor: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		indexes()
+		if n := found("alphaword"); n != bulkRecords {
+			t.Errorf("after the first load, alphaword finds %d, want %d", n, bulkRecords)
+		}
+		// A second bulk import: half of it changes records of the first.
+		if _, err := db.ImportRecords(ctx, batch(bulkRecords/2, bulkRecords, "bravoword"), ImportOptions{Actor: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		indexes()
+		if a, b := found("alphaword"), found("bravoword"); a != bulkRecords/2 || b != bulkRecords {
+			t.Errorf("after the second import, alphaword finds %d (want %d), bravoword %d (want %d)", a, bulkRecords/2, b, bulkRecords)
+		}
+	})
 }
