@@ -59,12 +59,20 @@ func fundingBenchRecord(i int) *commons.Record {
 // rebuild).
 func openFundingBench(b *testing.B) *store.DB {
 	b.Helper()
+	return openBenchDB(b, &fundingBenchOnce, fundingBenchPath, func(ctx context.Context, db *store.DB) {})
+}
+
+// openBenchDB opens the benchmark database at path, building it first
+// (once, through a temporary file renamed into place when complete) with
+// fundingBenchRecords records of fundingBenchRecord, then fill.
+func openBenchDB(b *testing.B, once *sync.Once, path string, fill func(context.Context, *store.DB)) *store.DB {
+	b.Helper()
 	ctx := context.Background()
-	fundingBenchOnce.Do(func() {
-		if _, err := os.Stat(fundingBenchPath); err == nil {
+	once.Do(func() {
+		if _, err := os.Stat(path); err == nil {
 			return
 		}
-		tmp := fundingBenchPath + ".building"
+		tmp := path + ".building"
 		os.Remove(tmp)
 		db, err := store.Open(ctx, store.Options{Path: tmp, BaseURL: fundingBenchBase})
 		if err != nil {
@@ -79,17 +87,18 @@ func openFundingBench(b *testing.B) *store.DB {
 				b.Fatal(err)
 			}
 		}
+		fill(ctx, db)
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}
 		for _, suffix := range []string{"-wal", "-shm"} {
 			os.Remove(tmp + suffix)
 		}
-		if err := os.Rename(tmp, fundingBenchPath); err != nil {
+		if err := os.Rename(tmp, path); err != nil {
 			b.Fatal(err)
 		}
 	})
-	db, err := store.Open(ctx, store.Options{Path: fundingBenchPath, BaseURL: fundingBenchBase})
+	db, err := store.Open(ctx, store.Options{Path: path, BaseURL: fundingBenchBase})
 	if err != nil {
 		b.Fatal(err)
 	}

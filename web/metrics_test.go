@@ -10,10 +10,9 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/commons-directory/commons/metrics"
+	"github.com/commons-directory/commons/metrics/metricstest"
 )
 
 const testMetricsToken = "a-metrics-token-for-tests"
@@ -33,52 +32,11 @@ func withMetrics(token string) func(*Options) {
 	}
 }
 
-// parseMetrics reads a scrape in the text format.
-func parseMetrics(t testing.TB, b []byte) map[string]*dto.MetricFamily {
-	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("parse metrics: %v\n%s", err, b)
-	}
-	return fams
-}
-
-// sample returns the value of the series of family name whose labels
-// include want: a counter's or gauge's value, a histogram's count.
-func sample(fams map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
-	f, ok := fams[name]
-	if !ok {
-		return 0, false
-	}
-next:
-	for _, m := range f.GetMetric() {
-		have := map[string]string{}
-		for _, l := range m.GetLabel() {
-			have[l.GetName()] = l.GetValue()
-		}
-		for k, v := range want {
-			if have[k] != v {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		}
-	}
-	return 0, false
-}
-
 func (s *testServer) scrape(t testing.TB) map[string]*dto.MetricFamily {
 	t.Helper()
 	resp, b := s.do(t, req{Method: "GET", Route: "/metrics", Path: "/metrics", Header: map[string]string{"Authorization": "Bearer " + testMetricsToken}})
 	expect(t, resp, b, http.StatusOK)
-	return parseMetrics(t, b)
+	return metricstest.Parse(t, b)
 }
 
 // TestMetricsRequests: requests are counted under their route template
@@ -122,7 +80,7 @@ func TestMetricsRequests(t *testing.T) {
 				{"/api/v1/records", "GET", "2xx", 1},
 				{"unmatched", "GET", "4xx", 1},
 			} {
-				got, ok := sample(fams, name, map[string]string{"route": c.route, "method": c.method, "status": c.status, "process": "web-test"})
+				got, ok := metricstest.Value(fams, name, map[string]string{"route": c.route, "method": c.method, "status": c.status, "process": "web-test"})
 				if !ok || got != c.want {
 					t.Errorf("%s{route=%q,method=%s,status=%s} = %v (present %v), want %v", name, c.route, c.method, c.status, got, ok, c.want)
 				}
@@ -134,7 +92,7 @@ func TestMetricsRequests(t *testing.T) {
 					}
 				}
 			}
-			if n, ok := sample(fams, "commonsd_search_duration_seconds", map[string]string{"process": "web-test"}); !ok || n < 1 {
+			if n, ok := metricstest.Value(fams, "commonsd_search_duration_seconds", map[string]string{"process": "web-test"}); !ok || n < 1 {
 				t.Errorf("commonsd_search_duration_seconds count = %v (present %v), want at least 1", n, ok)
 			}
 		})
@@ -164,7 +122,7 @@ func TestMetricsToken(t *testing.T) {
 		}
 	}
 	fams := s.scrape(t)
-	if _, ok := sample(fams, "go_goroutines", map[string]string{"process": "web-test"}); !ok {
+	if _, ok := metricstest.Value(fams, "go_goroutines", map[string]string{"process": "web-test"}); !ok {
 		t.Error("no go_goroutines with the process label")
 	}
 

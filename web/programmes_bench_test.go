@@ -41,26 +41,7 @@ func programmesBenchProgramme(i int) *commons.Record {
 // in the temporary directory between runs; delete it to rebuild).
 func openProgrammesBench(b *testing.B) *store.DB {
 	b.Helper()
-	ctx := context.Background()
-	programmesBenchOnce.Do(func() {
-		if _, err := os.Stat(programmesBenchPath); err == nil {
-			return
-		}
-		tmp := programmesBenchPath + ".building"
-		os.Remove(tmp)
-		db, err := store.Open(ctx, store.Options{Path: tmp, BaseURL: fundingBenchBase})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for i := 0; i < fundingBenchRecords; i += 10_000 {
-			rs := make([]*commons.Record, 10_000)
-			for j := range rs {
-				rs[j] = fundingBenchRecord(i + j)
-			}
-			if _, err := db.ImportRecords(ctx, rs, store.ImportOptions{Actor: "bench"}); err != nil {
-				b.Fatal(err)
-			}
-		}
+	return openBenchDB(b, &programmesBenchOnce, programmesBenchPath, func(ctx context.Context, db *store.DB) {
 		var ps []*commons.Record
 		for i := range programmesBenchCount {
 			ps = append(ps, programmesBenchProgramme(i))
@@ -68,22 +49,7 @@ func openProgrammesBench(b *testing.B) *store.DB {
 		if _, err := db.ImportRecords(ctx, ps, store.ImportOptions{Actor: "bench"}); err != nil {
 			b.Fatal(err)
 		}
-		if err := db.Close(); err != nil {
-			b.Fatal(err)
-		}
-		for _, suffix := range []string{"-wal", "-shm"} {
-			os.Remove(tmp + suffix)
-		}
-		if err := os.Rename(tmp, programmesBenchPath); err != nil {
-			b.Fatal(err)
-		}
 	})
-	db, err := store.Open(ctx, store.Options{Path: programmesBenchPath, BaseURL: fundingBenchBase})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	return db
 }
 
 // BenchmarkProgrammes100k serves the funding programme pages from a

@@ -15,10 +15,9 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/commons-directory/commons/federation/fedtest"
+	"github.com/commons-directory/commons/metrics/metricstest"
 	"github.com/commons-directory/commons/store"
 )
 
@@ -44,37 +43,7 @@ func scrapeMetrics(t *testing.T, url, token string) (fams map[string]*dto.Metric
 	if err != nil || resp.StatusCode != http.StatusOK {
 		return nil, resp.StatusCode
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	if fams, err = p.TextToMetricFamilies(bytes.NewReader(b)); err != nil {
-		t.Fatalf("parse %s: %v\n%s", url, err, b)
-	}
-	return fams, resp.StatusCode
-}
-
-// metricValue is the value of the series of family name whose labels
-// include want (a histogram's count), and whether there is one.
-func metricValue(fams map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
-next:
-	for _, m := range fams[name].GetMetric() {
-		have := map[string]string{}
-		for _, l := range m.GetLabel() {
-			have[l.GetName()] = l.GetValue()
-		}
-		for k, v := range want {
-			if have[k] != v {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		}
-	}
-	return 0, false
+	return metricstest.Parse(t, b), resp.StatusCode
 }
 
 // TestMetricsEndToEnd: after real requests — a record GET, a search, an
@@ -129,7 +98,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 	var fams map[string]*dto.MetricFamily
 	want := func(name string, labels map[string]string, ok func(float64) bool) bool {
 		labels["process"] = "a-1"
-		v, found := metricValue(fams, name, labels)
+		v, found := metricstest.Value(fams, name, labels)
 		return found && ok(v)
 	}
 	atLeast := func(n float64) func(float64) bool { return func(v float64) bool { return v >= n } }
@@ -172,7 +141,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 		var missing []string
 		for _, c := range checks {
 			if !want(c.name, c.labels, c.ok) {
-				v, found := metricValue(fams, c.name, c.labels)
+				v, found := metricstest.Value(fams, c.name, c.labels)
 				missing = append(missing, fmt.Sprintf("%s%v = %v (present %v)", c.name, c.labels, v, found))
 			}
 		}
@@ -217,7 +186,7 @@ func TestMetricsOwnListener(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("scrape: %d", status)
 	}
-	if v, ok := metricValue(fams, "commonsd_store_up", map[string]string{"process": "own"}); !ok || v != 1 {
+	if v, ok := metricstest.Value(fams, "commonsd_store_up", map[string]string{"process": "own"}); !ok || v != 1 {
 		t.Errorf("commonsd_store_up{process=own} = %v (present %v)", v, ok)
 	}
 	if _, status := scrapeMetrics(t, e.url+"/metrics", ""); status != http.StatusNotFound {
@@ -304,17 +273,17 @@ func TestMetricsStoreDown(t *testing.T) {
 	ts := httptest.NewServer(metricsMux(m))
 	defer ts.Close()
 	fams, status := scrapeMetrics(t, ts.URL+"/metrics", "")
-	if v, ok := metricValue(fams, "commonsd_store_up", nil); status != http.StatusOK || !ok || v != 1 {
+	if v, ok := metricstest.Value(fams, "commonsd_store_up", nil); status != http.StatusOK || !ok || v != 1 {
 		t.Fatalf("open store: status %d, commonsd_store_up %v (present %v)", status, v, ok)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
 	fams, status = scrapeMetrics(t, ts.URL+"/metrics", "")
-	if v, ok := metricValue(fams, "commonsd_store_up", map[string]string{"process": "down"}); status != http.StatusOK || !ok || v != 0 {
+	if v, ok := metricstest.Value(fams, "commonsd_store_up", map[string]string{"process": "down"}); status != http.StatusOK || !ok || v != 0 {
 		t.Errorf("closed store: status %d, commonsd_store_up %v (present %v)", status, v, ok)
 	}
-	if _, ok := metricValue(fams, "commonsd_database_size_bytes", nil); ok {
+	if _, ok := metricstest.Value(fams, "commonsd_database_size_bytes", nil); ok {
 		t.Error("closed store: commonsd_database_size_bytes present")
 	}
 }
