@@ -110,9 +110,10 @@ func TestBrowserAccessibility(t *testing.T) {
 	if !strings.Contains(planted, "label") || !strings.Contains(planted, "color-contrast") {
 		t.Errorf("axe-core missed planted defects: %q", planted)
 	}
-	// The home and record pages in every page language.
+	// The home, record and funding programme pages in every page language.
 	for _, lang := range pageLanguageTags {
-		public = append(public, "/?lang="+lang, "/records/osm?lang="+lang)
+		public = append(public, "/?lang="+lang, "/records/osm?lang="+lang,
+			"/funding/find?country=FR&kind=geodata&lang="+lang, "/funding/programmes/geo-fund?lang="+lang)
 	}
 	for _, p := range public {
 		check(p)
