@@ -12,6 +12,17 @@ import (
 	"github.com/commons-directory/commons"
 )
 
+// CanBackup tells whether Backup can copy a database of the driver: a
+// PostgreSQL database is backed up with the server's own tools, which the
+// error names. The CLI asks it before connecting.
+func CanBackup(driver string) error {
+	if driver == DriverPostgres {
+		return commons.Errorf(commons.EINVALID, "backup: the database is on PostgreSQL: back it up with pg_dump "+
+			"(pg_dump --format=custom --file=FILE URL) or the server's point-in-time recovery")
+	}
+	return nil
+}
+
 // Backup writes a copy of the whole database to dest, a file that must not
 // exist yet, while the database stays in use: VACUUM INTO reads one
 // snapshot, so the copy is consistent however many writes go on meanwhile,
@@ -24,9 +35,8 @@ import (
 // checked database or absent. It is created 0600: it holds the instance's
 // private keys and the users' password hashes.
 func (db *DB) Backup(ctx context.Context, dest string) error {
-	if db.d.postgres() {
-		return commons.Errorf(commons.EINVALID, "backup: the database is on PostgreSQL: back it up with pg_dump "+
-			"(pg_dump --format=custom --file=FILE URL) or the server's point-in-time recovery")
+	if err := CanBackup(db.d.name); err != nil {
+		return err
 	}
 	if _, err := os.Lstat(dest); err == nil {
 		return commons.Errorf(commons.ECONFLICT, "backup: %s exists; give a new file name", dest)

@@ -208,6 +208,10 @@ func (db *DB) openError(err error) error {
 			return fmt.Errorf("open database %s: the database file is corrupt", db.path)
 		}
 	}
+	if db.d.postgres() {
+		// pgx gives one line per address it tried: keep the CLI's one line.
+		return fmt.Errorf("open database %s: %s", db.path, strings.Join(strings.Fields(pgErrText(err)), " "))
+	}
 	return fmt.Errorf("open database %s: %w", db.path, err)
 }
 

@@ -267,6 +267,12 @@ func cmdBackup(ctx context.Context, c *cli, args []string) error {
 	if len(rest) != 1 {
 		return usagef("backup: give one FILE to write the copy to")
 	}
+	// On PostgreSQL there is nothing to open: say what to use instead.
+	if cfg, err := LoadConfig(*configPath, c.getenv); err == nil {
+		if err := store.CanBackup(cfg.Store.Driver); err != nil {
+			return err
+		}
+	}
 	return withStore(ctx, c, *configPath, func(db *store.DB) error {
 		start := time.Now()
 		if err := db.Backup(ctx, rest[0]); err != nil {

@@ -97,3 +97,21 @@ func TestMigrateAndBackupOnPostgres(t *testing.T) {
 		t.Errorf("backup on PostgreSQL: %v, want one line naming pg_dump", err)
 	}
 }
+
+// TestPostgresUnreachable: with a PostgreSQL server that does not answer,
+// commonsd backup still says to use pg_dump (it needs no connection), and
+// migrate fails with one line naming the database without its password.
+func TestPostgresUnreachable(t *testing.T) {
+	e := newTestEnv(t)
+	e.vars["COMMONSD_STORE_DRIVER"] = "postgres"
+	e.vars["COMMONSD_STORE_URL"] = "postgres://commons:s3cret-pw@127.0.0.1:1/commons?connect_timeout=5"
+	_, _, err := e.run(context.Background(), "", "backup", filepath.Join(t.TempDir(), "b.db"))
+	if err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Errorf("backup with the server down: %v, want a line naming pg_dump", err)
+	}
+	_, _, err = e.run(context.Background(), "", "migrate")
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || strings.Contains(err.Error(), "\n") ||
+		strings.Contains(err.Error(), "s3cret-pw") {
+		t.Errorf("migrate with the server down: %v, want one line naming the database, without the password", err)
+	}
+}
