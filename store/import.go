@@ -85,7 +85,7 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 			w.batch = &pgBatch{}
 			if len(rs) >= bulkRecords {
 				var err error
-				if suspended, err = w.suspendPostingsIndexes(); err != nil {
+				if suspended, err = w.suspendTextIndexes(); err != nil {
 					return err
 				}
 			}
@@ -164,7 +164,7 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 			return errNoChange
 		}
 		if suspended {
-			if err := w.restorePostingsIndexes(); err != nil {
+			if err := w.restoreTextIndexes(); err != nil {
 				return err
 			}
 		}
@@ -372,7 +372,7 @@ func (db *DB) prepareOne(r *commons.Record, now time.Time) importItem {
 	}
 	it.enc, it.err = encode(&it.c)
 	if it.err == nil && db.d.postgres() {
-		it.enc.tiers, it.enc.cols, it.enc.toks = pgPostings(&it.enc.d)
+		it.enc.tiers, it.enc.docs = pgTextRows(&it.enc.d)
 	}
 	return it
 }

@@ -1,78 +1,57 @@
 package store
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/commons-directory/commons"
 )
 
 // pgBatch gathers, on PostgreSQL, the records an import creates and the
-// rows they add beside them (postings, words, keys, history), and writes
+// rows they add beside them (text, words, keys, history), and writes
 // them a batch at a time: one statement per table, the rows as arrays.
 // Written one at a time, each record cost about eight round trips to the
-// server; a batch of importChunk records costs five, and the postings
-// (about a hundred a record) go in batches of their own, postingsBatch.
+// server; a batch of importChunk records costs five, and the rows of
+// search_text go in batches of their own, textBatch.
 type pgBatch struct {
 	recs []pgNewRecord
 	// words are the new words of the vocabulary, not yet written.
 	words []string
-	// The postings of the records inserted, not yet written.
-	postRec           []int64
-	postTier, postCol []int16
-	postTok           []string
-	// unindexed is set while the postings table has no index (see
-	// suspendPostingsIndexes): the postings need no order then.
-	unindexed bool
+	// The rows of search_text of the records inserted, not yet written.
+	textRec  []int64
+	textTier []int16
+	textDoc  []string
+	// textBytes is the size of textDoc.
+	textBytes int
 }
 
-// postingsBatch is the number of postings from which a batching writer
-// writes those it holds. They go into an index ordered by token: written
-// many at a time and in its order, they reach each of its pages once.
-const postingsBatch = 1 << 17
+// textBatch is the size in bytes of the rows of search_text from which a
+// batching writer writes those it holds.
+const textBatch = 4 << 20
 
-func (b *pgBatch) addPostings(pk int64, enc *encoded) {
-	tiers, cols, toks := enc.tiers, enc.cols, enc.toks
-	if toks == nil {
-		tiers, cols, toks = pgPostings(&enc.d)
+func (b *pgBatch) addText(pk int64, enc *encoded) {
+	tiers, docs := enc.tiers, enc.docs
+	if docs == nil {
+		tiers, docs = pgTextRows(&enc.d)
 	}
-	for range toks {
-		b.postRec = append(b.postRec, pk)
+	for _, d := range docs {
+		b.textRec = append(b.textRec, pk)
+		b.textBytes += len(d)
 	}
-	b.postTier, b.postCol, b.postTok = append(b.postTier, tiers...), append(b.postCol, cols...), append(b.postTok, toks...)
+	b.textTier, b.textDoc = append(b.textTier, tiers...), append(b.textDoc, docs...)
 }
 
-// flushPostings writes the postings the batch holds, in the order of the
-// table's primary key (tier, token, col, record), unless the table has no
-// index then (suspendPostingsIndexes).
-func (w *recordWriter) flushPostings() error {
+// flushText writes the rows of search_text the batch holds.
+func (w *recordWriter) flushText() error {
 	b := w.batch
-	n := len(b.postTok)
-	if n == 0 {
+	if len(b.textDoc) == 0 {
 		return nil
 	}
-	rec, tier, col, tok := b.postRec, b.postTier, b.postCol, b.postTok
-	if !b.unindexed {
-		order := make([]int, n)
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortFunc(order, func(i, j int) int {
-			return cmp.Or(cmp.Compare(b.postTier[i], b.postTier[j]), strings.Compare(b.postTok[i], b.postTok[j]),
-				cmp.Compare(b.postCol[i], b.postCol[j]), cmp.Compare(b.postRec[i], b.postRec[j]))
-		})
-		rec, tier, col, tok = make([]int64, n), make([]int16, n), make([]int16, n), make([]string, n)
-		for k, i := range order {
-			rec[k], tier[k], col[k], tok[k] = b.postRec[i], b.postTier[i], b.postCol[i], b.postTok[i]
-		}
-	}
-	if err := w.exec(`INSERT INTO search_postings (record, tier, col, token)
-		SELECT * FROM unnest(?::bigint[], ?::smallint[], ?::smallint[], ?::text[])`, rec, tier, col, tok); err != nil {
+	if err := w.exec(`INSERT INTO search_text (record, tier, doc)
+		SELECT u.r, u.t, u.d::tsvector FROM unnest(?::bigint[], ?::smallint[], ?::text[]) AS u(r, t, d)`,
+		b.textRec, b.textTier, b.textDoc); err != nil {
 		return fmt.Errorf("index record text: %w", err)
 	}
-	b.postRec, b.postTier, b.postCol, b.postTok = b.postRec[:0], b.postTier[:0], b.postCol[:0], b.postTok[:0]
+	b.textRec, b.textTier, b.textDoc, b.textBytes = b.textRec[:0], b.textTier[:0], b.textDoc[:0], 0
 	return nil
 }
 
@@ -99,7 +78,7 @@ func (w *recordWriter) queueInsert(r *commons.Record, enc *encoded, actor string
 // flushBatch writes the queued records and their rows, and returns the ids
 // of the queued records it could not insert because a stored record holds
 // their id or slug (none of their rows is written). Unless final, it keeps
-// the postings until they are postingsBatch.
+// the rows of search_text until they are textBatch bytes.
 func (w *recordWriter) flushBatch(final bool) (conflicts []string, err error) {
 	b := w.batch
 	if b == nil {
@@ -112,8 +91,8 @@ func (w *recordWriter) flushBatch(final bool) (conflicts []string, err error) {
 			return nil, err
 		}
 	}
-	if final || len(b.postTok) >= postingsBatch {
-		if err := w.flushPostings(); err != nil {
+	if final || b.textBytes >= textBatch {
+		if err := w.flushText(); err != nil {
 			return nil, err
 		}
 	}
@@ -203,7 +182,7 @@ func (w *recordWriter) insertBatch(recs []pgNewRecord) ([]string, error) {
 			continue
 		}
 		w.lastPK = pk
-		w.batch.addPostings(pk, q.enc)
+		w.batch.addText(pk, q.enc)
 		for _, k := range RecordKeys(q.r) {
 			keyRec, keyKey = append(keyRec, pk), append(keyKey, k)
 		}
@@ -239,71 +218,47 @@ func (w *recordWriter) insertBatch(recs []pgNewRecord) ([]string, error) {
 	return conflicts, nil
 }
 
-// pgPostings are the postings of a record's text: each token once per tier
-// and column (0 the words as written, 1 their stems).
-func pgPostings(d *derived) (tiers, cols []int16, toks []string) {
-	type posting struct {
-		tier, col int
-		tok       string
-	}
-	seen := map[posting]bool{}
-	for t := range tierTables {
-		for c, text := range []string{d.text[t], d.alt[t]} {
-			for _, tok := range ftsTokens(text) {
-				k := posting{t, c, tok}
-				if seen[k] {
-					continue
-				}
-				seen[k] = true
-				tiers, cols, toks = append(tiers, int16(t)), append(cols, int16(c)), append(toks, tok)
-			}
-		}
-	}
-	return tiers, cols, toks
-}
-
-// suspendPostingsIndexes is, on PostgreSQL, for an import into a directory
+// suspendTextIndexes is, on PostgreSQL, for an import into a directory
 // with no indexed text yet (a first load, or a move into a new database):
-// it drops the two indexes of search_postings inside the import's
-// transaction, and restorePostingsIndexes builds them again before the
-// commit. Building an index once over the loaded rows is several times
-// cheaper than keeping it in order row by row (PostgreSQL's advice for
-// populating a database: 1.5 million postings took 14 s to insert with
-// both indexes, 2 s without them plus their build), and an import into an
-// empty directory creates records only, so nothing in it needs the
-// indexes before they are back. The drop holds the table's exclusive lock
-// until the commit: a search on another connection waits for the import,
-// which in an empty directory has nothing to find yet. It reports whether
-// it dropped them; a rollback brings them back by itself.
-func (w *recordWriter) suspendPostingsIndexes() (bool, error) {
+// it drops the indexes of search_text inside the import's transaction,
+// and restoreTextIndexes builds them again before the commit. Building
+// an index once over the loaded rows is several times cheaper than
+// keeping it in order row by row (PostgreSQL's advice for populating a
+// database), and an import into an empty directory creates records only,
+// so nothing in it needs the indexes before they are back. The drop holds
+// the table's exclusive lock until the commit: a search on another
+// connection waits for the import, which in an empty directory has
+// nothing to find yet. It reports whether it dropped them; a rollback
+// brings them back by itself.
+func (w *recordWriter) suspendTextIndexes() (bool, error) {
 	var any int
-	err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM (SELECT 1 FROM search_postings LIMIT 1) AS p`).Scan(&any)
+	err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM (SELECT 1 FROM search_text LIMIT 1) AS p`).Scan(&any)
 	if err != nil || any > 0 {
 		return false, err
 	}
-	for _, q := range []string{
-		`ALTER TABLE search_postings DROP CONSTRAINT search_postings_pkey`,
-		`DROP INDEX search_postings_record`,
-	} {
+	qs := []string{`ALTER TABLE search_text DROP CONSTRAINT search_text_pkey`}
+	for t := range tierTables {
+		qs = append(qs, fmt.Sprintf(`DROP INDEX search_text_%d`, t))
+	}
+	for _, q := range qs {
 		if _, err := w.tx.ExecContext(w.ctx, q); err != nil {
 			return false, fmt.Errorf("bulk load: %w", err)
 		}
 	}
-	w.batch.unindexed = true
 	return true, nil
 }
 
-// restorePostingsIndexes builds the indexes suspendPostingsIndexes
-// dropped, as the migrations define them.
-func (w *recordWriter) restorePostingsIndexes() error {
-	if err := w.flushPostings(); err != nil {
+// restoreTextIndexes builds the indexes suspendTextIndexes dropped, as
+// the migrations define them.
+func (w *recordWriter) restoreTextIndexes() error {
+	if err := w.flushText(); err != nil {
 		return err
 	}
-	w.batch.unindexed = false
-	for _, q := range []string{
-		`ALTER TABLE search_postings ADD CONSTRAINT search_postings_pkey PRIMARY KEY (tier, token, col, record)`,
-		`CREATE INDEX search_postings_record ON search_postings (record)`,
-	} {
+	qs := []string{`ALTER TABLE search_text ADD CONSTRAINT search_text_pkey PRIMARY KEY (record, tier)`}
+	for t := range tierTables {
+		qs = append(qs, fmt.Sprintf(`CREATE INDEX search_text_%d ON search_text USING gin (doc) WHERE tier = %d`, t, t))
+	}
+	for _, q := range qs {
 		if _, err := w.tx.ExecContext(w.ctx, q); err != nil {
 			return fmt.Errorf("bulk load: %w", err)
 		}

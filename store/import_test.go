@@ -295,12 +295,12 @@ func TestImportFirstLoad(t *testing.T) {
 				return
 			}
 			var n int
-			if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM pg_indexes WHERE tablename = 'search_postings'
-				AND indexname IN ('search_postings_pkey', 'search_postings_record')`).Scan(&n); err != nil {
+			if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM pg_indexes WHERE tablename = 'search_text'
+				AND indexname IN ('search_text_pkey', 'search_text_0', 'search_text_1', 'search_text_2')`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
-			if n != 2 {
-				t.Errorf("search_postings has %d of its 2 indexes", n)
+			if n != 4 {
+				t.Errorf("search_text has %d of its 4 indexes", n)
 			}
 		}
 		if _, err := db.ImportRecords(ctx, batch(0, bulkRecords, "alphaword"), ImportOptions{Actor: "t"}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/transform"
 )
@@ -16,11 +17,34 @@ import (
 // SQLite's FTS5 tokenizes, folds and prefix-matches the analysed words
 // (store/analysis) and answers which records hold a word in a tier; the
 // scoring happens in memory (see termCache). On PostgreSQL the same words
-// are kept in search_postings, one row per record, tier, column and token,
-// folded here exactly as FTS5's unicode61 tokenizer with remove_diacritics 2
-// folds them, and the FTS5 patterns the plan writes are translated to set
-// operations over that table. No extension is needed, and a search returns
+// are kept in search_text, one row per record and tier whose doc is a
+// tsvector of the tokens, folded here exactly as FTS5's unicode61
+// tokenizer with remove_diacritics 2 folds them; the tokens of the second
+// column (the stems) carry the prefix altMark. The FTS5 patterns the plan
+// writes are translated to one tsquery, matched through a GIN index per
+// tier. PostgreSQL's text search configurations are never applied: a
+// tsvector built from its text form, and a tsquery cast from text, take
+// their lexemes as given. No extension is needed, and a search returns
 // the same records, in the same order, on both stores.
+//
+// One row per record and tier, rather than one per token, is what makes
+// a bulk import fast: a record has about a hundred postings, which cost a
+// hundred B-tree insertions each; a GIN index takes them a page at a time.
+
+// altMark begins the lexemes of the second column. It is neither a letter
+// nor a digit, so no token begins with it, and a prefix of a token stays
+// a prefix of its marked form.
+const altMark = "~"
+
+// maxLexeme is the length in bytes at which a token is cut, in the index
+// and in a query alike: a tsvector refuses lexemes of 2 KiB or more.
+const maxLexeme = 2000
+
+// maxTextVector bounds the bytes of a tier's lexemes in one row (a
+// tsvector holds less than 1 MiB). A record of ordinary size uses a few
+// kilobytes; one whose distinct words in a tier exceed this has the rest
+// left out of the index on PostgreSQL.
+const maxTextVector = 900_000
 
 // ftsColumns are the columns of each tier's FTS5 table, in order.
 var ftsColumns = []string{"word", "alt"}
@@ -55,14 +79,14 @@ func ftsFold(s string) string {
 	return strings.ToLower(f)
 }
 
-// insertTextPG is insertText on PostgreSQL: the tokens of every tier in
-// one statement, and the new words of the vocabulary in another, so that a
-// record costs few round trips to the server.
+// insertTextPG is insertText on PostgreSQL: the record's rows of
+// search_text in one statement, and the new words of the vocabulary in
+// another, so that a record costs few round trips to the server.
 func (w *recordWriter) insertTextPG(pk int64, d *derived) error {
-	tiers, cols, toks := pgPostings(d)
-	if len(toks) > 0 {
-		if err := w.exec(`INSERT INTO search_postings (record, tier, col, token)
-			SELECT ?, u.t, u.c, u.w FROM unnest(?::smallint[], ?::smallint[], ?::text[]) AS u(t, c, w)`, pk, tiers, cols, toks); err != nil {
+	tiers, docs := pgTextRows(d)
+	if len(docs) > 0 {
+		if err := w.exec(`INSERT INTO search_text (record, tier, doc)
+			SELECT ?, u.t, u.d::tsvector FROM unnest(?::smallint[], ?::text[]) AS u(t, d)`, pk, tiers, docs); err != nil {
 			return fmt.Errorf("index record text: %w", err)
 		}
 	}
@@ -80,6 +104,68 @@ func (w *recordWriter) insertTextPG(pk int64, d *derived) error {
 		}
 	}
 	return nil
+}
+
+// pgTextRows are a record's rows of search_text: for each tier with text,
+// the tier and the text form of its tsvector (each token once per column,
+// quoted; see altMark).
+func pgTextRows(d *derived) (tiers []int16, docs []string) {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for t := range tierTables {
+		b.Reset()
+		clear(seen)
+		for c, text := range []string{d.text[t], d.alt[t]} {
+			for _, tok := range ftsTokens(text) {
+				lex := lexeme(c, tok)
+				if seen[lex] || b.Len()+len(lex) > maxTextVector {
+					continue
+				}
+				seen[lex] = true
+				if b.Len() > 0 {
+					b.WriteByte(' ')
+				}
+				writeQuoted(&b, lex)
+			}
+		}
+		if b.Len() > 0 {
+			tiers, docs = append(tiers, int16(t)), append(docs, b.String())
+		}
+	}
+	return tiers, docs
+}
+
+// lexeme is a token as search_text holds it in column c: cut to
+// maxLexeme, marked if it is a stem.
+func lexeme(c int, tok string) string {
+	if len(tok) > maxLexeme {
+		n := maxLexeme
+		for n > 0 && !utf8.RuneStart(tok[n]) {
+			n--
+		}
+		tok = tok[:n]
+	}
+	if c == 1 {
+		return altMark + tok
+	}
+	return tok
+}
+
+// writeQuoted writes a lexeme quoted as tsvector and tsquery read it.
+// Tokens hold neither quotes nor backslashes, but a lexeme is data.
+func writeQuoted(b *strings.Builder, lex string) {
+	b.WriteByte('\'')
+	for i := 0; i < len(lex); i++ {
+		switch lex[i] {
+		case '\'':
+			b.WriteString("''")
+		case '\\':
+			b.WriteString(`\\`)
+		default:
+			b.WriteByte(lex[i])
+		}
+	}
+	b.WriteByte('\'')
 }
 
 // matchPG is match on PostgreSQL.
@@ -135,9 +221,9 @@ func (db *DB) matchAmongPG(ctx context.Context, tier int, pattern string, pks []
 // compileFTS translates the FTS5 query syntax the search plan writes
 // (column filters {a b} :, quoted strings with a trailing * for a prefix,
 // AND, OR, parentheses; a string of several tokens needs them all) to a
-// query of the matching records over search_postings.
+// query of the matching records of a tier in search_text: one tsquery.
 func compileFTS(tier int, pattern string) (string, []any, error) {
-	p := &ftsParser{s: pattern, tier: tier}
+	p := &ftsParser{s: pattern}
 	q, err := p.or(nil)
 	if err != nil {
 		return "", nil, err
@@ -146,14 +232,19 @@ func compileFTS(tier int, pattern string) (string, []any, error) {
 	if p.i < len(p.s) {
 		return "", nil, fmt.Errorf("unexpected %q at %d", p.s[p.i:], p.i)
 	}
-	return q, p.args, nil
+	if q == "" {
+		return "SELECT record FROM search_text WHERE false", nil, nil
+	}
+	// The tier is written into the statement, so that the planner picks
+	// that tier's index (they are partial).
+	return "SELECT record FROM search_text WHERE tier = " + strconv.Itoa(tier) + " AND doc @@ ?::tsquery", []any{q}, nil
 }
 
+// ftsParser reads an FTS5 pattern into the text of a tsquery; "" is a
+// query that matches nothing (a string without tokens).
 type ftsParser struct {
-	s    string
-	i    int
-	tier int
-	args []any
+	s string
+	i int
 }
 
 func (p *ftsParser) space() {
@@ -183,7 +274,7 @@ func (p *ftsParser) or(cols []int) (string, error) {
 			break
 		}
 	}
-	return setOp(parts, "UNION"), nil
+	return tsOr(parts), nil
 }
 
 func (p *ftsParser) and(cols []int) (string, error) {
@@ -203,14 +294,30 @@ func (p *ftsParser) and(cols []int) (string, error) {
 		}
 		break
 	}
-	return setOp(parts, "INTERSECT"), nil
+	return tsAnd(parts), nil
 }
 
-func setOp(parts []string, op string) string {
-	if len(parts) == 1 {
+// tsAnd is the conjunction of tsqueries, "" (nothing) if one is.
+func tsAnd(parts []string) string {
+	if slices.Contains(parts, "") {
+		return ""
+	}
+	return tsJoin(parts, " & ")
+}
+
+// tsOr is the disjunction of tsqueries, those that match nothing left out.
+func tsOr(parts []string) string {
+	return tsJoin(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), " | ")
+}
+
+func tsJoin(parts []string, op string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
 		return parts[0]
 	}
-	return "(" + strings.Join(parts, ") "+op+" (") + ")"
+	return "(" + strings.Join(parts, op) + ")"
 }
 
 func (p *ftsParser) unary(cols []int) (string, error) {
@@ -279,36 +386,37 @@ func (p *ftsParser) unary(cols []int) (string, error) {
 	return "", fmt.Errorf("unexpected %q at %d", p.s[p.i:], p.i)
 }
 
-// term is the records holding every token in one of the columns, the last
-// token as a prefix if prefix is set.
+// term is the tsquery of the records holding every token in one of the
+// columns, the last token as a prefix if prefix is set.
 func (p *ftsParser) term(cols []int, toks []string, prefix bool) string {
 	if len(toks) == 0 {
-		return "SELECT record FROM search_postings WHERE false"
+		return ""
 	}
-	colSQL := ""
-	if len(cols) == 1 {
-		colSQL = " AND col = " + strconv.Itoa(cols[0])
+	if len(cols) == 0 {
+		cols = []int{0, 1}
 	}
+	var b strings.Builder
 	parts := make([]string, len(toks))
 	for i, t := range toks {
-		q := "SELECT record FROM search_postings WHERE tier = " + strconv.Itoa(p.tier) + colSQL
-		if prefix && i == len(toks)-1 {
-			q += " AND token >= ? AND token < ?"
-			p.args = append(p.args, t, t+"\U0010FFFF")
-		} else {
-			q += " AND token = ?"
-			p.args = append(p.args, t)
+		alts := make([]string, 0, len(cols))
+		for _, c := range slices.Compact(slices.Sorted(slices.Values(cols))) {
+			b.Reset()
+			writeQuoted(&b, lexeme(c, t))
+			if prefix && i == len(toks)-1 {
+				b.WriteString(":*")
+			}
+			alts = append(alts, b.String())
 		}
-		parts[i] = q
+		parts[i] = tsOr(alts)
 	}
-	return setOp(parts, "INTERSECT")
+	return tsAnd(parts)
 }
 
 // warmCandidatesPG is warmCandidates on PostgreSQL: the words as written in
 // at least minCachedSet records of a tier, the most frequent first.
 func (db *DB) warmCandidatesPG(ctx context.Context) ([]warmCandidate, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT tier, token, count(*) FROM search_postings WHERE col = 0
-		GROUP BY tier, token HAVING count(*) >= ? ORDER BY count(*) DESC, tier, token LIMIT ?`, minCachedSet, 4000*nTiers)
+	rows, err := db.r.QueryContext(ctx, `SELECT s.tier, u.lexeme COLLATE "C", count(*) FROM search_text AS s, unnest(s.doc) AS u
+		WHERE left(u.lexeme, 1) <> ? GROUP BY 1, 2 HAVING count(*) >= ? ORDER BY 3 DESC, 1, 2 LIMIT ?`, altMark, minCachedSet, 4000*nTiers)
 	if err != nil {
 		return nil, fmt.Errorf("vocabulary: %w", err)
 	}

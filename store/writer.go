@@ -157,10 +157,10 @@ func (w *recordWriter) currentLive(slug string, ifVersion int) (*storedRecord, e
 type encoded struct {
 	doc []byte
 	d   derived
-	// The postings of d on PostgreSQL, when an import computed them
-	// beforehand (pgPostings); nil otherwise.
-	tiers, cols []int16
-	toks        []string
+	// The rows of search_text of d on PostgreSQL, when an import computed
+	// them beforehand (pgTextRows); nil otherwise.
+	tiers []int16
+	docs  []string
 }
 
 // encode prepares a record, provenance set, for storing.
@@ -342,7 +342,7 @@ func (w *recordWriter) writeTerms(words []string) error {
 
 func (w *recordWriter) deleteText(pk int64) error {
 	if w.d.postgres() {
-		if err := w.exec(`DELETE FROM search_postings WHERE record = ?`, pk); err != nil {
+		if err := w.exec(`DELETE FROM search_text WHERE record = ?`, pk); err != nil {
 			return fmt.Errorf("unindex record text: %w", err)
 		}
 		return nil
