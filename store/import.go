@@ -80,13 +80,19 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 		// On PostgreSQL the new records are written a chunk at a time
 		// (see pgBatch); queued holds the index of each queued one, by id.
 		queued := map[string]int{}
-		suspended := false
+		suspended, widened := false, false
 		if db.d.postgres() {
 			w.batch = &pgBatch{}
 			if len(rs) >= bulkRecords {
 				var err error
 				if suspended, err = w.suspendTextIndexes(); err != nil {
 					return err
+				}
+				if !suspended {
+					if err := w.widenTextPending(); err != nil {
+						return err
+					}
+					widened = true
 				}
 			}
 		}
@@ -165,6 +171,11 @@ func (db *DB) ImportRecords(ctx context.Context, rs []*commons.Record, opts Impo
 		}
 		if suspended {
 			if err := w.restoreTextIndexes(); err != nil {
+				return err
+			}
+		}
+		if widened {
+			if err := w.narrowTextPending(); err != nil {
 				return err
 			}
 		}

@@ -265,3 +265,42 @@ func (w *recordWriter) restoreTextIndexes() error {
 	}
 	return nil
 }
+
+// The pending list of a text index: a GIN index takes new rows into a
+// list that every search reads through until the list is merged into the
+// index. At PostgreSQL's default limit of 4 MB that costs each search
+// several milliseconds, so every connection of the store sets the limit
+// to textPendingKB (pgSession); a bulk import into a directory with text
+// raises it to bulkPendingKB for its transaction, so that the indexes
+// take the new rows a few megabytes at a time, and merges the rest into
+// them before its commit (narrowTextPending). Neither takes a lock that a
+// search waits for.
+const (
+	textPendingKB = 128
+	bulkPendingKB = 4096
+)
+
+// widenTextPending lets the text indexes' pending lists grow for the rest
+// of the import's transaction.
+func (w *recordWriter) widenTextPending() error {
+	if _, err := w.tx.ExecContext(w.ctx, fmt.Sprintf(`SET LOCAL gin_pending_list_limit = %d`, bulkPendingKB)); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
+	return nil
+}
+
+// narrowTextPending merges the pending lists into the indexes, where the
+// store's role may (it must own them, as it does when it migrated the
+// database itself; else autovacuum merges them soon after).
+func (w *recordWriter) narrowTextPending() error {
+	if err := w.flushText(); err != nil {
+		return err
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `SELECT gin_clean_pending_list(c.oid) FROM pg_class AS c
+		WHERE c.relname IN ('search_text_0', 'search_text_1', 'search_text_2') AND c.relnamespace = to_regnamespace(current_schema())
+			AND pg_has_role(c.relowner, 'USAGE')`); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
+	_, err := w.tx.ExecContext(w.ctx, fmt.Sprintf(`SET LOCAL gin_pending_list_limit = %d`, textPendingKB))
+	return err
+}

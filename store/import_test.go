@@ -302,6 +302,15 @@ func TestImportFirstLoad(t *testing.T) {
 			if n != 4 {
 				t.Errorf("search_text has %d of its 4 indexes", n)
 			}
+			// Searches read a text index's pending list through: the
+			// store's connections keep it short, also after a bulk import.
+			var limit string
+			if err := db.r.QueryRowContext(ctx, `SHOW gin_pending_list_limit`).Scan(&limit); err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf("%dkB", textPendingKB); limit != want {
+				t.Errorf("gin_pending_list_limit is %s, want %s", limit, want)
+			}
 		}
 		if _, err := db.ImportRecords(ctx, batch(0, bulkRecords, "alphaword"), ImportOptions{Actor: "t"}); err != nil {
 			t.Fatal(err)

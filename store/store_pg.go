@@ -35,6 +35,7 @@ func (db *DB) openPostgres(ctx context.Context, opts Options) error {
 	if err != nil {
 		return commons.Errorf(commons.EINVALID, "store: url: %s", pgErrText(err))
 	}
+	cfg.AfterConnect = pgSession
 	pool := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	n := opts.ReadConns + 2
 	pool.SetMaxOpenConns(n)
@@ -49,6 +50,15 @@ func (db *DB) openPostgres(ctx context.Context, opts Options) error {
 		return db.openError(err)
 	}
 	return nil
+}
+
+// pgSession sets up each new connection: a short pending list for the
+// text indexes (textPendingKB). A setting of the session rather than of
+// the indexes, so that a bulk import can raise it for its own transaction
+// without a lock (see widenTextPending), and a statement rather than a
+// startup parameter, which connection poolers may refuse.
+func pgSession(ctx context.Context, c *pgconn.PgConn) error {
+	return c.Exec(ctx, fmt.Sprintf("SET gin_pending_list_limit = %d", textPendingKB)).Close()
 }
 
 // migrateLocked migrates while holding the migration advisory lock on a

@@ -5,6 +5,8 @@
 -- second column (the stems) begin with '~'. PostgreSQL's text search
 -- configurations are not used: the lexemes are the tokens as the store's
 -- own analysis folds them.
+-- The store's connections keep the indexes' pending lists short
+-- (gin_pending_list_limit, see store/import_pg.go).
 --
 -- The rows are filled again from the records at the next start (meta
 -- 'reindex_text').
