@@ -118,7 +118,7 @@ func pgTextRows(d *derived) (tiers []int16, docs []string) {
 		for c, text := range []string{d.text[t], d.alt[t]} {
 			for _, tok := range ftsTokens(text) {
 				lex := lexeme(c, tok)
-				if seen[lex] || b.Len()+len(lex) > maxTextVector {
+				if seen[lex] || b.Len()+len(lex)+3 > maxTextVector { // quoted, and a space
 					continue
 				}
 				seen[lex] = true
