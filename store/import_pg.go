@@ -66,7 +66,12 @@ type pgNewRecord struct {
 // flushBatch.
 func (w *recordWriter) queueInsert(r *commons.Record, enc *encoded, actor string) {
 	w.batch.recs = append(w.batch.recs, pgNewRecord{r: r, enc: enc, actor: actor})
-	for _, word := range enc.d.words {
+	w.queueWords(enc.d.words)
+}
+
+// queueWords queues the words new to the vocabulary, for flushBatch.
+func (w *recordWriter) queueWords(words []string) {
+	for _, word := range words {
 		if w.terms[word] || w.vocab != nil && w.vocab.Has(word) {
 			continue
 		}
