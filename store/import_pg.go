@@ -241,11 +241,7 @@ func (w *recordWriter) suspendTextIndexes() (bool, error) {
 	if err != nil || any > 0 {
 		return false, err
 	}
-	qs := []string{`ALTER TABLE search_text DROP CONSTRAINT search_text_pkey`}
-	for t := range tierTables {
-		qs = append(qs, fmt.Sprintf(`DROP INDEX search_text_%d`, t))
-	}
-	for _, q := range qs {
+	for _, q := range []string{`ALTER TABLE search_text DROP CONSTRAINT search_text_pkey`, `DROP INDEX search_text_doc`} {
 		if _, err := w.tx.ExecContext(w.ctx, q); err != nil {
 			return false, fmt.Errorf("bulk load: %w", err)
 		}
@@ -259,11 +255,10 @@ func (w *recordWriter) restoreTextIndexes() error {
 	if err := w.flushText(); err != nil {
 		return err
 	}
-	qs := []string{`ALTER TABLE search_text ADD CONSTRAINT search_text_pkey PRIMARY KEY (record, tier)`}
-	for t := range tierTables {
-		qs = append(qs, fmt.Sprintf(`CREATE INDEX search_text_%d ON search_text USING gin (doc) WHERE tier = %d`, t, t))
-	}
-	for _, q := range qs {
+	for _, q := range []string{
+		`ALTER TABLE search_text ADD CONSTRAINT search_text_pkey PRIMARY KEY (record, tier)`,
+		`CREATE INDEX search_text_doc ON search_text USING gin (doc)`,
+	} {
 		if _, err := w.tx.ExecContext(w.ctx, q); err != nil {
 			return fmt.Errorf("bulk load: %w", err)
 		}
@@ -301,9 +296,9 @@ func (w *recordWriter) narrowTextPending() error {
 	if err := w.flushText(); err != nil {
 		return err
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `SELECT gin_clean_pending_list(c.oid) FROM pg_class AS c
-		WHERE c.relname IN ('search_text_0', 'search_text_1', 'search_text_2') AND c.relnamespace = to_regnamespace(current_schema())
-			AND pg_has_role(c.relowner, 'USAGE')`); err != nil {
+	if _, err := w.tx.ExecContext(w.ctx, `SELECT gin_clean_pending_list(i.inhrelid) FROM pg_inherits AS i
+		JOIN pg_class AS c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'search_text_doc'::regclass AND pg_has_role(c.relowner, 'USAGE')`); err != nil {
 		return fmt.Errorf("bulk load: %w", err)
 	}
 	_, err := w.tx.ExecContext(w.ctx, fmt.Sprintf(`SET LOCAL gin_pending_list_limit = %d`, textPendingKB))

@@ -20,11 +20,11 @@ import (
 // are kept in search_text, one row per record and tier whose doc is a
 // tsvector of the tokens, folded here exactly as FTS5's unicode61
 // tokenizer with remove_diacritics 2 folds them; the tokens of the second
-// column (the stems) carry the prefix altMark. The FTS5 patterns the plan
-// writes are translated to one tsquery, matched through a GIN index per
-// tier. PostgreSQL's text search configurations are never applied: a
-// tsvector built from its text form, and a tsquery cast from text, take
-// their lexemes as given. No extension is needed, and a search returns
+// column (the stems) carry the prefix altMark; each tier is a partition
+// of its own. The FTS5 patterns the plan writes are translated to one
+// tsquery, matched through a GIN index. PostgreSQL's text search
+// configurations are never applied: a tsvector built from its text form,
+// and a tsquery cast from text, take their lexemes as given. No extension is needed, and a search returns
 // the same records, in the same order, on both stores.
 //
 // One row per record and tier, rather than one per token, is what makes
@@ -235,8 +235,8 @@ func compileFTS(tier int, pattern string) (string, []any, error) {
 	if q == "" {
 		return "SELECT record FROM search_text WHERE false", nil, nil
 	}
-	// The tier is written into the statement, so that the planner picks
-	// that tier's index (they are partial).
+	// The tier is written into the statement, so that the planner reads
+	// only that tier's partition.
 	return "SELECT record FROM search_text WHERE tier = " + strconv.Itoa(tier) + " AND doc @@ ?::tsquery", []any{q}, nil
 }
 
