@@ -397,7 +397,7 @@ func originOf(actor string) string { return strings.TrimSuffix(actor, "/actor") 
 // from the peer p: its own, and those of the other peers it follows,
 // whose own collections are the fresher source.
 func (f *Federation) syncExclude(ctx context.Context, p *store.Peer) ([]string, error) {
-	ps, err := f.db.Peers(ctx)
+	ps, err := f.db.FollowedPeers(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -436,6 +436,10 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer, full bool) (in
 		return 0, err
 	}
 	excl := url.QueryEscape(strings.Join(exclude, ","))
+	followed := make(map[string]bool, len(exclude))
+	for _, h := range exclude {
+		followed[h] = true
+	}
 	var st syncStats
 	applied := 0
 	origins := map[string]bool{} // of the changes that altered what this instance holds
@@ -481,7 +485,7 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer, full bool) (in
 		st.Documents += len(docs)
 		changes := make([]store.RemoteChange, 0, len(docs))
 		for _, raw := range docs {
-			c, ok, cerr := f.pageItem(ctx, origin, raw)
+			c, ok, cerr := f.pageItem(ctx, origin, followed, raw)
 			if cerr != nil {
 				f.log.Warn("record from a peer skipped", "peer", p.Host, "err", cerr)
 			}
@@ -613,9 +617,9 @@ func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl 
 // itself, or one it passes on from another instance, which is taken only
 // with a valid proof by that origin. ok is false for an item to skip:
 // this instance's own records coming back, records of blocked domains, and
-// records of instances this one follows itself (their own collection is
-// the fresher source).
-func (f *Federation) pageItem(ctx context.Context, peer string, raw json.RawMessage) (c store.RemoteChange, ok bool, err error) {
+// records of instances this one follows itself, whose hosts (lower case)
+// are in followed (their own collection is the fresher source).
+func (f *Federation) pageItem(ctx context.Context, peer string, followed map[string]bool, raw json.RawMessage) (c store.RemoteChange, ok bool, err error) {
 	var it replicaItem
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil {
@@ -642,7 +646,7 @@ func (f *Federation) pageItem(ctx context.Context, peer string, raw json.RawMess
 	if blocked, err := f.db.DomainBlocked(ctx, host(it.ID)); err != nil || blocked {
 		return c, false, err
 	}
-	if p, err := f.db.Peer(ctx, host(it.ID)); err == nil && p.Outgoing == commons.PeerAccepted {
+	if followed[strings.ToLower(host(it.ID))] {
 		return c, false, nil
 	}
 	origin, err := f.verifyRelayed(ctx, raw, it.ID)
@@ -848,7 +852,7 @@ func (f *Federation) runSync(ctx context.Context) {
 		}
 	}()
 	every(ctx, f.opts.SyncInterval, f.wakeSync, f.exclusive("sync", func(ctx context.Context) {
-		peers, err := f.db.Peers(ctx)
+		peers, err := f.db.FollowedPeers(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
 				f.log.Error("list peers", "err", err)
