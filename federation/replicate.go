@@ -82,6 +82,18 @@ func (it *replicaItem) change() (store.RemoteChange, error) {
 	return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "%s is neither a record object nor a Tombstone", it.ID)
 }
 
+// decodeItem reads a record object or tombstone, refusing one with a key
+// that differs from a property we read only by letter case (see
+// checkKeyCase).
+func decodeItem(raw []byte) (replicaItem, error) {
+	var it replicaItem
+	if err := checkBodyKeyCase(raw); err != nil {
+		return it, err
+	}
+	err := json.Unmarshal(raw, &it)
+	return it, err
+}
+
 // isRecordObject reports whether an embedded object is a record object.
 func isRecordObject(obj map[string]any) bool {
 	_, ok := obj["commonsRecord"]
@@ -96,14 +108,8 @@ func parseReplica(obj map[string]any) (store.RemoteChange, error) {
 	if err != nil {
 		return store.RemoteChange{}, err
 	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(b, &keys); err == nil {
-		if err := checkKeyCase(keys); err != nil {
-			return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "record object: %v", err)
-		}
-	}
-	var it replicaItem
-	if err := json.Unmarshal(b, &it); err != nil {
+	it, err := decodeItem(b)
+	if err != nil {
 		return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "record object: %v", err)
 	}
 	c, err := it.change()
@@ -359,6 +365,7 @@ func formatCursor(seq, pk int64) string {
 
 // recordPage is a page of a peer's record collection as received.
 type recordPage struct {
+	ID     string            `json:"id"`
 	Items  []json.RawMessage `json:"orderedItems"`
 	Next   string            `json:"next"`
 	Cursor string            `json:"commonsCursor"`
@@ -411,6 +418,20 @@ func (f *Federation) syncExclude(ctx context.Context, p *store.Peer) ([]string, 
 	return slices.Compact(out), nil
 }
 
+// followedHosts is the set of the hosts (lower case) of the peers this
+// instance follows.
+func (f *Federation) followedHosts(ctx context.Context) (map[string]bool, error) {
+	ps, err := f.db.FollowedPeers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		out[strings.ToLower(p.Host)] = true
+	}
+	return out, nil
+}
+
 // syncPeer brings this instance's copy of a followed peer's records up to
 // date: it pages through the peer's record collection from the stored
 // cursor (from the start when full is set), storing each page and the
@@ -436,10 +457,6 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer, full bool) (in
 		return 0, err
 	}
 	excl := url.QueryEscape(strings.Join(exclude, ","))
-	followed := make(map[string]bool, len(exclude))
-	for _, h := range exclude {
-		followed[h] = true
-	}
 	var st syncStats
 	applied := 0
 	origins := map[string]bool{} // of the changes that altered what this instance holds
@@ -476,16 +493,27 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer, full bool) (in
 		if page.Next != "" && len(page.Items) > 0 {
 			pending = fetch(page.Next)
 		}
-		docs := page.Items
+		var docs []pageDoc
 		if page.Form == "index" {
 			if docs, err = f.fetchWanted(ctx, p, cursor, excl, page.Items, &st); err != nil {
 				break
 			}
+		} else {
+			docs = make([]pageDoc, len(page.Items))
+			for i, raw := range page.Items {
+				docs[i] = readPageDoc(raw)
+			}
 		}
 		st.Documents += len(docs)
+		// Which instances this one follows is read again for each page:
+		// a follow accepted meanwhile makes their copies here redundant.
+		var followed map[string]bool
+		if followed, err = f.followedHosts(ctx); err != nil {
+			break
+		}
 		changes := make([]store.RemoteChange, 0, len(docs))
-		for _, raw := range docs {
-			c, ok, cerr := f.pageItem(ctx, origin, followed, raw)
+		for _, d := range docs {
+			c, ok, cerr := f.pageItem(ctx, origin, followed, d)
 			if cerr != nil {
 				f.log.Warn("record from a peer skipped", "peer", p.Host, "err", cerr)
 			}
@@ -555,7 +583,7 @@ const wantGap = 8
 // which starts after the cursor from, and fetches the documents of the
 // records this instance lacks or holds in an older state, in as few
 // ranges of the collection as it takes.
-func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl string, items []json.RawMessage, st *syncStats) ([]json.RawMessage, error) {
+func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl string, items []json.RawMessage, st *syncStats) ([]pageDoc, error) {
 	entries := make([]indexEntry, len(items))
 	ids := make([]string, len(items))
 	for i, raw := range items {
@@ -582,7 +610,7 @@ func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl 
 	for _, i := range want {
 		wanted[entries[i].ID] = true
 	}
-	var docs []json.RawMessage
+	var docs []pageDoc
 	for len(want) > 0 {
 		n := 1
 		for n < len(want) && want[n]-want[n-1] <= wantGap {
@@ -599,18 +627,40 @@ func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl 
 		if err != nil {
 			return nil, err
 		}
-		// The records held already that the range spans are not read
-		// again (nor their proofs checked).
+		// The records held already that the range spans are not kept
+		// (nor their proofs checked).
 		for _, raw := range page.Items {
-			var it struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(raw, &it) == nil && wanted[it.ID] {
-				docs = append(docs, raw)
+			if d := readPageDoc(raw); wanted[d.id] {
+				docs = append(docs, d)
 			}
 		}
 	}
 	return docs, nil
+}
+
+// pageDoc is an item of a record page, decoded once (see decodeItem).
+type pageDoc struct {
+	raw json.RawMessage
+	id  string
+	it  replicaItem
+	err error // from decoding it
+}
+
+// readPageDoc decodes an item of a record page; one that does not decode
+// keeps its error, and its id when that can be read alone.
+func readPageDoc(raw json.RawMessage) pageDoc {
+	d := pageDoc{raw: raw}
+	if d.it, d.err = decodeItem(raw); d.err == nil {
+		d.id = d.it.ID
+		return d
+	}
+	var v struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &v) == nil {
+		d.id = v.ID
+	}
+	return d
 }
 
 // pageItem reads one item of a peer's record page: a record of the peer
@@ -619,18 +669,11 @@ func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl 
 // this instance's own records coming back, records of blocked domains, and
 // records of instances this one follows itself, whose hosts (lower case)
 // are in followed (their own collection is the fresher source).
-func (f *Federation) pageItem(ctx context.Context, peer string, followed map[string]bool, raw json.RawMessage) (c store.RemoteChange, ok bool, err error) {
-	var it replicaItem
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &keys); err != nil {
-		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
+func (f *Federation) pageItem(ctx context.Context, peer string, followed map[string]bool, d pageDoc) (c store.RemoteChange, ok bool, err error) {
+	if d.err != nil {
+		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", d.err)
 	}
-	if err := checkKeyCase(keys); err != nil {
-		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
-	}
-	if err := json.Unmarshal(raw, &it); err != nil {
-		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
-	}
+	it, raw := &d.it, d.raw
 	if c, err = it.change(); err != nil {
 		return c, false, err
 	}
@@ -659,16 +702,20 @@ func (f *Federation) pageItem(ctx context.Context, peer string, followed map[str
 
 // fetchRecordPage GETs one page of a record collection, signed, and
 // counts it in st.
+// The page is decoded once, as it is bound to its origin (see getRead).
 func (f *Federation) fetchRecordPage(ctx context.Context, iri string, st *syncStats) (recordPage, error) {
 	var page recordPage
-	body, err := f.getCounted(ctx, iri, maxRecordPageBytes, st)
-	if err != nil {
-		return page, err
-	}
-	if err := json.Unmarshal(body, &page); err != nil {
-		return page, commons.Errorf(commons.EINVALID, "record page %s: %v", iri, err)
-	}
-	return page, nil
+	err := f.getRead(ctx, iri, maxRecordPageBytes, st, func(body []byte, iri string) (string, error) {
+		if err := checkBodyKeyCase(body); err != nil {
+			return "", commons.Errorf(commons.EINVALID, "GET %s: %v", iri, err)
+		}
+		page = recordPage{}
+		if err := json.Unmarshal(body, &page); err != nil {
+			return "", commons.Errorf(commons.EINVALID, "record page %s: %v", iri, err)
+		}
+		return page.ID, nil
+	})
+	return page, err
 }
 
 // getLimited fetches an ActivityPub document of at most limit bytes with
@@ -687,29 +734,49 @@ func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([
 // getCounted is getLimited, adding the requests made and the bytes
 // received to st when it is not nil.
 func (f *Federation) getCounted(ctx context.Context, iri string, limit int64, st *syncStats) ([]byte, error) {
+	var body []byte
+	err := f.getRead(ctx, iri, limit, st, func(b []byte, iri string) (string, error) {
+		body = b
+		return documentID(b, iri)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// getRead is getCounted for a caller that decodes the document itself:
+// read gets each body fetched (a second one when the first's id is on
+// another origin) and returns its id, having refused, like documentID, a
+// key that differs from a property we read only by letter case. The
+// document is the one read last, when getRead returns no error.
+func (f *Federation) getRead(ctx context.Context, iri string, limit int64, st *syncStats, read func(body []byte, iri string) (string, error)) error {
 	body, served, err := f.fetchCounted(ctx, iri, limit, st)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	id, err := documentID(body, iri)
+	id, err := read(body, iri)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if !absoluteIRI(id) {
+		return commons.Errorf(commons.EINVALID, "GET %s: the document has no id", iri)
 	}
 	if sameOrigin(id, served) {
-		return body, nil
+		return nil
 	}
 	body, served2, err := f.fetchCounted(ctx, id, limit, st)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s (served by %s) has the id %s; fetched from its id: %w", iri, served, id, err)
+		return fmt.Errorf("GET %s (served by %s) has the id %s; fetched from its id: %w", iri, served, id, err)
 	}
-	id2, err := documentID(body, id)
+	id2, err := read(body, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if id2 != id || !sameOrigin(id2, served2) {
-		return nil, commons.Errorf(commons.EFORBIDDEN, "GET %s: the document with the id %s is served by %s, another origin", iri, id, served2)
+		return commons.Errorf(commons.EFORBIDDEN, "GET %s: the document with the id %s is served by %s, another origin", iri, id, served2)
 	}
-	return body, nil
+	return nil
 }
 
 // fetchCounted GETs iri, signed, and returns the body and the URL that finally
