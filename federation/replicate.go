@@ -370,6 +370,9 @@ type recordPage struct {
 	Next   string            `json:"next"`
 	Cursor string            `json:"commonsCursor"`
 	Form   string            `json:"commonsForm"` // "index" when the items are indexEntries
+	// keysClear is set when a scan of the whole page found no key that
+	// checkKeyCase could refuse, at any depth: its items need no check.
+	keysClear bool
 }
 
 // indexEntry is an item of the index form of a record collection page.
@@ -501,7 +504,7 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer, full bool) (in
 		} else {
 			docs = make([]pageDoc, len(page.Items))
 			for i, raw := range page.Items {
-				docs[i] = readPageDoc(raw)
+				docs[i] = readPageDoc(raw, page.keysClear)
 			}
 		}
 		st.Documents += len(docs)
@@ -630,7 +633,7 @@ func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl 
 		// The records held already that the range spans are not kept
 		// (nor their proofs checked).
 		for _, raw := range page.Items {
-			if d := readPageDoc(raw); wanted[d.id] {
+			if d := readPageDoc(raw, page.keysClear); wanted[d.id] {
 				docs = append(docs, d)
 			}
 		}
@@ -647,10 +650,16 @@ type pageDoc struct {
 }
 
 // readPageDoc decodes an item of a record page; one that does not decode
-// keeps its error, and its id when that can be read alone.
-func readPageDoc(raw json.RawMessage) pageDoc {
+// keeps its error, and its id when that can be read alone. keysClear is
+// the page's (see recordPage).
+func readPageDoc(raw json.RawMessage, keysClear bool) pageDoc {
 	d := pageDoc{raw: raw}
-	if d.it, d.err = decodeItem(raw); d.err == nil {
+	if keysClear {
+		d.err = json.Unmarshal(raw, &d.it)
+	} else {
+		d.it, d.err = decodeItem(raw)
+	}
+	if d.err == nil {
 		d.id = d.it.ID
 		return d
 	}
@@ -706,10 +715,13 @@ func (f *Federation) pageItem(ctx context.Context, peer string, followed map[str
 func (f *Federation) fetchRecordPage(ctx context.Context, iri string, st *syncStats) (recordPage, error) {
 	var page recordPage
 	err := f.getRead(ctx, iri, maxRecordPageBytes, st, func(body []byte, iri string) (string, error) {
-		if err := checkBodyKeyCase(body); err != nil {
-			return "", commons.Errorf(commons.EINVALID, "GET %s: %v", iri, err)
+		clear := !keyCaseSuspect(body)
+		if !clear {
+			if err := checkBodyKeyCase(body); err != nil {
+				return "", commons.Errorf(commons.EINVALID, "GET %s: %v", iri, err)
+			}
 		}
-		page = recordPage{}
+		page = recordPage{keysClear: clear}
 		if err := json.Unmarshal(body, &page); err != nil {
 			return "", commons.Errorf(commons.EINVALID, "record page %s: %v", iri, err)
 		}
