@@ -1,0 +1,149 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// exactKeyCase is the check keyCaseSuspect spares: the document decoded
+// as a map, each top-level key compared with the trust keys.
+func exactKeyCase(body []byte) (refused, object bool) {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(body, &doc) != nil || doc == nil {
+		return false, false
+	}
+	return checkKeyCase(doc) != nil, true
+}
+
+// keyCaseCases are documents with the verdict of the exact check and
+// whether the byte scan must pass them without a decode (clear).
+var keyCaseCases = []struct {
+	name, body     string
+	refused, clear bool
+}{
+	{"a record document", `{"id":"https://a.example/records/osm","type":"Service","name":"Société numérique ſ ` + "\u212a" + `","url":"https://a.example/?a=1\u0026b=2",` +
+		`"commonsRecord":{"id":"https://a.example/records/osm","name":{"fr":"Carte libre — \"OSM\"","el":"Ελεύθερος χάρτης"},"keywords":["Id","TYPE"]},` +
+		`"proof":{"type":"DataIntegrityProof","verificationMethod":"https://a.example/actor#ed25519-key"}}`, false, false},
+	{"nothing like a trust key", `{"id":"https://a.example/1","type":"Note","content":"Bonjour, ça va? \u00e9\"quoted\"","tags":["x",1,null,true]}`, false, true},
+	{"escaped exact key", `{"\u0069d":"https://a.example/1"}`, false, true},
+	{"key spelled ID", `{"id":"https://a.example/1","ID":"https://b.example/1"}`, true, false},
+	{"key spelled TYPE", `{"TYPE":"Person"}`, true, false},
+	{"escaped I\u0044", `{"id":"https://a.example/1","I\u0044":"https://b.example/1"}`, true, false},
+	{"escaped first letter", `{"\u0049d":"https://b.example/1"}`, true, false},
+	{"Kelvin sign in publicKey", "{\"publicKey\":{},\"public\u212aey\":{}}", true, false},
+	{"escaped Kelvin sign", `{"public\u212aey":{}}`, true, false},
+	{"long s in assertionMethod", `{"aſſertionMethod":[]}`, true, false},
+	{"escaped long s in commonsRecords", `{"commonsRecord\u017f":[]}`, true, false},
+	{"ambiguous key nested", `{"id":"https://a.example/1","object":{"ID":"https://b.example/1"}}`, false, false},
+	{"trust key as a value", `{"id":"https://a.example/1","name":"Owner"}`, false, false},
+	{"escaped quotes around a trust key", `{"id":"https://a.example/1","name":"say \"ID\" now"}`, false, true},
+	{"key with a space", `{"type ":"x","Type_":"y"}`, false, true},
+	{"not an object", `["ID","Type"]`, false, false},
+}
+
+// TestKeyCaseScan: the byte scan lets a document through without a
+// decode only when the exact check would pass it, and does let the
+// common documents through; the ones it cannot clear are decoded, with
+// the exact check's verdict.
+func TestKeyCaseScan(t *testing.T) {
+	for _, c := range keyCaseCases {
+		t.Run(c.name, func(t *testing.T) {
+			body := []byte(c.body)
+			refused, object := exactKeyCase(body)
+			if object && refused != c.refused {
+				t.Fatalf("the exact check refuses: %v, the case says %v", refused, c.refused)
+			}
+			if got := !keyCaseSuspect(body); got != c.clear {
+				t.Errorf("scan clears: %v, want %v", got, c.clear)
+			}
+			if err := checkBodyKeyCase(body); object && (err != nil) != c.refused {
+				t.Errorf("checkBodyKeyCase: %v, want refused: %v", err, c.refused)
+			}
+			if _, err := decodeItem(body); c.refused && err == nil {
+				t.Error("decodeItem accepted it")
+			}
+		})
+	}
+}
+
+// FuzzKeyCase: whatever the document, what the exact check refuses the
+// scan does not clear, and checkBodyKeyCase refuses.
+func FuzzKeyCase(f *testing.F) {
+	for _, c := range keyCaseCases {
+		f.Add([]byte(c.body))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		refused, object := exactKeyCase(body)
+		if !object || !refused {
+			return
+		}
+		if !keyCaseSuspect(body) {
+			t.Fatalf("the scan cleared %q", body)
+		}
+		if checkBodyKeyCase(body) == nil {
+			t.Fatalf("checkBodyKeyCase passed %q", body)
+		}
+	})
+}
+
+// TestRecordPageKeyCase fetches record pages from a real server on
+// loopback: a page whose own keys are ambiguous is refused, and an item
+// of a page with an ambiguous key is read as an error while its clean
+// neighbour is read.
+func TestRecordPageKeyCase(t *testing.T) {
+	g := newDeliveryRig(t, []time.Duration{time.Hour})
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := srv.URL + r.URL.Path
+		item := func(n, idKey string) string {
+			return `{"` + idKey + `":"` + srv.URL + `/records/` + n + `","type":"Tombstone","deleted":"2026-01-02T03:04:05Z"}`
+		}
+		w.Header().Set("Content-Type", "application/activity+json")
+		switch r.URL.Path {
+		case "/ambiguous-page":
+			w.Write([]byte(`{"id":"` + id + `","Id":"https://elsewhere.example/records","type":"OrderedCollectionPage","orderedItems":[]}`))
+		case "/ambiguous-item":
+			w.Write([]byte(`{"id":"` + id + `","type":"OrderedCollectionPage","orderedItems":[` + item("a", "id") + `,` + item("b", "I\\u0044") + `]}`))
+		case "/clean":
+			w.Write([]byte(`{"id":"` + id + `","type":"OrderedCollectionPage","orderedItems":[` + item("a", "id") + `]}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+
+	if _, err := g.f.fetchRecordPage(ctx, srv.URL+"/ambiguous-page", &syncStats{}); err == nil || !strings.Contains(err.Error(), "ambiguous") {
+		t.Fatalf("a page with an ambiguous id: %v", err)
+	}
+
+	page, err := g.f.fetchRecordPage(ctx, srv.URL+"/ambiguous-item", &syncStats{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.keysClear || len(page.Items) != 2 {
+		t.Fatalf("keysClear %v, %d items", page.keysClear, len(page.Items))
+	}
+	if d := readPageDoc(page.Items[0], page.keysClear); d.err != nil || d.id != srv.URL+"/records/a" || d.it.Type != "Tombstone" {
+		t.Fatalf("clean item: %+v", d)
+	}
+	if d := readPageDoc(page.Items[1], page.keysClear); d.err == nil || !strings.Contains(d.err.Error(), "ambiguous") {
+		t.Fatalf("ambiguous item read: %+v", d)
+	}
+	if _, ok, err := g.f.pageItem(ctx, srv.URL, nil, readPageDoc(page.Items[1], page.keysClear)); ok || err == nil {
+		t.Fatalf("pageItem took the ambiguous item: %v, %v", ok, err)
+	}
+
+	page, err = g.f.fetchRecordPage(ctx, srv.URL+"/clean", &syncStats{})
+	if err != nil || !page.keysClear || page.ID != srv.URL+"/clean" {
+		t.Fatalf("clean page: %+v, %v", page, err)
+	}
+	if c, ok, err := g.f.pageItem(ctx, srv.URL, nil, readPageDoc(page.Items[0], page.keysClear)); !ok || err != nil || c.ID != srv.URL+"/records/a" || c.Deleted.IsZero() {
+		t.Fatalf("pageItem of the clean item: %+v, %v, %v", c, ok, err)
+	}
+}
