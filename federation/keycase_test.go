@@ -147,3 +147,31 @@ func TestRecordPageKeyCase(t *testing.T) {
 		t.Fatalf("pageItem of the clean item: %+v, %v, %v", c, ok, err)
 	}
 }
+
+// TestSpliceItems: a page with its documents spliced in is the page the
+// encoder writes with them as items, byte for byte.
+func TestSpliceItems(t *testing.T) {
+	docs := [][]byte{
+		[]byte(`{"id":"https://a.example/records/a","type":"Service","name":"\"orderedItems\":[] — <b>","proof":{"type":"DataIntegrityProof"}}`),
+		[]byte(`{"id":"https://a.example/records/b","type":"Tombstone","deleted":"2026-01-02T03:04:05Z"}`),
+	}
+	page := func(items []any) map[string]any {
+		return withIntegrityContext(map[string]any{"id": "https://a.example/actor/records?page=true&since=0", "type": "OrderedCollectionPage",
+			"partOf": "https://a.example/actor/records", "orderedItems": items, "commonsCursor": "3-2", "next": "https://a.example/actor/records?page=true&since=3-2"})
+	}
+	want, err := marshal(page([]any{json.RawMessage(docs[0]), json.RawMessage(docs[1])}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := marshal(page([]any{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := spliceItems(empty, docs)
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("spliced:\n%s, %v\nencoded:\n%s", got, err, want)
+	}
+	if _, err := spliceItems([]byte(`{"orderedItems":[{}]}`), docs); err == nil {
+		t.Fatal("spliced into a page without an empty orderedItems")
+	}
+}

@@ -189,23 +189,33 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	items := make([]any, len(changes))
+	// Index entries are encoded with the page; documents, signed
+	// already, are spliced into it as stored.
+	var entries []any
+	var docs [][]byte
 	cursor := formatCursor(since, sincePK)
-	for i, c := range changes {
+	for _, c := range changes {
+		var doc json.RawMessage
 		switch {
 		case index:
-			items[i] = indexItem(c, formatCursor(c.Seq, c.PK))
+			entries = append(entries, indexItem(c, formatCursor(c.Seq, c.PK)))
 		case c.Signed != nil:
-			items[i] = json.RawMessage(c.Signed)
+			doc = c.Signed
 		case c.Deleted:
-			items[i], err = f.signedObject(r.Context(), tombstoneObject(c.ID, c.Updated))
+			doc, err = f.signedObject(r.Context(), tombstoneObject(c.ID, c.Updated))
 		default:
-			items[i], err = f.signedObject(r.Context(), recordObject(c.Record))
+			doc, err = f.signedObject(r.Context(), recordObject(c.Record))
 		}
 		if err != nil {
 			return err
 		}
+		if doc != nil {
+			docs = append(docs, doc)
+		}
 		cursor = formatCursor(c.Seq, c.PK)
+	}
+	if entries == nil {
+		entries = []any{}
 	}
 	pageURL := func(from string) string {
 		u := fmt.Sprintf("%s?page=true&since=%s&limit=%d", id, from, limit)
@@ -219,7 +229,7 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 	}
 	m := map[string]any{
 		"id": pageURL(formatCursor(since, sincePK)), "type": "OrderedCollectionPage",
-		"partOf": id, "orderedItems": items, "commonsCursor": cursor,
+		"partOf": id, "orderedItems": entries, "commonsCursor": cursor,
 	}
 	if len(changes) == limit {
 		m["next"] = pageURL(cursor)
@@ -231,7 +241,38 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
+	if len(docs) > 0 {
+		if body, err = spliceItems(body, docs); err != nil {
+			return err
+		}
+	}
 	return writePage(w, r, body)
+}
+
+// spliceItems puts documents into the empty orderedItems of an encoded
+// page, as they are: encoding them with the page would only scan and copy
+// them again (they are compact JSON, as this instance's encoder and its
+// peers' wrote them).
+func spliceItems(page []byte, docs [][]byte) ([]byte, error) {
+	const hole = `"orderedItems":[]`
+	i := bytes.Index(page, []byte(hole))
+	if i < 0 {
+		return nil, errors.New("record page: no place for the items")
+	}
+	i += len(hole) - 1
+	n := len(page) + len(docs)
+	for _, d := range docs {
+		n += len(d)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, page[:i]...)
+	for k, d := range docs {
+		if k > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, d...)
+	}
+	return append(out, page[i:]...), nil
 }
 
 // indexItem is a record in the index form of the record collection: its
