@@ -1,11 +1,15 @@
 package federation
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -174,4 +178,43 @@ func TestSpliceItems(t *testing.T) {
 	if _, err := spliceItems([]byte(`{"orderedItems":[{}]}`), docs); err == nil {
 		t.Fatal("spliced into a page without an empty orderedItems")
 	}
+}
+
+// TestWritePageReusesCompressors: pages written one after another, and
+// at once, each arrive whole, with the compressors reused between them.
+func TestWritePageReusesCompressors(t *testing.T) {
+	page := func(i int) []byte {
+		return []byte(`{"id":"https://a.example/actor/records?page=` + strings.Repeat("x", i) + `","orderedItems":[` +
+			strings.Repeat(`{"id":"https://a.example/records/r`+strings.Repeat("y", i)+`"},`, 100+i) + `{}]}`)
+	}
+	read := func(rec *httptest.ResponseRecorder) (string, error) {
+		if rec.Header().Get("Content-Encoding") != "gzip" {
+			return "", fmt.Errorf("not compressed: %v", rec.Header())
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			return "", err
+		}
+		b, err := io.ReadAll(zr)
+		return string(b), err
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			for j := range 3 {
+				body := page(i*3 + j)
+				r := httptest.NewRequest(http.MethodGet, "/actor/records?page=true", nil)
+				r.Header.Set("Accept-Encoding", "gzip")
+				rec := httptest.NewRecorder()
+				if err := writePage(rec, r, body); err != nil {
+					t.Error(err)
+					return
+				}
+				if got, err := read(rec); err != nil || got != string(body) {
+					t.Errorf("page %d arrived as %.80q…, %v", i*3+j, got, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/commons-directory/commons"
@@ -339,9 +340,15 @@ func writePage(w http.ResponseWriter, r *http.Request, body []byte) error {
 		return writeDoc(w, r, body, "")
 	}
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if err != nil {
-		return err
+	buf.Grow(len(body) / 4)
+	zw, _ := gzipWriters.Get().(*gzip.Writer)
+	if zw == nil {
+		var err error
+		if zw, err = gzip.NewWriterLevel(&buf, gzip.BestSpeed); err != nil {
+			return err
+		}
+	} else {
+		zw.Reset(&buf)
 	}
 	if _, err := zw.Write(body); err != nil {
 		return err
@@ -349,6 +356,8 @@ func writePage(w http.ResponseWriter, r *http.Request, body []byte) error {
 	if err := zw.Close(); err != nil {
 		return err
 	}
+	zw.Reset(io.Discard) // not to hold on to the page
+	gzipWriters.Put(zw)
 	h := w.Header()
 	h["Content-Type"] = hdrActivity
 	h["Cache-Control"] = hdrMaxAge60
@@ -358,9 +367,13 @@ func writePage(w http.ResponseWriter, r *http.Request, body []byte) error {
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	_, err = w.Write(buf.Bytes())
+	_, err := w.Write(buf.Bytes())
 	return err
 }
+
+// gzipWriters keeps the compressors of writePage for reuse: each holds
+// about a megabyte of tables, which a new one allocates and clears.
+var gzipWriters sync.Pool
 
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip.
 func acceptsGzip(r *http.Request) bool {
