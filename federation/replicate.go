@@ -893,11 +893,13 @@ func (f *Federation) fetchCounted(ctx context.Context, iri string, limit int64, 
 	}
 	defer resp.Body.Close()
 	var body io.Reader = resp.Body
+	size := resp.ContentLength // a guess of the body's size, to read it into one buffer
 	if st != nil {
 		cr := &countingReader{r: resp.Body}
 		defer func() { st.Bytes += cr.n }()
 		body = cr
 		if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+			size *= 8 // record pages compress about 5 to 8 times
 			zr, err := gzip.NewReader(cr)
 			if err != nil {
 				return nil, "", fmt.Errorf("GET %s: %w", iri, err)
@@ -909,10 +911,14 @@ func (f *Federation) fetchCounted(ctx context.Context, iri string, limit int64, 
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", fmt.Errorf("GET %s: %s", iri, resp.Status)
 	}
-	b, err := io.ReadAll(io.LimitReader(body, limit+1))
-	if err != nil {
+	var buf bytes.Buffer
+	if size > 0 {
+		buf.Grow(int(min(size, limit) + bytes.MinRead))
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(body, limit+1)); err != nil {
 		return nil, "", fmt.Errorf("GET %s: %w", iri, err)
 	}
+	b := buf.Bytes()
 	if int64(len(b)) > limit {
 		return nil, "", commons.Errorf(commons.ETOOLARGE, "GET %s: response larger than %d bytes", iri, limit)
 	}
