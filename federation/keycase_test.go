@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // exactKeyCase is the check keyCaseSuspect spares: the document decoded
@@ -217,4 +219,26 @@ func TestWritePageReusesCompressors(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestTrustFirst: every rune that folds to the first letter of a trust
+// key opens a run the scan looks at, whichever way it is written.
+func TestTrustFirst(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		for _, k := range trustKeys {
+			first, _ := utf8.DecodeRuneInString(k)
+			if !strings.EqualFold(string(r), string(first)) {
+				continue
+			}
+			if b := []byte(string(r)); !trustFirst[b[0]] {
+				t.Errorf("%q (%U) folds to the first letter of %q, but a run starting with byte %#x is not looked at", r, r, k, b[0])
+			}
+		}
+	}
+	if !trustFirst['\\'] || trustFirst['"'] || trustFirst['{'] || trustFirst['x'] {
+		t.Error("the first bytes looked at are not the escapes and the letters of the trust keys")
+	}
 }
