@@ -764,18 +764,18 @@ func (f *Federation) pageItem(ctx context.Context, peer string, followed map[str
 }
 
 // fetchRecordPage GETs one page of a record collection, signed, and
-// counts it in st.
-// The page is decoded once, as it is bound to its origin (see getRead).
+// counts it in st. The page is decoded once, as it is bound to its origin
+// (see getRead).
 func (f *Federation) fetchRecordPage(ctx context.Context, iri string, st *syncStats) (recordPage, error) {
 	var page recordPage
 	err := f.getRead(ctx, iri, maxRecordPageBytes, st, func(body []byte, iri string) (string, error) {
-		clear := !keyCaseSuspect(body)
-		if !clear {
+		keysClear := !keyCaseSuspect(body)
+		if !keysClear {
 			if err := checkBodyKeyCase(body); err != nil {
 				return "", commons.Errorf(commons.EINVALID, "GET %s: %v", iri, err)
 			}
 		}
-		page = recordPage{keysClear: clear}
+		page = recordPage{keysClear: keysClear}
 		if err := json.Unmarshal(body, &page); err != nil {
 			return "", commons.Errorf(commons.EINVALID, "record page %s: %v", iri, err)
 		}
