@@ -23,6 +23,7 @@ import (
 type PeerStore interface {
 	Peer(ctx context.Context, key string) (*store.Peer, error)
 	Peers(ctx context.Context) ([]store.Peer, error)
+	FollowedPeers(ctx context.Context) ([]store.Peer, error)
 	ChangePeer(ctx context.Context, actor, host string, fn func(*store.Peer) error) (*store.Peer, error)
 	UpdatePeer(ctx context.Context, key string, fn func(*store.Peer) error) (*store.Peer, error)
 	TouchPeer(ctx context.Context, actor string, at time.Time) error

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/commons-directory/commons"
@@ -82,6 +83,18 @@ func (it *replicaItem) change() (store.RemoteChange, error) {
 	return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "%s is neither a record object nor a Tombstone", it.ID)
 }
 
+// decodeItem reads a record object or tombstone, refusing one with a key
+// that differs from a property we read only by letter case (see
+// checkKeyCase).
+func decodeItem(raw []byte) (replicaItem, error) {
+	var it replicaItem
+	if err := checkBodyKeyCase(raw); err != nil {
+		return it, err
+	}
+	err := json.Unmarshal(raw, &it)
+	return it, err
+}
+
 // isRecordObject reports whether an embedded object is a record object.
 func isRecordObject(obj map[string]any) bool {
 	_, ok := obj["commonsRecord"]
@@ -96,14 +109,8 @@ func parseReplica(obj map[string]any) (store.RemoteChange, error) {
 	if err != nil {
 		return store.RemoteChange{}, err
 	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(b, &keys); err == nil {
-		if err := checkKeyCase(keys); err != nil {
-			return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "record object: %v", err)
-		}
-	}
-	var it replicaItem
-	if err := json.Unmarshal(b, &it); err != nil {
+	it, err := decodeItem(b)
+	if err != nil {
 		return store.RemoteChange{}, commons.Errorf(commons.EINVALID, "record object: %v", err)
 	}
 	c, err := it.change()
@@ -183,23 +190,33 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	items := make([]any, len(changes))
+	// Index entries are encoded with the page; documents, signed
+	// already, are spliced into it as stored.
+	var entries []any
+	var docs [][]byte
 	cursor := formatCursor(since, sincePK)
-	for i, c := range changes {
+	for _, c := range changes {
+		var doc json.RawMessage
 		switch {
 		case index:
-			items[i] = indexItem(c, formatCursor(c.Seq, c.PK))
+			entries = append(entries, indexItem(c, formatCursor(c.Seq, c.PK)))
 		case c.Signed != nil:
-			items[i] = json.RawMessage(c.Signed)
+			doc = c.Signed
 		case c.Deleted:
-			items[i], err = f.signedObject(r.Context(), tombstoneObject(c.ID, c.Updated))
+			doc, err = f.signedObject(r.Context(), tombstoneObject(c.ID, c.Updated))
 		default:
-			items[i], err = f.signedObject(r.Context(), recordObject(c.Record))
+			doc, err = f.signedObject(r.Context(), recordObject(c.Record))
 		}
 		if err != nil {
 			return err
 		}
+		if doc != nil {
+			docs = append(docs, doc)
+		}
 		cursor = formatCursor(c.Seq, c.PK)
+	}
+	if entries == nil {
+		entries = []any{}
 	}
 	pageURL := func(from string) string {
 		u := fmt.Sprintf("%s?page=true&since=%s&limit=%d", id, from, limit)
@@ -213,7 +230,7 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 	}
 	m := map[string]any{
 		"id": pageURL(formatCursor(since, sincePK)), "type": "OrderedCollectionPage",
-		"partOf": id, "orderedItems": items, "commonsCursor": cursor,
+		"partOf": id, "orderedItems": entries, "commonsCursor": cursor,
 	}
 	if len(changes) == limit {
 		m["next"] = pageURL(cursor)
@@ -225,7 +242,38 @@ func (f *Federation) serveRecordCollection(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
+	if len(docs) > 0 {
+		if body, err = spliceItems(body, docs); err != nil {
+			return err
+		}
+	}
 	return writePage(w, r, body)
+}
+
+// spliceItems puts documents into the empty orderedItems of an encoded
+// page, as they are: encoding them with the page would only scan and copy
+// them again (they are compact JSON, as this instance's encoder and its
+// peers' wrote them).
+func spliceItems(page []byte, docs [][]byte) ([]byte, error) {
+	const hole = `"orderedItems":[]`
+	i := bytes.Index(page, []byte(hole))
+	if i < 0 {
+		return nil, errors.New("record page: no place for the items")
+	}
+	i += len(hole) - 1
+	n := len(page) + len(docs)
+	for _, d := range docs {
+		n += len(d)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, page[:i]...)
+	for k, d := range docs {
+		if k > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, d...)
+	}
+	return append(out, page[i:]...), nil
 }
 
 // indexItem is a record in the index form of the record collection: its
@@ -292,9 +340,15 @@ func writePage(w http.ResponseWriter, r *http.Request, body []byte) error {
 		return writeDoc(w, r, body, "")
 	}
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if err != nil {
-		return err
+	buf.Grow(len(body) / 4)
+	zw, _ := gzipWriters.Get().(*gzip.Writer)
+	if zw == nil {
+		var err error
+		if zw, err = gzip.NewWriterLevel(&buf, gzip.BestSpeed); err != nil {
+			return err
+		}
+	} else {
+		zw.Reset(&buf)
 	}
 	if _, err := zw.Write(body); err != nil {
 		return err
@@ -302,6 +356,8 @@ func writePage(w http.ResponseWriter, r *http.Request, body []byte) error {
 	if err := zw.Close(); err != nil {
 		return err
 	}
+	zw.Reset(io.Discard) // not to hold on to the page
+	gzipWriters.Put(zw)
 	h := w.Header()
 	h["Content-Type"] = hdrActivity
 	h["Cache-Control"] = hdrMaxAge60
@@ -311,9 +367,13 @@ func writePage(w http.ResponseWriter, r *http.Request, body []byte) error {
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	_, err = w.Write(buf.Bytes())
+	_, err := w.Write(buf.Bytes())
 	return err
 }
+
+// gzipWriters keeps the compressors of writePage for reuse: each holds
+// about a megabyte of tables, which a new one allocates and clears.
+var gzipWriters sync.Pool
 
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip.
 func acceptsGzip(r *http.Request) bool {
@@ -359,10 +419,14 @@ func formatCursor(seq, pk int64) string {
 
 // recordPage is a page of a peer's record collection as received.
 type recordPage struct {
+	ID     string            `json:"id"`
 	Items  []json.RawMessage `json:"orderedItems"`
 	Next   string            `json:"next"`
 	Cursor string            `json:"commonsCursor"`
 	Form   string            `json:"commonsForm"` // "index" when the items are indexEntries
+	// keysClear is set when a scan of the whole page found no key that
+	// checkKeyCase could refuse, at any depth: its items need no check.
+	keysClear bool
 }
 
 // indexEntry is an item of the index form of a record collection page.
@@ -397,7 +461,7 @@ func originOf(actor string) string { return strings.TrimSuffix(actor, "/actor") 
 // from the peer p: its own, and those of the other peers it follows,
 // whose own collections are the fresher source.
 func (f *Federation) syncExclude(ctx context.Context, p *store.Peer) ([]string, error) {
-	ps, err := f.db.Peers(ctx)
+	ps, err := f.db.FollowedPeers(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -409,6 +473,20 @@ func (f *Federation) syncExclude(ctx context.Context, p *store.Peer) ([]string, 
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// followedHosts is the set of the hosts (lower case) of the peers this
+// instance follows.
+func (f *Federation) followedHosts(ctx context.Context) (map[string]bool, error) {
+	ps, err := f.db.FollowedPeers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		out[strings.ToLower(p.Host)] = true
+	}
+	return out, nil
 }
 
 // syncPeer brings this instance's copy of a followed peer's records up to
@@ -472,16 +550,27 @@ func (f *Federation) syncPeer(ctx context.Context, p *store.Peer, full bool) (in
 		if page.Next != "" && len(page.Items) > 0 {
 			pending = fetch(page.Next)
 		}
-		docs := page.Items
+		var docs []pageDoc
 		if page.Form == "index" {
 			if docs, err = f.fetchWanted(ctx, p, cursor, excl, page.Items, &st); err != nil {
 				break
 			}
+		} else {
+			docs = make([]pageDoc, len(page.Items))
+			for i, raw := range page.Items {
+				docs[i] = readPageDoc(raw, page.keysClear)
+			}
 		}
 		st.Documents += len(docs)
+		// Which instances this one follows is read again for each page:
+		// a follow accepted meanwhile makes their copies here redundant.
+		var followed map[string]bool
+		if followed, err = f.followedHosts(ctx); err != nil {
+			break
+		}
 		changes := make([]store.RemoteChange, 0, len(docs))
-		for _, raw := range docs {
-			c, ok, cerr := f.pageItem(ctx, origin, raw)
+		for _, d := range docs {
+			c, ok, cerr := f.pageItem(ctx, origin, followed, d)
 			if cerr != nil {
 				f.log.Warn("record from a peer skipped", "peer", p.Host, "err", cerr)
 			}
@@ -551,7 +640,7 @@ const wantGap = 8
 // which starts after the cursor from, and fetches the documents of the
 // records this instance lacks or holds in an older state, in as few
 // ranges of the collection as it takes.
-func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl string, items []json.RawMessage, st *syncStats) ([]json.RawMessage, error) {
+func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl string, items []json.RawMessage, st *syncStats) ([]pageDoc, error) {
 	entries := make([]indexEntry, len(items))
 	ids := make([]string, len(items))
 	for i, raw := range items {
@@ -578,7 +667,7 @@ func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl 
 	for _, i := range want {
 		wanted[entries[i].ID] = true
 	}
-	var docs []json.RawMessage
+	var docs []pageDoc
 	for len(want) > 0 {
 		n := 1
 		for n < len(want) && want[n]-want[n-1] <= wantGap {
@@ -595,38 +684,59 @@ func (f *Federation) fetchWanted(ctx context.Context, p *store.Peer, from, excl 
 		if err != nil {
 			return nil, err
 		}
-		// The records held already that the range spans are not read
-		// again (nor their proofs checked).
+		// The records held already that the range spans are not kept
+		// (nor their proofs checked).
 		for _, raw := range page.Items {
-			var it struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(raw, &it) == nil && wanted[it.ID] {
-				docs = append(docs, raw)
+			if d := readPageDoc(raw, page.keysClear); wanted[d.id] {
+				docs = append(docs, d)
 			}
 		}
 	}
 	return docs, nil
 }
 
+// pageDoc is an item of a record page, decoded once (see decodeItem).
+type pageDoc struct {
+	raw json.RawMessage
+	id  string
+	it  replicaItem
+	err error // from decoding it
+}
+
+// readPageDoc decodes an item of a record page; one that does not decode
+// keeps its error, and its id when that can be read alone. keysClear is
+// the page's (see recordPage).
+func readPageDoc(raw json.RawMessage, keysClear bool) pageDoc {
+	d := pageDoc{raw: raw}
+	if keysClear {
+		d.err = json.Unmarshal(raw, &d.it)
+	} else {
+		d.it, d.err = decodeItem(raw)
+	}
+	if d.err == nil {
+		d.id = d.it.ID
+		return d
+	}
+	var v struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &v) == nil {
+		d.id = v.ID
+	}
+	return d
+}
+
 // pageItem reads one item of a peer's record page: a record of the peer
 // itself, or one it passes on from another instance, which is taken only
 // with a valid proof by that origin. ok is false for an item to skip:
 // this instance's own records coming back, records of blocked domains, and
-// records of instances this one follows itself (their own collection is
-// the fresher source).
-func (f *Federation) pageItem(ctx context.Context, peer string, raw json.RawMessage) (c store.RemoteChange, ok bool, err error) {
-	var it replicaItem
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &keys); err != nil {
-		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
+// records of instances this one follows itself, whose hosts (lower case)
+// are in followed (their own collection is the fresher source).
+func (f *Federation) pageItem(ctx context.Context, peer string, followed map[string]bool, d pageDoc) (c store.RemoteChange, ok bool, err error) {
+	if d.err != nil {
+		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", d.err)
 	}
-	if err := checkKeyCase(keys); err != nil {
-		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
-	}
-	if err := json.Unmarshal(raw, &it); err != nil {
-		return c, false, commons.Errorf(commons.EINVALID, "record page item: %v", err)
-	}
+	it, raw := &d.it, d.raw
 	if c, err = it.change(); err != nil {
 		return c, false, err
 	}
@@ -642,7 +752,7 @@ func (f *Federation) pageItem(ctx context.Context, peer string, raw json.RawMess
 	if blocked, err := f.db.DomainBlocked(ctx, host(it.ID)); err != nil || blocked {
 		return c, false, err
 	}
-	if p, err := f.db.Peer(ctx, host(it.ID)); err == nil && p.Outgoing == commons.PeerAccepted {
+	if followed[strings.ToLower(host(it.ID))] {
 		return c, false, nil
 	}
 	origin, err := f.verifyRelayed(ctx, raw, it.ID)
@@ -654,17 +764,24 @@ func (f *Federation) pageItem(ctx context.Context, peer string, raw json.RawMess
 }
 
 // fetchRecordPage GETs one page of a record collection, signed, and
-// counts it in st.
+// counts it in st. The page is decoded once, as it is bound to its origin
+// (see getRead).
 func (f *Federation) fetchRecordPage(ctx context.Context, iri string, st *syncStats) (recordPage, error) {
 	var page recordPage
-	body, err := f.getCounted(ctx, iri, maxRecordPageBytes, st)
-	if err != nil {
-		return page, err
-	}
-	if err := json.Unmarshal(body, &page); err != nil {
-		return page, commons.Errorf(commons.EINVALID, "record page %s: %v", iri, err)
-	}
-	return page, nil
+	err := f.getRead(ctx, iri, maxRecordPageBytes, st, func(body []byte, iri string) (string, error) {
+		keysClear := !keyCaseSuspect(body)
+		if !keysClear {
+			if err := checkBodyKeyCase(body); err != nil {
+				return "", commons.Errorf(commons.EINVALID, "GET %s: %v", iri, err)
+			}
+		}
+		page = recordPage{keysClear: keysClear}
+		if err := json.Unmarshal(body, &page); err != nil {
+			return "", commons.Errorf(commons.EINVALID, "record page %s: %v", iri, err)
+		}
+		return page.ID, nil
+	})
+	return page, err
 }
 
 // getLimited fetches an ActivityPub document of at most limit bytes with
@@ -683,29 +800,49 @@ func (f *Federation) getLimited(ctx context.Context, iri string, limit int64) ([
 // getCounted is getLimited, adding the requests made and the bytes
 // received to st when it is not nil.
 func (f *Federation) getCounted(ctx context.Context, iri string, limit int64, st *syncStats) ([]byte, error) {
+	var body []byte
+	err := f.getRead(ctx, iri, limit, st, func(b []byte, iri string) (string, error) {
+		body = b
+		return documentID(b, iri)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// getRead is getCounted for a caller that decodes the document itself:
+// read gets each body fetched (a second one when the first's id is on
+// another origin) and returns its id, having refused, like documentID, a
+// key that differs from a property we read only by letter case. The
+// document is the one read last, when getRead returns no error.
+func (f *Federation) getRead(ctx context.Context, iri string, limit int64, st *syncStats, read func(body []byte, iri string) (string, error)) error {
 	body, served, err := f.fetchCounted(ctx, iri, limit, st)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	id, err := documentID(body, iri)
+	id, err := read(body, iri)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if !absoluteIRI(id) {
+		return commons.Errorf(commons.EINVALID, "GET %s: the document has no id", iri)
 	}
 	if sameOrigin(id, served) {
-		return body, nil
+		return nil
 	}
 	body, served2, err := f.fetchCounted(ctx, id, limit, st)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s (served by %s) has the id %s; fetched from its id: %w", iri, served, id, err)
+		return fmt.Errorf("GET %s (served by %s) has the id %s; fetched from its id: %w", iri, served, id, err)
 	}
-	id2, err := documentID(body, id)
+	id2, err := read(body, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if id2 != id || !sameOrigin(id2, served2) {
-		return nil, commons.Errorf(commons.EFORBIDDEN, "GET %s: the document with the id %s is served by %s, another origin", iri, id, served2)
+		return commons.Errorf(commons.EFORBIDDEN, "GET %s: the document with the id %s is served by %s, another origin", iri, id, served2)
 	}
-	return body, nil
+	return nil
 }
 
 // fetchCounted GETs iri, signed, and returns the body and the URL that finally
@@ -756,11 +893,13 @@ func (f *Federation) fetchCounted(ctx context.Context, iri string, limit int64, 
 	}
 	defer resp.Body.Close()
 	var body io.Reader = resp.Body
+	size := resp.ContentLength // a guess of the body's size, to read it into one buffer
 	if st != nil {
 		cr := &countingReader{r: resp.Body}
 		defer func() { st.Bytes += cr.n }()
 		body = cr
 		if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+			size *= 8 // record pages compress about 5 to 8 times
 			zr, err := gzip.NewReader(cr)
 			if err != nil {
 				return nil, "", fmt.Errorf("GET %s: %w", iri, err)
@@ -772,10 +911,14 @@ func (f *Federation) fetchCounted(ctx context.Context, iri string, limit int64, 
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", fmt.Errorf("GET %s: %s", iri, resp.Status)
 	}
-	b, err := io.ReadAll(io.LimitReader(body, limit+1))
-	if err != nil {
+	var buf bytes.Buffer
+	if size > 0 {
+		buf.Grow(int(min(size, limit) + bytes.MinRead))
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(body, limit+1)); err != nil {
 		return nil, "", fmt.Errorf("GET %s: %w", iri, err)
 	}
+	b := buf.Bytes()
 	if int64(len(b)) > limit {
 		return nil, "", commons.Errorf(commons.ETOOLARGE, "GET %s: response larger than %d bytes", iri, limit)
 	}
@@ -848,7 +991,7 @@ func (f *Federation) runSync(ctx context.Context) {
 		}
 	}()
 	every(ctx, f.opts.SyncInterval, f.wakeSync, f.exclusive("sync", func(ctx context.Context) {
-		peers, err := f.db.Peers(ctx)
+		peers, err := f.db.FollowedPeers(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
 				f.log.Error("list peers", "err", err)

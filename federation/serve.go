@@ -238,7 +238,7 @@ func (f *Federation) ServeInstanceCollection(w http.ResponseWriter, r *http.Requ
 // followedPeers lists the instance actors of the peers this instance
 // follows.
 func (f *Federation) followedPeers(ctx context.Context) ([]string, error) {
-	ps, err := f.db.Peers(ctx)
+	ps, err := f.db.FollowedPeers(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -96,7 +96,10 @@ func (db *DB) Changes(ctx context.Context, q ChangeQuery) ([]Change, error) {
 	case q.Relayable && q.IndexOnly:
 		query += ` AND (local = 1 OR EXISTS (SELECT 1 FROM record_documents d WHERE d.record = pk))`
 	case q.Relayable:
-		query = `SELECT seq, pk, id, slug, origin, records.doc, updated, deleted_at, d.doc, version, hash FROM records LEFT JOIN record_documents d ON d.record = pk
+		// The record's own document is read only where no signed one
+		// stands for it.
+		query = `SELECT seq, pk, id, slug, origin, CASE WHEN d.doc IS NULL THEN records.doc ELSE '' END, updated, deleted_at, d.doc, version, hash
+			FROM records LEFT JOIN record_documents d ON d.record = pk
 			WHERE (seq > ?1 OR (seq = ?1 AND pk > ?2)) AND (local = 1 OR d.doc IS NOT NULL)`
 	}
 	args := []any{q.After, q.AfterPK}

@@ -96,8 +96,15 @@ func (db *DB) Peers(ctx context.Context) ([]Peer, error) {
 	return out, nil
 }
 
-func (db *DB) peerRows(ctx context.Context, query string) ([]Peer, error) {
-	rows, err := db.r.QueryContext(ctx, query)
+// FollowedPeers returns the peers whose follow by this instance is
+// accepted, by host, without counting their records (Peer.Records is 0):
+// what reconciliation needs, at the cost of one small query.
+func (db *DB) FollowedPeers(ctx context.Context) ([]Peer, error) {
+	return db.peerRows(ctx, `SELECT `+peerColumns+` FROM peers WHERE outgoing = ? ORDER BY host`, string(commons.PeerAccepted))
+}
+
+func (db *DB) peerRows(ctx context.Context, query string, args ...any) ([]Peer, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list peers: %w", ctxErr(ctx, err))
 	}

@@ -176,6 +176,24 @@ func TestPeers(t *testing.T) {
 		if in, err := db.PeerInboxes(ctx); err != nil || len(in) != 1 || in[0] != "https://peer.example/inbox" {
 			t.Errorf("inboxes: %v, %v", in, err)
 		}
+		// FollowedPeers lists only the peers whose follow by us is
+		// accepted.
+		if fp, err := db.FollowedPeers(ctx); err != nil || len(fp) != 0 {
+			t.Errorf("followed peers while our follow is pending: %+v, %v", fp, err)
+		}
+		other := Peer{Peer: commons.Peer{Actor: "https://other.example/actor", Host: "other.example", Outgoing: commons.PeerAccepted}}
+		if err := db.PutPeer(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.UpdatePeer(ctx, "peer.example", func(p *Peer) error { p.Outgoing = commons.PeerAccepted; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if fp, err := db.FollowedPeers(ctx); err != nil || len(fp) != 2 || fp[0].Host != "other.example" || fp[1].Host != "peer.example" || fp[1].SyncCursor != "42" {
+			t.Errorf("followed peers: %+v, %v", fp, err)
+		}
+		if err := db.DeletePeer(ctx, "other.example"); err != nil {
+			t.Fatal(err)
+		}
 		// A block purges the peering and the records.
 		if err := db.BlockDomain(ctx, DomainBlock{Domain: "peer.example", Severity: "suspend"}); err != nil {
 			t.Fatal(err)
