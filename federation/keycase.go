@@ -15,6 +15,12 @@ func checkBodyKeyCase(body []byte) error {
 	if !keyCaseSuspect(body) {
 		return nil
 	}
+	return checkTopKeyCase(body)
+}
+
+// checkTopKeyCase decodes a document's top-level object as a map and
+// checks its keys (checkKeyCase), for one that keyCaseSuspect flagged.
+func checkTopKeyCase(body []byte) error {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return err

@@ -771,7 +771,7 @@ func (f *Federation) fetchRecordPage(ctx context.Context, iri string, st *syncSt
 	err := f.getRead(ctx, iri, maxRecordPageBytes, st, func(body []byte, iri string) (string, error) {
 		keysClear := !keyCaseSuspect(body)
 		if !keysClear {
-			if err := checkBodyKeyCase(body); err != nil {
+			if err := checkTopKeyCase(body); err != nil {
 				return "", commons.Errorf(commons.EINVALID, "GET %s: %v", iri, err)
 			}
 		}

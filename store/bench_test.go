@@ -221,9 +221,19 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 // before the next import starts.
 //
 //	go test ./store -run '^$' -bench Import -benchtime 3x
-func BenchmarkImport(b *testing.B) {
+func BenchmarkImport(b *testing.B) { benchImport(b, newGen(3), false) }
+
+// BenchmarkImportPopulated imports 10,000 records into a directory that
+// holds 10,000 already: on PostgreSQL the text indexes stay in place, as
+// for any import but a first load.
+//
+//	go test ./store -run '^$' -bench ImportPopulated -benchtime 1x
+func BenchmarkImportPopulated(b *testing.B) { benchImport(b, newGen(5), true) }
+
+// benchImport times imports of 10,000 generated records, each into a
+// fresh database, which holds 10,000 others first if populated.
+func benchImport(b *testing.B, g *gen, populated bool) {
 	const n = 10_000
-	g := newGen(3)
 	var cpu, closing time.Duration // CPU of the timed parts; wall time of closing
 	for range b.N {
 		b.StopTimer()
@@ -231,7 +241,17 @@ func BenchmarkImport(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if populated {
+			if res, err := db.ImportRecords(context.Background(), g.records(n), ImportOptions{Actor: "bench"}); err != nil || res.Created != n {
+				b.Fatalf("seed: %+v, %v", res, err)
+			}
+		}
 		rs := g.records(n)
+		if populated {
+			for _, r := range rs {
+				r.Slug += "-new" // the generator numbers slugs from 0 each time
+			}
+		}
 		runtime.GC()
 		c := cpuTime()
 		b.StartTimer()
@@ -253,46 +273,6 @@ func BenchmarkImport(b *testing.B) {
 	// than the rate on a machine that runs other work.
 	b.ReportMetric(float64(cpu)/float64(time.Microsecond)/float64(n*b.N), "cpu-µs/record")
 	b.ReportMetric(float64(closing)/float64(time.Millisecond)/float64(b.N), "ckpt-ms")
-}
-
-// BenchmarkImportPopulated imports 10,000 records into a directory that
-// holds 10,000 already: on PostgreSQL the text indexes stay in place, as
-// for any import but a first load.
-//
-//	go test ./store -run '^$' -bench ImportPopulated -benchtime 1x
-func BenchmarkImportPopulated(b *testing.B) {
-	const n = 10_000
-	g := newGen(5)
-	var cpu time.Duration
-	for range b.N {
-		b.StopTimer()
-		db, err := Open(context.Background(), testOptions(b, filepath.Join(b.TempDir(), "import.db"), nil))
-		if err != nil {
-			b.Fatal(err)
-		}
-		seed, rs := g.records(n), g.records(n)
-		for _, r := range rs {
-			r.Slug += "-new" // the generator numbers slugs from 0 each time
-		}
-		if res, err := db.ImportRecords(context.Background(), seed, ImportOptions{Actor: "bench"}); err != nil || res.Created != n {
-			b.Fatalf("seed: %+v, %v", res, err)
-		}
-		runtime.GC()
-		c := cpuTime()
-		b.StartTimer()
-		res, err := db.ImportRecords(context.Background(), rs, ImportOptions{Actor: "bench"})
-		if err != nil || res.Created != n {
-			b.Fatalf("import: %+v, %v", res, err)
-		}
-		b.StopTimer()
-		cpu += cpuTime() - c
-		if err := db.Close(); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
-	b.ReportMetric(float64(cpu)/float64(time.Microsecond)/float64(n*b.N), "cpu-µs/record")
 }
 
 // BenchmarkImportSustained imports 100,000 records into one database in ten

@@ -250,11 +250,8 @@ func (w *recordWriter) suspendTextIndexes() (bool, error) {
 }
 
 // restoreTextIndexes builds the indexes suspendTextIndexes dropped, as
-// the migrations define them.
+// the migrations define them, once the batch's last rows are written.
 func (w *recordWriter) restoreTextIndexes() error {
-	if err := w.flushText(); err != nil {
-		return err
-	}
 	for _, q := range []string{
 		`ALTER TABLE search_text ADD CONSTRAINT search_text_pkey PRIMARY KEY (record, tier)`,
 		`CREATE INDEX search_text_doc ON search_text USING gin (doc)`,
@@ -289,13 +286,11 @@ func (w *recordWriter) widenTextPending() error {
 	return nil
 }
 
-// narrowTextPending merges the pending lists into the indexes, where the
-// store's role may (it must own them, as it does when it migrated the
-// database itself; else autovacuum merges them soon after).
+// narrowTextPending merges the pending lists into the indexes, once the
+// batch's last rows are written, where the store's role may (it must own
+// them, as it does when it migrated the database itself; else autovacuum
+// merges them soon after).
 func (w *recordWriter) narrowTextPending() error {
-	if err := w.flushText(); err != nil {
-		return err
-	}
 	if _, err := w.tx.ExecContext(w.ctx, `SELECT gin_clean_pending_list(i.inhrelid) FROM pg_inherits AS i
 		JOIN pg_class AS c ON c.oid = i.inhrelid
 		WHERE i.inhparent = 'search_text_doc'::regclass AND pg_has_role(c.relowner, 'USAGE')`); err != nil {

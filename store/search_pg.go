@@ -168,29 +168,14 @@ func writeQuoted(b *strings.Builder, lex string) {
 	b.WriteByte('\'')
 }
 
-// matchPG is match on PostgreSQL.
-func (db *DB) matchPG(ctx context.Context, tier int, pattern string) ([]uint32, error) {
+// matchPGQuery is match's statement on PostgreSQL: the matching records
+// of the tier as one comma-separated list.
+func matchPGQuery(tier int, pattern string) (string, []any, error) {
 	q, args, err := compileFTS(tier, pattern)
 	if err != nil {
-		return nil, fmt.Errorf("full-text match %s: %w", pattern, err)
+		return "", nil, err
 	}
-	var list *string
-	if err := db.r.QueryRowContext(ctx, `SELECT string_agg(record::text, ',') FROM (`+q+`) AS m`, args...).Scan(&list); err != nil {
-		return nil, fmt.Errorf("full-text match %s: %w", pattern, err)
-	}
-	if list == nil {
-		return nil, nil
-	}
-	pks := make([]uint32, 0, strings.Count(*list, ",")+1)
-	for f := range strings.SplitSeq(*list, ",") {
-		pk, err := strconv.ParseUint(f, 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("full-text match %s: record %q: %w", pattern, f, err)
-		}
-		pks = append(pks, uint32(pk))
-	}
-	slices.Sort(pks)
-	return pks, nil
+	return `SELECT string_agg(record::text, ',') FROM (` + q + `) AS m`, args, nil
 }
 
 // matchAmongPG is matchAmong on PostgreSQL.

@@ -279,17 +279,21 @@ func (db *DB) termSet(ctx context.Context, tier int, pattern string) (*termSet, 
 	return s, nil
 }
 
-// match reads from FTS5 the sorted pks whose text in the tier matches the
-// pattern. group_concat returns them in one row: one row per match through
-// database/sql would cost several times more.
+// match reads the sorted pks whose text in the tier matches the pattern:
+// from FTS5, or on PostgreSQL from search_text (matchPGQuery). The list
+// comes in one row: one row per match through database/sql would cost
+// several times more.
 func (db *DB) match(ctx context.Context, tier int, pattern string) ([]uint32, error) {
-	if db.d.postgres() {
-		return db.matchPG(ctx, tier, pattern)
-	}
 	t := tierTables[tier]
+	q, args := `SELECT group_concat(rowid) FROM `+t+` WHERE `+t+` MATCH ?`, []any{pattern}
+	if db.d.postgres() {
+		var err error
+		if q, args, err = matchPGQuery(tier, pattern); err != nil {
+			return nil, fmt.Errorf("full-text match %s in %s: %w", pattern, t, err)
+		}
+	}
 	var list *string
-	err := db.r.QueryRowContext(ctx, `SELECT group_concat(rowid) FROM `+t+` WHERE `+t+` MATCH ?`, pattern).Scan(&list)
-	if err != nil {
+	if err := db.r.QueryRowContext(ctx, q, args...).Scan(&list); err != nil {
 		return nil, fmt.Errorf("full-text match %s in %s: %w", pattern, t, err)
 	}
 	if list == nil {
@@ -299,7 +303,7 @@ func (db *DB) match(ctx context.Context, tier int, pattern string) ([]uint32, er
 	for f := range strings.SplitSeq(*list, ",") {
 		pk, err := strconv.ParseUint(f, 10, 32)
 		if err != nil {
-			return nil, fmt.Errorf("full-text match %s in %s: rowid %q: %w", pattern, t, f, err)
+			return nil, fmt.Errorf("full-text match %s in %s: record %q: %w", pattern, t, f, err)
 		}
 		pks = append(pks, uint32(pk))
 	}
