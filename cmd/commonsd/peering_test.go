@@ -106,6 +106,20 @@ func (in *instance) copyName(origin *instance, slug string) string {
 	return r.Name["en"]
 }
 
+// searchOriginsOf waits until a search through in's API finds n records,
+// and returns the origin of each. A record that arrived from a peer is
+// readable as soon as its write commits, and searchable a moment later,
+// once the receiving process has applied it to its search index.
+func (in *instance) searchOriginsOf(t *testing.T, q string, n int) []string {
+	t.Helper()
+	var got []string
+	eventually(t, converge, func() bool {
+		got = in.searchOrigins(t, q)
+		return len(got) >= n
+	})
+	return got
+}
+
 // searchOrigins runs a search through in's API and returns the origin of
 // each hit.
 func (in *instance) searchOrigins(t *testing.T, q string) []string {
@@ -157,7 +171,7 @@ func TestMeshReplication(t *testing.T) {
 					continue
 				}
 				eventually(t, converge, func() bool { return other.copyName(origin, slug) == "Zephyr "+slug })
-				if got := other.searchOrigins(t, "zephyr "+slug); len(got) != 1 || got[0] != origin.url {
+				if got := other.searchOriginsOf(t, "zephyr "+slug, 1); len(got) != 1 || got[0] != origin.url {
 					t.Errorf("search at %s for %s: origins %v, want [%s]", other.url, slug, got, origin.url)
 				}
 			}

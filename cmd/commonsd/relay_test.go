@@ -49,7 +49,7 @@ func TestRelayThroughPeer(t *testing.T) {
 	if err != nil || r.Provenance.Origin != b.url || r.Name["en"] != "Relayed one" {
 		t.Fatalf("D's copy of B's record: %+v, %v", r, err)
 	}
-	if got := d.searchOrigins(t, "relayed"); len(got) != 2 || got[0] != b.url || got[1] != b.url {
+	if got := d.searchOriginsOf(t, "relayed", 2); len(got) != 2 || got[0] != b.url || got[1] != b.url {
 		t.Fatalf("D's search for B's records gives origins %v, want B twice", got)
 	}
 	// Only B may change B's records, and D follows B's word through A.
