@@ -50,7 +50,10 @@ func newBrowser(t *testing.T) context.Context {
 	t.Cleanup(cancelAlloc)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	t.Cleanup(cancelCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	// Each step has its own bound (run, get); this one only ends a
+	// browser that a test forgot, well after the slowest whole test (the
+	// accessibility check of some 400 views) on a busy machine.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 20*time.Minute)
 	t.Cleanup(cancelTimeout)
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
